@@ -1,0 +1,64 @@
+"""The ``posenc`` command.
+
+Each sub-command lives in its own module that defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only when their
+command is used, so ``posenc --help`` stays fast and one broken part cannot break another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# command name -> (module, one-line help); the module holds add_arguments() and run()
+COMMANDS: dict[str, tuple[str, str]] = {
+    "encodings": ("posenc.encodings.table", "table of the implemented position encodings"),
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    lines = "\n".join(f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="posenc",
+        description="Positional encoding in transformers: learning lab and reference library.",
+        epilog=f"commands:\n{lines}\n\nRun `posenc COMMAND --help` for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("command", nargs="?", choices=list(COMMANDS), metavar="COMMAND")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    top = _top_parser()
+    if not argv or argv[0] not in COMMANDS:
+        args = top.parse_args(argv[:1])  # exits with a clear message on an unknown command
+        if args.version:
+            from posenc import __version__
+
+            print(__version__)
+            return 0
+        top.print_help()
+        return 0
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"posenc {name}", description=COMMANDS[name][1])
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
+        if os.environ.get("POSENC_DEBUG"):
+            raise
+        print(f"posenc {name}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Reference implementations of every position-encoding family.
+
+``build(name, d_model=..., n_heads=..., head_dim=..., max_seq_len=..., **options)`` returns a
+:class:`~posenc.encodings.base.PositionEncoding`; the model calls its three hooks and never
+asks which family it holds. ``FAMILIES`` lists what is implemented (``posenc encodings``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from posenc.encodings.base import PositionEncoding
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    module: str
+    cls: str
+    acts_on: str
+    paper: str
+    reference: str  # the implementation our tests compare against, or the closed form
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family("nope", "nope", "NoPE", "none", "Kazemnejad et al. 2023 (NoPE)", "identity"),
+        Family("sinusoidal", "sinusoidal", "Sinusoidal", "input", "Vaswani et al. 2017", "closed form"),
+        Family("learned", "learned", "Learned", "input", "Gehring et al. 2017; GPT-2", "nn.Embedding"),
+        Family("rope", "rope", "RoPE", "qk", "Su et al. 2021 (RoFormer) + scaling",
+               "transformers ROPE_INIT_FUNCTIONS, MiniMind"),
+        Family("alibi", "alibi", "ALiBi", "bias", "Press et al. 2022", "ofirpress/attention_with_linear_biases"),
+        Family("t5", "t5", "T5Bias", "bias", "Raffel et al. 2020", "transformers T5Attention"),
+        Family("xpos", "xpos", "XPos", "qk", "Sun et al. 2022 (xPos)", "torchscale xPos"),
+    ]
+}
+
+
+def build(
+    name: str, *, d_model: int, n_heads: int, head_dim: int, max_seq_len: int, **options
+) -> PositionEncoding:
+    """Build the encoding ``name`` for a model of the given dimensions.
+
+    ``options`` are family specific (e.g. ``base``, ``layout``, ``partial_rotary_factor``,
+    ``rope_scaling`` for RoPE; ``num_buckets``, ``max_distance`` for T5). Unknown names and
+    options raise ``ValueError``.
+    """
+    if name not in FAMILIES:
+        raise ValueError(f"unknown position encoding {name!r}; choose one of {', '.join(FAMILIES)}")
+    family = FAMILIES[name]
+    cls = getattr(importlib.import_module(f"posenc.encodings.{family.module}"), family.cls)
+    return cls.from_dims(d_model=d_model, n_heads=n_heads, head_dim=head_dim, max_seq_len=max_seq_len, **options)
+
+
+__all__ = ["FAMILIES", "Family", "PositionEncoding", "build"]
