@@ -15,6 +15,15 @@ import sys
 # command name -> (module, one-line help); the module holds add_arguments() and run()
 COMMANDS: dict[str, tuple[str, str]] = {
     "encodings": ("posenc.encodings.table", "table of the implemented position encodings"),
+    "notes": ("posenc.learn.notes", "read the teaching notes (list topics, or render one in a pager)"),
+    "quiz": ("posenc.learn.quiz", "the module quiz: five multiple-choice questions, scored and explained"),
+    "grill": ("posenc.learn.grill", "the 45-question interview grill, self-graded with bands"),
+    "cards": ("posenc.learn.cards", "flip through the flashcards, the self-check and the walk-through"),
+    "train": ("posenc.train.cli", "train a tiny LM with a chosen position encoding"),
+    "eval": ("posenc.evaluate.cli", "perplexity and passkey retrieval vs length for a trained run"),
+    "generate": ("posenc.evaluate.generate_cli", "sample text from a trained run with the KV cache"),
+    "exp": ("posenc.experiments.cli", "run the module's experiments: 1, 2, 3, 4, rope-base"),
+    "inspect": ("posenc.inspector.cli", "explain and check the RoPE set-up of a Hugging Face config.json"),
 }
 
 

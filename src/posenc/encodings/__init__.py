@@ -29,9 +29,17 @@ FAMILIES: dict[str, Family] = {
         Family("nope", "nope", "NoPE", "none", "Kazemnejad et al. 2023 (NoPE)", "identity"),
         Family("sinusoidal", "sinusoidal", "Sinusoidal", "input", "Vaswani et al. 2017", "closed form"),
         Family("learned", "learned", "Learned", "input", "Gehring et al. 2017; GPT-2", "nn.Embedding"),
-        Family("rope", "rope", "RoPE", "qk", "Su et al. 2021 (RoFormer) + scaling",
-               "transformers ROPE_INIT_FUNCTIONS, MiniMind"),
-        Family("alibi", "alibi", "ALiBi", "bias", "Press et al. 2022", "ofirpress/attention_with_linear_biases"),
+        Family(
+            "rope",
+            "rope",
+            "RoPE",
+            "qk",
+            "Su et al. 2021 (RoFormer) + scaling",
+            "transformers ROPE_INIT_FUNCTIONS, MiniMind",
+        ),
+        Family(
+            "alibi", "alibi", "ALiBi", "bias", "Press et al. 2022", "ofirpress/attention_with_linear_biases"
+        ),
         Family("t5", "t5", "T5Bias", "bias", "Raffel et al. 2020", "transformers T5Attention"),
         Family("xpos", "xpos", "XPos", "qk", "Sun et al. 2022 (xPos)", "torchscale xPos"),
     ]
@@ -51,7 +59,9 @@ def build(
         raise ValueError(f"unknown position encoding {name!r}; choose one of {', '.join(FAMILIES)}")
     family = FAMILIES[name]
     cls = getattr(importlib.import_module(f"posenc.encodings.{family.module}"), family.cls)
-    return cls.from_dims(d_model=d_model, n_heads=n_heads, head_dim=head_dim, max_seq_len=max_seq_len, **options)
+    return cls.from_dims(
+        d_model=d_model, n_heads=n_heads, head_dim=head_dim, max_seq_len=max_seq_len, **options
+    )
 
 
 __all__ = ["FAMILIES", "Family", "PositionEncoding", "build"]

@@ -65,7 +65,9 @@ class PositionEncoding(nn.Module):
 def check_positions(positions: Tensor) -> Tensor:
     """Positions must be a 1-D integer tensor; returns it unchanged."""
     if not isinstance(positions, Tensor) or positions.dim() != 1:
-        raise ValueError(f"positions must be a 1-D tensor of integers, got {getattr(positions, 'shape', positions)}")
+        raise ValueError(
+            f"positions must be a 1-D tensor of integers, got {getattr(positions, 'shape', positions)}"
+        )
     if positions.is_floating_point():
         raise ValueError(
             f"positions must be integers (got {positions.dtype}); float positions lose precision "

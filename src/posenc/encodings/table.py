@@ -9,7 +9,12 @@ from rich.table import Table
 
 from posenc.encodings import FAMILIES
 
-HOOK = {"input": "added to the input", "qk": "rotates q and k", "bias": "biases the scores", "none": "nothing"}
+HOOK = {
+    "input": "added to the input",
+    "qk": "rotates q and k",
+    "bias": "biases the scores",
+    "none": "nothing",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        print(json.dumps({n: vars(f) for n, f in FAMILIES.items()} | {"rope_types": list(ROPE_TYPES)}, indent=2))
+        print(
+            json.dumps({n: vars(f) for n, f in FAMILIES.items()} | {"rope_types": list(ROPE_TYPES)}, indent=2)
+        )
         return 0
     table = Table(title="posenc position encodings")
     for col in ("name", "acts on", "paper", "verified against"):

@@ -1,0 +1,417 @@
+"""Rotary position embedding (RoPE; Su et al. 2021, RoFormer) and its long-context scalings.
+
+RoPE rotates each pair of query/key features by an angle proportional to the token's position:
+
+    for pair i = 0 … d/2 − 1 with inverse frequency θ_i = b^(−2i/d) (b = ``rope_theta``),
+    R_m [x₁, x₂]_i = [x₁ cos(m θ_i) − x₂ sin(m θ_i),  x₂ cos(m θ_i) + x₁ sin(m θ_i)]
+
+Because rotations compose, ⟨R_m q, R_n k⟩ = ⟨q, R_(n−m) k⟩: attention scores depend only on the
+offset n − m, and the norm of q and k is unchanged. Scaling methods change only θ (and may
+multiply cos/sin by an attention factor); see :mod:`posenc.encodings.rope_scaling` for
+PI (Chen et al. 2023), NTK-aware (bloc97 2023), dynamic NTK, YaRN (Peng et al. 2023),
+LongRoPE (Ding et al. 2024), Llama 3 (Meta 2024) and MiniMind's YaRN variant.
+
+Three steps, usable on their own:
+
+* ``frequencies(config, seq_len)`` — inverse frequencies θ [d/2] and the attention factor from a
+  Hugging Face style config dict; verified against transformers' ``ROPE_INIT_FUNCTIONS``.
+* ``cos_sin(positions, inv_freq, attention_scaling)`` — the angle table, one value per pair,
+  computed in float32 from integer positions whatever the activation dtype (positions cast to
+  bf16 first would collapse: only 513 of the positions 0…1023 are distinct in bf16).
+* ``apply(x, cos, sin, layout)`` — the rotation; ``"half"`` pairs feature i with i + d/2
+  (GPT-NeoX / Llama / transformers), ``"interleaved"`` pairs 2i with 2i + 1 (GPT-J / RoFormer /
+  Meta's original Llama). Verified against transformers' Llama ``apply_rotary_pos_emb``.
+
+Notation used for tensor shapes:
+    b: batch size, s: sequence length, n_h: number of query heads, n_kv: number of key/value heads,
+    h_d: head dimension, r: rotary dimension = int(h_d * partial_rotary_factor) (even, r ≤ h_d).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from posenc.encodings.base import PositionEncoding, check_positions
+from posenc.encodings.rope_scaling import NEEDS_ORIGINAL, ROPE_TYPES, RopeParams, validate
+
+LAYOUTS = ("half", "interleaved")
+DEFAULT_THETA = 10000.0  # transformers' default when a config has no rope_theta
+
+
+# --------------------------------------------------------------------------------------------------
+# config dict -> frequencies
+# --------------------------------------------------------------------------------------------------
+
+
+def _positive_int(config: Mapping[str, Any], key: str) -> int:
+    value = config.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"config {key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _scaling_dict(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The scaling keys from ``rope_scaling`` (transformers 4.x) or ``rope_parameters`` (5.x)."""
+    found = {}
+    for key in ("rope_scaling", "rope_parameters"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise ValueError(
+                f"config {key!r} must be a dict (or null), got {type(value).__name__}: {value!r}"
+            )
+        if value:
+            found[key] = dict(value)
+    if len(found) == 2 and found["rope_scaling"] != found["rope_parameters"]:
+        raise ValueError(
+            "config has both 'rope_scaling' (transformers 4.x) and 'rope_parameters' (5.x) "
+            "and they differ; keep one"
+        )
+    return next(iter(found.values()), {})
+
+
+def params_from_config(config: Mapping[str, Any]) -> RopeParams:
+    """Resolve a Hugging Face style config dict into :class:`RopeParams` (not yet validated).
+
+    Reads ``head_dim`` (or ``hidden_size // num_attention_heads``), ``partial_rotary_factor``,
+    ``rope_theta``, ``max_position_embeddings``, ``original_max_position_embeddings`` and either
+    ``rope_scaling`` (``type`` accepted for ``rope_type``) or ``rope_parameters``. Values inside
+    ``rope_parameters`` win over top-level ones, except a top-level ``original_max_position_embeddings``
+    (Phi-3 keeps it there), which wins as in transformers.
+    """
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    if config.get("head_dim") is not None:
+        head_dim = _positive_int(config, "head_dim")
+    else:
+        if config.get("hidden_size") is None:
+            raise ValueError("config needs 'head_dim' or 'hidden_size' and 'num_attention_heads'")
+        head_dim = _positive_int(config, "hidden_size") // _positive_int(config, "num_attention_heads")
+
+    scaling = _scaling_dict(config)
+    rope_type = scaling.pop("rope_type", None)
+    alias = scaling.pop("type", None)
+    rope_type = rope_type or alias or "default"
+
+    base = scaling.pop("rope_theta", None)
+    base = config.get("rope_theta") if base is None else base
+    base = DEFAULT_THETA if base is None else base
+
+    partial = scaling.pop("partial_rotary_factor", None)
+    partial = config.get("partial_rotary_factor") if partial is None else partial
+    partial = 1.0 if partial is None else partial
+    if isinstance(partial, bool) or not isinstance(partial, (int, float)) or not 0 < partial <= 1:
+        raise ValueError(f"partial_rotary_factor must be a number in (0, 1], got {partial!r}")
+
+    if rope_type in NEEDS_ORIGINAL and config.get("original_max_position_embeddings") is not None:
+        scaling["original_max_position_embeddings"] = config["original_max_position_embeddings"]
+    scaling["rope_type"] = rope_type
+    return RopeParams(
+        base=base,
+        rotary_dim=int(head_dim * partial),
+        max_position_embeddings=config.get("max_position_embeddings"),
+        scaling=MappingProxyType(scaling),
+    )
+
+
+def frequencies(config: Mapping[str, Any], seq_len: int | None = None) -> tuple[Tensor, float]:
+    """Inverse frequencies and attention factor for a Hugging Face style config dict.
+
+    Args:
+        config (dict): keys as in a model's ``config.json`` (see :func:`params_from_config`).
+        seq_len (int | None): current sequence length; only ``dynamic`` (NTK base grows with it)
+            and ``longrope`` (long factors when it exceeds ``original_max_position_embeddings``) use it.
+
+    Returns:
+        inv_freq (Tensor): θ, float32 [r/2]; attention_scaling (float): multiplies cos and sin.
+
+    Equals ``transformers.modeling_rope_utils.ROPE_INIT_FUNCTIONS[rope_type](config, device, seq_len)``.
+    Raises ``ValueError`` naming the bad field.
+    """
+    params = params_from_config(config)
+    validate(params)
+    if seq_len is not None and (not isinstance(seq_len, int) or isinstance(seq_len, bool) or seq_len <= 0):
+        raise ValueError(f"seq_len must be a positive integer or None, got {seq_len!r}")
+    inv_freq, attention_scaling = ROPE_TYPES[params.rope_type](params, seq_len)
+    return inv_freq.to(torch.float32), float(attention_scaling)
+
+
+# --------------------------------------------------------------------------------------------------
+# angles and the rotation
+# --------------------------------------------------------------------------------------------------
+
+
+def cos_sin(positions: Tensor, inv_freq: Tensor, attention_scaling: float = 1.0) -> tuple[Tensor, Tensor]:
+    """cos(m θ_i) and sin(m θ_i), one value per rotated pair, times ``attention_scaling``.
+
+    Args:
+        positions (Tensor): integer positions m, [s] or [b, s]. Float positions are refused: in
+            bf16 only 513 of 0…1023 survive, so the angle must be formed from exact integers.
+        inv_freq (Tensor): θ, [r/2].
+        attention_scaling (float): YaRN/LongRoPE attention factor (1 for plain RoPE).
+
+    Returns:
+        cos, sin (Tensor): float32, [s, r/2] (or [b, s, r/2]); angles computed in float32
+        (integers up to 2^24 are exact), like transformers.
+    """
+    if not isinstance(positions, Tensor) or positions.dim() not in (1, 2):
+        raise ValueError(
+            f"positions must be an integer tensor [s] or [b, s], got {getattr(positions, 'shape', positions)}"
+        )
+    if positions.is_floating_point() or positions.is_complex() or positions.dtype == torch.bool:
+        raise ValueError(
+            f"positions must be integers (got {positions.dtype}); float positions lose precision "
+            "in low-precision dtypes (bf16 keeps only 513 of the positions 0..1023)"
+        )
+    if not isinstance(inv_freq, Tensor) or inv_freq.dim() != 1 or not inv_freq.is_floating_point():
+        raise ValueError(
+            f"inv_freq must be a 1-D float tensor [r/2], got {getattr(inv_freq, 'shape', inv_freq)}"
+        )
+    inv_freq = inv_freq.to(device=positions.device, dtype=torch.float32)
+    angles = positions.to(torch.float32).unsqueeze(-1) * inv_freq  # [s, r/2] or [b, s, r/2]
+    cos, sin = angles.cos(), angles.sin()
+    if attention_scaling != 1.0:
+        cos, sin = cos * attention_scaling, sin * attention_scaling
+    return cos, sin
+
+
+def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half") -> Tensor:
+    """Rotate the first r = 2 · cos.shape[-1] features of ``x``; the remaining h_d − r pass through.
+
+    Args:
+        x (Tensor): queries or keys [b, n_h, s, h_d], any float dtype.
+        cos, sin (Tensor): from :func:`cos_sin`, [s, r/2] or [b, s, r/2] (broadcast over heads).
+        layout (str): ``"half"`` — pair i is features (i, i + r/2) (GPT-NeoX, Llama, transformers);
+            ``"interleaved"`` — pair i is features (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
+
+    Returns:
+        Tensor [b, n_h, s, h_d] in x's dtype. The rotation is computed in float32 (or x's dtype if
+        wider) and rounded once at the end.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if not isinstance(x, Tensor) or x.dim() != 4 or not x.is_floating_point():
+        raise ValueError(f"x must be a float tensor [b, n_h, s, h_d], got {getattr(x, 'shape', x)}")
+    if not isinstance(cos, Tensor) or not isinstance(sin, Tensor) or cos.shape != sin.shape:
+        raise ValueError(
+            f"cos and sin must be tensors of the same shape, got {getattr(cos, 'shape', cos)} "
+            f"and {getattr(sin, 'shape', sin)}"
+        )
+    if cos.dim() not in (2, 3):
+        raise ValueError(f"cos/sin must be [s, r/2] or [b, s, r/2], got {tuple(cos.shape)}")
+    half = cos.shape[-1]
+    rotary_dim, head_dim, seq_len = 2 * half, x.shape[-1], x.shape[-2]
+    if rotary_dim > head_dim:
+        raise ValueError(
+            f"rotary_dim (2 * cos.shape[-1] = {rotary_dim}) exceeds the head dim of x ({head_dim})"
+        )
+    if cos.shape[-2] != seq_len:
+        raise ValueError(f"cos/sin cover {cos.shape[-2]} positions but x has sequence length {seq_len}")
+    if cos.dim() == 3:
+        if cos.shape[0] not in (1, x.shape[0]):
+            raise ValueError(f"cos/sin batch size {cos.shape[0]} does not match x's batch size {x.shape[0]}")
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [b, 1, s, r/2], broadcast over heads
+
+    compute = torch.promote_types(x.dtype, torch.float32)
+    cos, sin = cos.to(compute), sin.to(compute)
+    x_rot = x[..., :rotary_dim].to(compute)  # [b, n_h, s, r]
+    if layout == "half":
+        x1, x2 = x_rot[..., :half], x_rot[..., half:]  # [b, n_h, s, r/2] each
+        rotated = torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)  # [b, n_h, s, r]
+    else:
+        pairs = x_rot.unflatten(-1, (half, 2))  # [b, n_h, s, r/2, 2]
+        x1, x2 = pairs[..., 0], pairs[..., 1]  # [b, n_h, s, r/2] each
+        rotated = torch.stack((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).flatten(
+            -2
+        )  # [b, n_h, s, r]
+    rotated = rotated.to(x.dtype)
+    if rotary_dim == head_dim:
+        return rotated
+    return torch.cat((rotated, x[..., rotary_dim:]), dim=-1)  # [b, n_h, s, h_d]
+
+
+# --------------------------------------------------------------------------------------------------
+# the module a model holds
+# --------------------------------------------------------------------------------------------------
+
+
+class RoPE(PositionEncoding):
+    """Rotary position embedding acting on q and k, with an optional inference-time scaling.
+
+    Args:
+        head_dim (int): h_d.
+        base (float): ``rope_theta`` b; 1e4 in RoFormer/Llama 2, 5e5 in Llama 3, 1e6 in MiniMind/Qwen.
+        partial_rotary_factor (float): fraction of h_d that is rotated (GPT-NeoX uses 0.25).
+        layout (str): ``"half"`` or ``"interleaved"`` (see :func:`apply`).
+        max_seq_len (int): training length; the cos/sin cache starts at this size and it is the
+            ``original_max_position_embeddings`` of a scaling dict that omits it.
+        rope_scaling (dict | None): e.g. ``{"rope_type": "yarn", "factor": 4}``; see ``set_scaling``.
+
+    The cos/sin cache is a pair of non-persistent buffers built by ``build_cache`` and rebuilt
+    only when a position outgrows it (to the next power of two), the device changes or the
+    scaling changes. ``dynamic`` and ``longrope`` depend on the current length n = max position + 1:
+    past the original length their frequencies are ``frequencies(config, seq_len=n)``. Unlike
+    transformers, which keeps the largest n seen until a short input resets it, this module is
+    stateless: the same positions always give the same angles, whatever ran before.
+    """
+
+    name = "rope"
+    acts_on = "qk"
+
+    def __init__(
+        self,
+        head_dim: int,
+        base: float = 10000.0,
+        partial_rotary_factor: float = 1.0,
+        layout: str = "half",
+        max_seq_len: int = 2048,
+        rope_scaling: dict | None = None,
+    ) -> None:
+        super().__init__()
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        if not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len <= 0:
+            raise ValueError(f"max_seq_len must be a positive integer, got {max_seq_len!r}")
+        if not isinstance(head_dim, int) or isinstance(head_dim, bool) or head_dim <= 0:
+            raise ValueError(f"head_dim must be a positive integer, got {head_dim!r}")
+        self.head_dim, self.base, self.partial_rotary_factor = head_dim, base, partial_rotary_factor
+        self.layout, self.max_seq_len = layout, max_seq_len
+        self.register_buffer("inv_freq", torch.empty(0), persistent=False)  # θ, [r/2]
+        self.register_buffer("cos_cached", torch.empty(0, 0), persistent=False)  # [cached positions, r/2]
+        self.register_buffer("sin_cached", torch.empty(0, 0), persistent=False)  # [cached positions, r/2]
+        self._cache_key: object = None
+        self.set_scaling(rope_scaling)
+
+    @classmethod
+    def from_dims(
+        cls, *, d_model: int, n_heads: int, head_dim: int | None, max_seq_len: int, **options
+    ) -> RoPE:
+        """Build from model dimensions.
+
+        Options: ``base``, ``partial_rotary_factor``, ``layout``, ``rope_scaling``;
+        any other raises ``ValueError``.
+        """
+        allowed = ("base", "partial_rotary_factor", "layout", "rope_scaling")
+        for key in options:
+            if key not in allowed:
+                raise ValueError(f"unknown RoPE option {key!r}; valid options: {', '.join(allowed)}")
+        if head_dim is None:
+            head_dim = d_model // n_heads
+        return cls(head_dim, max_seq_len=max_seq_len, **options)
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def _config(self, rope_scaling: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The Hugging Face style config dict this module stands for."""
+        max_pos = self.max_seq_len
+        if rope_scaling is not None:
+            if not isinstance(rope_scaling, Mapping):
+                raise ValueError(f"rope_scaling must be a dict or None, got {type(rope_scaling).__name__}")
+            rope_scaling = dict(rope_scaling)
+            original = rope_scaling.setdefault("original_max_position_embeddings", self.max_seq_len)
+            if not isinstance(original, int) or isinstance(original, bool) or original <= 0:
+                raise ValueError(
+                    f"original_max_position_embeddings must be a positive integer, got {original!r}"
+                )
+            rope_type = rope_scaling.get("rope_type") or rope_scaling.get("type")
+            factor = rope_scaling.get("factor")
+            if rope_type == "dynamic":
+                max_pos = original  # dynamic NTK reads the trained length from max_position_embeddings
+            elif rope_type in NEEDS_ORIGINAL and isinstance(factor, (int, float)) and factor >= 1:
+                max_pos = int(original * factor)  # transformers' convention: the extended length s·L
+        return {
+            "head_dim": self.head_dim,
+            "rope_theta": self.base,
+            "partial_rotary_factor": self.partial_rotary_factor,
+            "max_position_embeddings": max_pos,
+            "rope_scaling": rope_scaling,
+        }
+
+    def set_scaling(self, rope_scaling: Mapping[str, Any] | None) -> None:
+        """Switch the inference-time scaling (None = plain RoPE) without retraining.
+
+        Recomputes ``inv_freq`` with :func:`frequencies` and rebuilds the cache. The training length
+        ``max_seq_len`` is ``original_max_position_embeddings`` unless the dict gives it.
+        """
+        config = self._config(rope_scaling)
+        inv_freq, attention_scaling = frequencies(config)
+        params = params_from_config(config)
+        self.config, self.rope_scaling = config, rope_scaling
+        self.rope_type, self.rotary_dim = params.rope_type, params.rotary_dim
+        self.attention_scaling = attention_scaling
+        # past this length, dynamic and longrope frequencies depend on the length
+        self._switch_length = (
+            config["max_position_embeddings"]
+            if self.rope_type == "dynamic"
+            else params.scaling.get("original_max_position_embeddings")
+        )
+        device = self.inv_freq.device
+        self.inv_freq = inv_freq.to(device)
+        self.build_cache(self.max_seq_len, device, key="base")
+
+    # -- cache -----------------------------------------------------------------------------------
+
+    def _key(self, length: int) -> object:
+        """Which frequencies serve positions 0 … length − 1."""
+        if self.rope_type == "dynamic" and length > self._switch_length:
+            return ("dynamic", length)
+        if self.rope_type == "longrope" and length > self._switch_length:
+            return "long"
+        return "base"
+
+    def build_cache(self, length: int, device: torch.device | None = None, key: object = None) -> None:
+        """Fill ``cos_cached``/``sin_cached`` [length, r/2] for positions 0 … length − 1.
+
+        ``key`` (see ``_key``) says which frequencies to use; by default those of a ``length``-long input.
+        """
+        device = self.inv_freq.device if device is None else torch.device(device)
+        key = self._key(length) if key is None else key
+        if key == "base":
+            inv_freq, attention_scaling = self.inv_freq.to(device), self.attention_scaling
+        else:
+            inv_freq, attention_scaling = frequencies(self.config, seq_len=length)
+        cos, sin = cos_sin(torch.arange(length, device=device), inv_freq.to(device), attention_scaling)
+        self.cos_cached, self.sin_cached, self._cache_key = cos, sin, key
+
+    def lookup(self, positions: Tensor, device: torch.device | None = None) -> tuple[Tensor, Tensor]:
+        """cos, sin [s, r/2] (float32, attention factor applied) for integer ``positions`` [s]."""
+        check_positions(positions)
+        device = positions.device if device is None else torch.device(device)
+        if positions.numel() == 0:
+            empty = torch.empty(0, self.rotary_dim // 2, device=device)
+            return empty, empty
+        low, high = (int(v) for v in torch.aminmax(positions))
+        if low < 0:
+            raise ValueError(f"positions must be >= 0, got {low}")
+        length = high + 1
+        key = self._key(length)
+        cached = self.cos_cached.shape[0]
+        if key != self._cache_key or length > cached or self.cos_cached.device != device:
+            if isinstance(key, tuple):  # dynamic: the table is only valid for exactly this length
+                new_length = length
+            else:  # at least the training length, else the next power of two (few rebuilds while decoding)
+                new_length = max(self.max_seq_len, 1 << (length - 1).bit_length())
+            self.build_cache(new_length, device, key=key)
+        index = positions.to(device)
+        return self.cos_cached[index], self.sin_cached[index]
+
+    # -- the hook --------------------------------------------------------------------------------
+
+    def rotate_qk(self, q: Tensor, k: Tensor, positions: Tensor) -> tuple[Tensor, Tensor]:
+        """q [b, n_h, s, h_d], k [b, n_kv, s, h_d] (n_kv may be < n_h, GQA) at ``positions`` [s]."""
+        cos, sin = self.lookup(positions, device=q.device)
+        return apply(q, cos, sin, self.layout), apply(k, cos, sin, self.layout)
+
+    def extra_repr(self) -> str:
+        return (
+            f"head_dim={self.head_dim}, rotary_dim={self.rotary_dim}, base={self.base:g}, "
+            f"layout={self.layout!r}, rope_type={self.rope_type!r}, "
+            f"attention_scaling={self.attention_scaling:.4g}"
+        )
+
+
+__all__ = ["LAYOUTS", "RoPE", "RopeParams", "apply", "cos_sin", "frequencies", "params_from_config"]
