@@ -1,0 +1,164 @@
+"""Passkey retrieval: can the model copy a number it read far back in its context?
+
+After Mohtashami & Jaggi 2023 ("Landmark Attention"), who hide a pass key in repeated filler
+("The grass is green. The sky is blue. ...") and ask for it at the end. Adapted here to a
+byte-level model trained on Python source, so the test looks like the code it has seen:
+
+    <held-out Python code ...>
+    PASSKEY = 48213                      <- key line, at a line start near depth * filler
+    <held-out Python code ...>
+    PASSKEY = |4 8 2 1 3|                <- prompt ends at "PASSKEY = "; 5 bytes greedily decoded
+
+* The whole trial (prompt + the 5 key bytes) is exactly ``length`` tokens, so the answer's last
+  byte sits at position ``length - 1`` and the key is about ``(1 - depth) * length`` tokens back.
+* Filler: a contiguous slice of the held-out split (tokens never trained on) at a random offset;
+  the key line goes after the first newline at or after ``depth`` of the filler (``depth=0.5``:
+  the middle), so it is a line of its own.
+* Keys are uniform in 10000..99999. Offsets and keys come from a ``torch.Generator`` seeded with
+  ``seed``: the same seed gives the same trials on every machine.
+* Decoding is greedy (argmax) with the KV cache, 5 new bytes. ``accuracy`` = fraction of trials
+  whose 5 bytes equal the key; ``digit_accuracy`` = fraction of the 5 * n_trials bytes equal to
+  the key byte at the same place (tiny models rarely get all five; this shows partial recall).
+  A model that ignores the key scores about 0 and 0.1 (a uniform digit guess).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from posenc.evaluate.perplexity import DEFAULT_MEMORY_BUDGET, window_batch_size
+
+KEY_DIGITS = 5
+KEY_PREFIX = b"PASSKEY = "
+#: the line hidden in the filler is KEY_PREFIX + key + b"\n"; the prompt ends with QUESTION
+QUESTION = b"\n" + KEY_PREFIX
+#: shortest length a trial fits in: question, key line and the answer, with no filler at all
+MIN_LENGTH = len(QUESTION) + len(KEY_PREFIX) + KEY_DIGITS + 1 + KEY_DIGITS
+
+
+def _bytes_to_tokens(data: bytes) -> Tensor:
+    return torch.tensor(list(data), dtype=torch.long)
+
+
+@dataclass
+class PasskeyTrial:
+    """One trial: ``prompt`` int64 [length - 5], ``answer`` int64 [5] (the key's ASCII digits),
+    ``key`` (the digits as text) and ``key_line_start`` (index of the key line in the prompt)."""
+
+    prompt: Tensor
+    answer: Tensor
+    key: str
+    key_line_start: int
+
+
+def build_passkey_prompt(filler: Tensor, length: int, key: str, depth: float = 0.5) -> PasskeyTrial:
+    """Hide ``key`` in ``filler`` so that prompt + answer is exactly ``length`` tokens.
+
+    filler (Tensor): at least ``length - MIN_LENGTH`` byte tokens [f]; its first tokens are used.
+    Raises ``ValueError`` when ``length < MIN_LENGTH``, the key is not 5 digits or the filler is short.
+    """
+    if not (len(key) == KEY_DIGITS and key.isdigit() and key.isascii()):
+        raise ValueError(f"passkey key must be {KEY_DIGITS} ASCII digits, got {key!r}")
+    if length < MIN_LENGTH:
+        raise ValueError(f"passkey length must be at least {MIN_LENGTH} tokens, got {length}")
+    if not 0.0 <= depth <= 1.0:
+        raise ValueError(f"passkey depth must be in [0, 1], got {depth}")
+    key_line = KEY_PREFIX + key.encode() + b"\n"
+    n_filler = length - KEY_DIGITS - len(key_line) - len(QUESTION)
+    if filler.numel() < n_filler:
+        raise ValueError(f"passkey filler has {filler.numel()} tokens, {n_filler} needed for length {length}")
+    body = filler[:n_filler].to(torch.long)
+    cut = round(depth * n_filler)
+    newlines = (body[cut:] == ord("\n")).nonzero()
+    if newlines.numel():
+        cut += int(newlines[0]) + 1  # just after the newline: the key line starts a line
+    prompt = torch.cat([body[:cut], _bytes_to_tokens(key_line), body[cut:], _bytes_to_tokens(QUESTION)])
+    return PasskeyTrial(prompt=prompt, answer=_bytes_to_tokens(key.encode()), key=key, key_line_start=cut)
+
+
+def passkey_trials(
+    filler: Tensor, length: int, n_trials: int, seed: int = 0, depth: float = 0.5
+) -> list[PasskeyTrial]:
+    """``n_trials`` trials at ``length``, a pure function of (filler, length, n_trials, seed, depth).
+
+    filler (Tensor): held-out byte tokens [f]; repeated end to end if shorter than one trial's filler.
+    """
+    if n_trials < 1:
+        raise ValueError(f"passkey n_trials must be >= 1, got {n_trials}")
+    if filler.numel() == 0:
+        raise ValueError("passkey filler is empty")
+    n_filler = max(0, length - MIN_LENGTH)
+    if filler.numel() <= n_filler:
+        filler = filler.repeat(n_filler // filler.numel() + 2)  # [k * f]
+    generator = torch.Generator().manual_seed(seed)
+    offsets = torch.randint(0, filler.numel() - n_filler, (n_trials,), generator=generator)
+    keys = torch.randint(10 ** (KEY_DIGITS - 1), 10**KEY_DIGITS, (n_trials,), generator=generator)
+    return [
+        build_passkey_prompt(filler[int(offset) :], length, str(int(key)), depth)
+        for offset, key in zip(offsets, keys, strict=True)
+    ]
+
+
+@torch.inference_mode()
+def greedy_decode(model: nn.Module, prompt: Tensor, max_new_tokens: int) -> Tensor:
+    """Greedy continuation with the KV cache: prompt int64 [b, p] -> new tokens int64 [b, max_new_tokens]."""
+    cache = model.new_cache(prompt.shape[0])
+    logits, _ = model(prompt, cache=cache)  # [b, p, V]
+    new = [logits[:, -1].argmax(dim=-1)]  # [b]
+    while len(new) < max_new_tokens:
+        logits, _ = model(new[-1][:, None], cache=cache)  # [b, 1, V]
+        new.append(logits[:, -1].argmax(dim=-1))
+    return torch.stack(new, dim=1)  # [b, max_new_tokens]
+
+
+def passkey_accuracy(
+    model: nn.Module,
+    length: int,
+    n_trials: int,
+    seed: int = 0,
+    *,
+    filler: Tensor | None = None,
+    depth: float = 0.5,
+    batch_size: int = 8,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict:
+    """Passkey retrieval at ``length`` tokens (see the module docstring for the design).
+
+    filler (Tensor | None): byte tokens [f] to hide the key in; ``None`` = the held-out split of the
+    built-in corpus. Returns ``{"length", "trials", "accuracy", "digit_accuracy", "depth", "seed"}``.
+    """
+    if filler is None:
+        from posenc.data import load_corpus
+
+        filler = load_corpus().tokens("heldout")
+    trials = passkey_trials(filler, length, n_trials, seed, depth)
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    step = window_batch_size(model, length, batch_size, DEFAULT_MEMORY_BUDGET)
+    exact = digits = 0
+    try:
+        for start in range(0, n_trials, step):
+            batch = trials[start : start + step]
+            prompts = torch.stack([t.prompt for t in batch]).to(device)  # [b, length - 5]
+            answers = torch.stack([t.answer for t in batch])  # [b, 5]
+            guess = greedy_decode(model, prompts, KEY_DIGITS).cpu()  # [b, 5]
+            hits = guess == answers  # [b, 5]
+            exact += int(hits.all(dim=1).sum())
+            digits += int(hits.sum())
+            if on_batch is not None:
+                on_batch(len(batch))
+    finally:
+        model.train(was_training)
+    return {
+        "length": length,
+        "trials": n_trials,
+        "accuracy": exact / n_trials,
+        "digit_accuracy": digits / (KEY_DIGITS * n_trials),
+        "depth": depth,
+        "seed": seed,
+    }

@@ -1,0 +1,289 @@
+"""Evaluate a trained run at several lengths: perplexity, last-L perplexity, passkey retrieval.
+
+``evaluate_run(RUN, lengths=["1x", "2x", ...], rope_scaling="yarn:4")`` loads RUN/checkpoint.pt,
+cuts the same evaluation windows for every model (``posenc.data.eval_windows`` over the held-out
+files of the run's corpus) and writes ``RUN/eval.json``:
+
+    {
+      "format": "posenc-eval/1",
+      "run": "runs/rope", "pe": "rope", "train_length": 128,
+      "evals": {                         # one entry per RoPE scaling spec, never clobbered
+        "none":   {"rope_scaling": null,     "updated": "2025-...Z", "rows": [ROW, ...]},
+        "yarn:4": {"rope_scaling": "yarn:4", "updated": "...",       "rows": [ROW, ...]}
+      }
+    }
+
+    ROW = {"length": 256, "multiple": 2.0, "status": "ok",       # or "n/a" with "reason"
+           "windows": 64, "tokens": 16384, "loss": 1.52, "ppl": 4.57,   # tokens = windows * length
+           "last": 128, "last_tokens": 8192, "last_loss": 1.61, "last_ppl": 5.0,
+           "segment_loss": [1.45, 1.61],          # mean loss of positions [k*L, (k+1)*L)
+           "passkey": {"trials": 50, "accuracy": 0.1, "digit_accuracy": 0.42, "depth": 0.5, "seed": 0},
+           "rope_scaling_applied": {"rope_type": "yarn", "factor": 4.0} | null,
+           "seed": 0, "step": 2000}
+
+Rows of a new evaluation replace the rows of the same length under the same scaling spec and
+keep the others, so ``--lengths 32x`` later adds a row. A learned-PE model beyond its table
+gets ``status: "n/a"`` with ``reason: "learned positions cannot extrapolate"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from posenc.data import eval_windows, load_corpus
+from posenc.evaluate.passkey import MIN_LENGTH, passkey_accuracy
+from posenc.evaluate.perplexity import perplexity
+from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_rope_scaling
+
+DEFAULT_LENGTHS = ("1x", "2x", "4x", "8x", "16x")
+EVAL_FILE = "eval.json"
+EVAL_FORMAT = "posenc-eval/1"
+NO_SCALING = "none"
+NA_LEARNED = "learned positions cannot extrapolate"
+
+
+def default_device() -> str:
+    """``"cuda"`` when a GPU is present, ``"cpu"`` otherwise."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_run_dir(run_dir: str | Path) -> Path:
+    """The run folder as a Path; ``FileNotFoundError`` naming it when it is missing or has no checkpoint."""
+    path = Path(run_dir).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"run folder {str(path)!r} does not exist")
+    if not path.is_dir():
+        raise NotADirectoryError(f"run folder {str(path)!r} is not a folder")
+    if not (path / "checkpoint.pt").is_file():
+        raise FileNotFoundError(
+            f"run folder {str(path)!r} has no checkpoint.pt (train it first: posenc train)"
+        )
+    return path
+
+
+def rotary_pairs(model: torch.nn.Module) -> int:
+    """Rotated feature pairs per head (rotary_dim // 2): what longrope's factor lists are sized for."""
+    rotary_dim = getattr(model.pe, "rotary_dim", None)
+    if rotary_dim is None:
+        partial = float(model.config.pe_options.get("partial_rotary_factor", 1.0))
+        rotary_dim = int(model.config.head_dim * partial)
+    return int(rotary_dim) // 2
+
+
+def check_rope_scaling(model: torch.nn.Module, scaling: RopeScaling) -> None:
+    """Raise ``ValueError`` naming --rope-scaling when the model's encoding is not RoPE."""
+    try:
+        model.set_rope_scaling(None)  # a probe: raises on a non-RoPE model, changes nothing otherwise
+    except ValueError:
+        raise ValueError(
+            f"--rope-scaling {scaling.label}: this run's position encoding is {model.config.pe!r}; "
+            "RoPE scaling applies only to rope models (leave --rope-scaling out)"
+        ) from None
+
+
+def run_corpus(meta: dict) -> tuple[str | None, float]:
+    """(corpus path, held-out fraction) a run was trained with, from its checkpoint's train config.
+
+    ``None`` is the built-in corpus; the fraction defaults to 0.1 (``TrainConfig``'s default).
+    """
+    train_config = meta.get("train_config") or {}
+    corpus = train_config.get("corpus")
+    return (str(corpus) if corpus else None), float(train_config.get("heldout_fraction", 0.1))
+
+
+@functools.lru_cache(maxsize=2)
+def _builtin_corpus(heldout_fraction: float):
+    """The built-in corpus (seconds to read), read once per process: experiments evaluate many runs."""
+    return load_corpus(None, heldout_fraction)
+
+
+def _load_corpus(path: str | Path | None, heldout_fraction: float):
+    return _builtin_corpus(heldout_fraction) if path is None else load_corpus(path, heldout_fraction)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    lengths: str | Sequence[str] = DEFAULT_LENGTHS,
+    rope_scaling: str | RopeScaling | None = None,
+    *,
+    n_windows: int = 64,
+    passkey_trials: int = 50,
+    batch_size: int = 16,
+    seed: int = 0,
+    device: str | None = None,
+    corpus: str | Path | None = None,
+    write: bool = True,
+    progress: bool = False,
+) -> dict:
+    """Evaluate RUN at each length and merge the results into ``RUN/eval.json``.
+
+    Args:
+        lengths: ``"1x,2x"`` or a list of items; ``Nx`` = N times the training length L, or tokens.
+        rope_scaling: a spec (``"yarn:4"``, ``"ntk:auto"``, see ``posenc.evaluate.specs``) or None.
+        n_windows: evaluation windows per length (each of ``length`` predicted tokens).
+        passkey_trials: passkey trials per length; 0 skips the passkey test.
+        corpus: held-out text to evaluate on; ``None`` = the corpus the run was trained on.
+        write: merge the results into RUN/eval.json (atomic write).
+        progress: show a rich progress bar.
+
+    Returns:
+        this evaluation's entry: ``{"rope_scaling", "updated", "rows"}`` (rows in the given order),
+        plus ``"run"``, ``"pe"``, ``"train_length"`` and ``"path"`` (eval.json, or None).
+    """
+    specs = parse_lengths(lengths)
+    scaling = parse_rope_scaling(rope_scaling) if not isinstance(rope_scaling, RopeScaling) else rope_scaling
+    for name, value, low in (
+        ("--windows", n_windows, 1),
+        ("--passkey-trials", passkey_trials, 0),
+        ("--batch-size", batch_size, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    run_path = check_run_dir(run_dir)
+
+    from posenc.train.checkpoint import load_model
+
+    model, meta = load_model(run_path, device=device or default_device())
+    model.eval()
+    train_len = model.config.max_seq_len
+    if scaling is not None:
+        check_rope_scaling(model, scaling)
+    lengths_tokens = list(dict.fromkeys(spec.resolve(train_len) for spec in specs))  # dedupe, keep order
+    trained_corpus, heldout_fraction = run_corpus(meta)
+    data = _load_corpus(corpus if corpus is not None else trained_corpus, heldout_fraction)
+    files, filler = data.file_tokens("heldout"), data.tokens("heldout")
+    table_size = model.pe.max_positions  # None unless the encoding is a finite table (learned)
+
+    rows = []
+    with _progress_bar(progress) as bar:
+        for length in lengths_tokens:
+            row = {"length": length, "multiple": length / train_len, "seed": seed, "step": meta.get("step")}
+            if table_size is not None and length > table_size:
+                rows.append({**row, "status": "n/a", "reason": NA_LEARNED})
+                continue
+            applied = scaling.to_dict(length, train_len, rotary_pairs(model)) if scaling else None
+            if scaling is not None:
+                model.set_rope_scaling(applied)
+            run_passkey = passkey_trials > 0 and length >= MIN_LENGTH
+            task = bar.add_task(f"length {length}", total=n_windows + (passkey_trials if run_passkey else 0))
+            windows = eval_windows(files, length, n_windows, seed)
+            ppl = perplexity(
+                model,
+                windows,
+                batch_size,
+                last=min(train_len, length),
+                on_batch=lambda k, task=task: bar.advance(task, k),
+            )
+            passkey = None
+            if run_passkey:
+                passkey = passkey_accuracy(
+                    model,
+                    length,
+                    passkey_trials,
+                    seed,
+                    filler=filler,
+                    batch_size=batch_size,
+                    on_batch=lambda k, task=task: bar.advance(task, k),
+                )
+                del passkey["length"]
+            rows.append({**row, "status": "ok", **ppl, "passkey": passkey, "rope_scaling_applied": applied})
+    if scaling is not None:
+        model.set_rope_scaling(None)
+
+    entry = {
+        "rope_scaling": scaling.label if scaling else None,
+        "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "rows": rows,
+    }
+    header = {"run": str(run_path), "pe": model.config.pe, "train_length": train_len}
+    path = write_eval(run_path / EVAL_FILE, header, entry) if write else None
+    return {**header, **entry, "path": str(path) if path else None}
+
+
+def write_eval(path: Path, header: dict, entry: dict) -> Path:
+    """Merge ``entry`` into eval.json at ``path`` under its scaling key; atomic (temp + os.replace).
+
+    Rows replace earlier rows of the same length under the same key; other keys are kept.
+    Raises ``ValueError`` naming the file when an existing eval.json is not ours or not JSON.
+    """
+    data = {"format": EVAL_FORMAT, **header, "evals": {}}
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(
+                f"{str(path)!r} is not valid JSON ({err}); move it away to start a new one"
+            ) from None
+        if (
+            not isinstance(old, dict)
+            or old.get("format") != EVAL_FORMAT
+            or not isinstance(old.get("evals"), dict)
+        ):
+            raise ValueError(f"{str(path)!r} is not a posenc eval file ({EVAL_FORMAT}); move it away")
+        data["evals"] = old["evals"]
+    key = entry["rope_scaling"] or NO_SCALING
+    old_rows = data["evals"].get(key, {}).get("rows", [])
+    by_length = {row["length"]: row for row in old_rows}
+    by_length.update({row["length"]: row for row in entry["rows"]})
+    data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length)]}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_finite(data), f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _finite(value):
+    """JSON has no inf/nan: non-finite floats (a diverged loss) become None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def add_task(self, *args, **kwargs) -> int:
+        return 0
+
+    def advance(self, *args) -> None:
+        pass
+
+
+def _progress_bar(show: bool):
+    if not show:
+        return _NoBar()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+
+
+__all__ = ["DEFAULT_LENGTHS", "EVAL_FILE", "LengthSpec", "evaluate_run", "write_eval"]
