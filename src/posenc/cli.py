@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("posenc.evaluate.generate_cli", "sample text from a trained run with the KV cache"),
     "exp": ("posenc.experiments.cli", "run the module's experiments: 1, 2, 3, 4, rope-base"),
     "inspect": ("posenc.inspector.cli", "explain and check the RoPE set-up of a Hugging Face config.json"),
+    "study": (
+        "posenc.study.cli",
+        "the extrapolation study: every encoding trained here, measured from 1x to 16x its length",
+    ),
 }
 
 

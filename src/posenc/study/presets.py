@@ -1,0 +1,178 @@
+"""What the extrapolation study trains and measures: the encodings, the scalings and the presets.
+
+Every encoding is trained with the same model shape, steps, batch, learning-rate schedule, seed and
+data order (``posenc.data.train_batch`` is a pure function of (seed, step)), so every model sees the
+same tokens: the token budget is ``steps × batch_size × L`` for all of them. Absolute encodings are
+added to token embeddings scaled by √d_model (``ModelConfig.embed_scale``), so a sinusoid of RMS
+1/√2 sits next to token vectors of comparable size rather than drowning them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from posenc.experiments.exp_rope_base import BASES as SWEEP_BASES
+
+#: study name -> (posenc.encodings family, pe_options); one model per entry and per seed
+ENCODINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sinusoidal": ("sinusoidal", {}),
+    "learned": ("learned", {}),
+    "nope": ("nope", {}),
+    "rope-1e4": ("rope", {"base": 1e4}),
+    "rope-1e6": ("rope", {"base": 1e6}),  # MiniMind's rope_theta
+    "alibi": ("alibi", {}),
+    "t5": ("t5", {}),
+    "xpos": ("xpos", {}),
+}
+
+#: display names for plots and the report
+LABELS: dict[str, str] = {
+    "sinusoidal": "Sinusoidal",
+    "learned": "Learned",
+    "nope": "NoPE",
+    "rope-1e4": "RoPE (base 1e4)",
+    "rope-1e6": "RoPE (base 1e6)",
+    "alibi": "ALiBi",
+    "t5": "T5 bias",
+    "xpos": "xPos",
+}
+
+#: the RoPE models that are also evaluated with inference-time scaling (no retraining)
+ROPE_MODELS: tuple[str, ...] = ("rope-1e4", "rope-1e6")
+
+#: inference-time scalings (posenc.evaluate.specs), each at factor = evaluated length / L ("TYPE:auto")
+SCALINGS: tuple[str, ...] = ("linear", "ntk", "dynamic", "yarn", "minimind_yarn")
+
+#: the position-interpolation fine-tune arm: the RoPE 1e4 model, fine-tuned at FT_MULTIPLE × L with
+#: linear scaling FT_MULTIPLE (Chen et al. 2023 fine-tune 1000 steps; we fine-tune a short fraction)
+FT_MULTIPLE = 4
+
+MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
+
+
+def rope_name(base: float) -> str:
+    """The study name of a RoPE model of ``base``: 1e4 -> "rope-1e4"."""
+    mantissa, exponent = f"{base:.0e}".split("e")
+    return f"rope-{mantissa}e{int(exponent)}"
+
+
+@dataclass(frozen=True)
+class StudyPreset:
+    """The sizes of one study. ``model`` holds ModelConfig fields (its ``max_seq_len`` is L)."""
+
+    name: str
+    description: str
+    model: dict[str, Any]
+    steps: int  # optimizer steps per model
+    batch_size: int  # sequences of L tokens per step
+    warmup_steps: int
+    lr: float
+    seeds: tuple[int, ...]
+    eval_windows: int  # held-out windows per length (the same windows for every model)
+    passkey_trials: int  # per length, no-scaling evaluation only
+    finetune_steps: int  # the PI fine-tune arm (at FT_MULTIPLE × L, batch_size / FT_MULTIPLE)
+    long_arm: bool  # also train RoPE 1e4 and 1e6 at 4 × L with the same token budget
+    device: str = "auto"
+    dtype: str = "auto"
+    eval_batch_size: int = 16
+    claims: bool = True  # False: a smoke test; the report says it supports no conclusion
+    multiples: tuple[int, ...] = field(default=MULTIPLES)
+
+    @property
+    def train_length(self) -> int:
+        return int(self.model["max_seq_len"])
+
+    @property
+    def tokens_per_model(self) -> int:
+        return self.steps * self.batch_size * self.train_length
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "train_length": self.train_length, "tokens_per_model": self.tokens_per_model}
+
+
+PRESETS: dict[str, StudyPreset] = {
+    "quick": StudyPreset(
+        name="quick",
+        description="CI smoke test: a 1-layer d-32 model, L 32, 30 steps each, seconds per model; no claims",
+        model={"d_model": 32, "n_layers": 1, "n_heads": 2, "n_kv_heads": 1, "max_seq_len": 32},
+        steps=30,
+        batch_size=8,
+        warmup_steps=5,
+        lr=3e-3,
+        seeds=(0,),
+        eval_windows=2,
+        passkey_trials=2,
+        finetune_steps=5,
+        long_arm=False,
+        device="cpu",
+        eval_batch_size=4,
+        claims=False,
+    ),
+    "default": StudyPreset(
+        name="default",
+        description="d 128, 4 layers, L 64, 400 steps × 32 × 64 = 0.8 M tokens per model (~20 min, 2 cores)",
+        model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
+        steps=400,
+        batch_size=32,
+        warmup_steps=40,
+        lr=3e-3,
+        seeds=(0,),
+        eval_windows=12,
+        passkey_trials=10,
+        finetune_steps=60,
+        long_arm=False,
+    ),
+    "full": StudyPreset(
+        name="full",
+        description="d 128, 4 layers, L 64, 1500 steps × 32 × 64 = 3.1 M tokens per model, 3 seeds",
+        model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
+        steps=1500,
+        batch_size=32,
+        warmup_steps=100,
+        lr=3e-3,
+        seeds=(0, 1, 2),
+        eval_windows=32,
+        passkey_trials=20,
+        finetune_steps=200,
+        long_arm=True,
+    ),
+    "gpu": StudyPreset(
+        name="gpu",
+        description="CUDA, bf16, SDPA: d 384, 6 layers, L 256, 400 steps × 64 × 256 = 6.6 M tokens per model",
+        model={"d_model": 384, "n_layers": 6, "n_heads": 6, "n_kv_heads": 2, "max_seq_len": 256},
+        steps=400,
+        batch_size=64,
+        warmup_steps=40,
+        lr=2e-3,
+        seeds=(0,),
+        eval_windows=16,
+        passkey_trials=20,
+        finetune_steps=60,
+        long_arm=True,
+        device="cuda",
+        dtype="bfloat16",
+    ),
+}
+
+
+def get_preset(name: str) -> StudyPreset:
+    """``PRESETS[name]``; ``ValueError`` naming --preset and the choices otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"--preset {name!r} is not a study preset; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+__all__ = [
+    "ENCODINGS",
+    "FT_MULTIPLE",
+    "LABELS",
+    "MULTIPLES",
+    "PRESETS",
+    "ROPE_MODELS",
+    "SCALINGS",
+    "SWEEP_BASES",
+    "StudyPreset",
+    "get_preset",
+    "rope_name",
+]

@@ -1,0 +1,422 @@
+"""Orchestration of the study: train every model, evaluate it, write results.json, plots, report.md.
+
+    OUT/runs/NAME-sSEED/       one run folder per model (posenc.train layout + eval.json)
+    OUT/results.json           every number (schema: posenc.study.report)
+    OUT/*.png, OUT/*.svg       plots (posenc.study.plots)
+    OUT/report.md              what was measured and what it shows (posenc.study.report)
+
+Cached and resumable: a run folder holding a finished run is not trained again (``train(...,
+resume=True)`` returns at once; an interrupted one continues from its checkpoint), and an evaluation
+whose rows are already in RUN/eval.json with the same windows, passkey trials and step is not redone.
+Ctrl-C stops the current training after its step (the trainer checkpoints) and ends the study.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from posenc.experiments.results import prepare_out_dir
+from posenc.study.presets import (
+    ENCODINGS,
+    FT_MULTIPLE,
+    ROPE_MODELS,
+    SCALINGS,
+    SWEEP_BASES,
+    StudyPreset,
+    get_preset,
+    rope_name,
+)
+
+NO_SCALING = "none"
+
+
+@dataclass
+class Job:
+    """One model of the study: how to train it and which evaluations it gets."""
+
+    name: str  # study name, e.g. "rope-1e4", "rope-1e4-pi-ft", "rope-1e4-4L"
+    seed: int
+    pe: str
+    pe_options: dict[str, Any]
+    train_length: int
+    steps: int
+    batch_size: int
+    warmup_steps: int
+    role: str  # "encoding", "sweep", "finetune" or "long"
+    init_from: str | None = None  # run folder name whose weights start this run (the fine-tune arm)
+    scalings: tuple[str, ...] = ()
+    evals: list = field(default_factory=list)
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.name}-s{self.seed}"
+
+    @property
+    def tokens(self) -> int:
+        return self.steps * self.batch_size * self.train_length
+
+
+def plan(preset: StudyPreset) -> list[Job]:
+    """Every model of the study, in training order (a fine-tune after the model it starts from)."""
+    L = preset.train_length
+    common = {"steps": preset.steps, "batch_size": preset.batch_size, "warmup_steps": preset.warmup_steps}
+    jobs = []
+    for seed in preset.seeds:
+        for name, (pe, options) in ENCODINGS.items():
+            scalings = SCALINGS if name in ROPE_MODELS else ()
+            jobs.append(Job(name, seed, pe, dict(options), L, role="encoding", scalings=scalings, **common))
+        for base in SWEEP_BASES:
+            if rope_name(base) not in ENCODINGS:
+                jobs.append(
+                    Job(rope_name(base), seed, "rope", {"base": float(base)}, L, role="sweep", **common)
+                )
+        jobs.append(
+            Job(
+                "rope-1e4-pi-ft",
+                seed,
+                "rope",
+                {
+                    "base": 1e4,
+                    "rope_scaling": {
+                        "rope_type": "linear",
+                        "factor": float(FT_MULTIPLE),
+                        "original_max_position_embeddings": L,
+                    },
+                },
+                FT_MULTIPLE * L,
+                steps=preset.finetune_steps,
+                batch_size=max(1, preset.batch_size // FT_MULTIPLE),
+                warmup_steps=min(preset.warmup_steps, max(1, preset.finetune_steps // 10)),
+                role="finetune",
+                init_from=f"rope-1e4-s{seed}",
+            )
+        )
+        if preset.long_arm:  # the same token budget at 4 × L: batch / 4
+            for name in ROPE_MODELS:
+                jobs.append(
+                    Job(
+                        f"{name}-4L",
+                        seed,
+                        "rope",
+                        dict(ENCODINGS[name][1]),
+                        4 * L,
+                        steps=preset.steps,
+                        batch_size=max(1, preset.batch_size // 4),
+                        warmup_steps=preset.warmup_steps,
+                        role="long",
+                    )
+                )
+    return jobs
+
+
+def _configs(job: Job, preset: StudyPreset, device: str):
+    from posenc.model import ModelConfig
+    from posenc.train import TrainConfig
+
+    mcfg = ModelConfig.from_dict(
+        {**preset.model, "max_seq_len": job.train_length, "pe": job.pe, "pe_options": job.pe_options}
+    )
+    tcfg = TrainConfig(
+        steps=job.steps,
+        batch_size=job.batch_size,
+        lr=preset.lr if job.role != "finetune" else preset.lr / 10,
+        min_lr=(preset.lr if job.role != "finetune" else preset.lr / 10) / 10,
+        warmup_steps=job.warmup_steps,
+        seed=job.seed,
+        eval_every=0,
+        eval_windows=min(8, preset.eval_windows * 2),
+        log_every=max(1, job.steps // 10),
+        ckpt_every=max(50, job.steps // 4),
+        device=device,
+        dtype=preset.dtype,
+    )
+    return mcfg, tcfg
+
+
+def _seed_finetune(run_dir: Path, source_dir: Path, mcfg, tcfg) -> None:
+    """Start the fine-tune run from ``source_dir``'s weights: a step-0 checkpoint holding them and a
+    fresh optimizer, written with the fine-tune's own configs, which ``train(resume=True)`` continues.
+    RoPE's tables are non-persistent buffers, so the linear scaling of ``mcfg`` is kept."""
+    from posenc.model import TinyLM
+    from posenc.train.checkpoint import CHECKPOINT_NAME, load_model, save_checkpoint
+    from posenc.train.loop import make_optimizer
+
+    source, _ = load_model(source_dir, device="cpu")
+    model = TinyLM(mcfg)
+    model.load_state_dict(source.state_dict())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(
+        run_dir / CHECKPOINT_NAME,
+        model=model,
+        model_config=mcfg.to_dict(),
+        step=0,
+        optimizer=make_optimizer(model, tcfg, torch.device("cpu")),
+        train_config=tcfg.to_dict(),
+        world_size=1,
+    )
+
+
+def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
+    """The training summary of a finished run in ``run_dir`` made with these exact configs, read from
+    its checkpoint (no corpus to load, no model to build); None when it is unfinished or differs (then
+    ``train(resume=True)`` continues it, or refuses it listing the differences)."""
+    from posenc.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+    from posenc.train.loop import config_differences
+
+    if not (run_dir / CHECKPOINT_NAME).exists():
+        return None
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    saved_model, saved_train = state["model_config"], state.get("train_config") or {}
+    if state["step"] != tcfg.steps or config_differences(saved_model, saved_train, mcfg, tcfg):
+        return None
+    metrics = state.get("metrics") or {}
+    end = {}  # the trainer's last "end" record: speed and time of the session that finished the run
+    log = run_dir / "log.jsonl"
+    for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        trained = isinstance(record, dict) and record.get("resumed_from") != record.get("step")
+        if trained and record.get("event") == "end":
+            end = record
+    # parameters counted once (a tied LM head shares the embedding tensor, saved once per storage)
+    params = sum(t.numel() for t in {id(t.untyped_storage()): t for t in state["model"].values()}.values())
+    return {
+        "step": state["step"],
+        "resumed_from": state["step"],
+        "interrupted": False,
+        "tokens": state["step"] * tcfg.batch_size * mcfg.max_seq_len * int(state.get("world_size", 1)),
+        "tokens_per_s": end.get("tokens_per_s"),
+        "elapsed_s": end.get("elapsed_s"),
+        "train_loss": metrics.get("train_loss"),
+        "heldout_loss": metrics.get("heldout_loss"),
+        "params": params,
+    }
+
+
+def _eval_specs(job: Job, preset: StudyPreset) -> list[tuple[str | None, list[int], int]]:
+    """(scaling spec, lengths in tokens, passkey trials) of every evaluation of ``job``."""
+    L = preset.train_length
+    lengths = [m * L for m in preset.multiples]
+    specs: list[tuple[str | None, list[int], int]] = [(None, lengths, preset.passkey_trials)]
+    for method in job.scalings:
+        specs.append((f"{method}:auto", [n for n in lengths if n > L], 0))
+    return specs
+
+
+def _cached_rows(run_dir: Path, key: str, lengths: list[int], windows: int, trials: int, step: int):
+    """The rows of RUN/eval.json under ``key`` for ``lengths`` when all are there and were made with the
+    same windows, passkey trials and checkpoint step; None otherwise (evaluate again)."""
+    path = run_dir / "eval.json"
+    if not path.exists():
+        return None
+    try:
+        rows = json.loads(path.read_text())["evals"][key]["rows"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    by_length = {row.get("length"): row for row in rows}
+    out = []
+    for n in lengths:
+        row = by_length.get(n)
+        if row is None or row.get("step") != step:
+            return None
+        if row.get("status") == "ok":
+            got_trials = (row.get("passkey") or {}).get("trials", 0)
+            if row.get("windows") != windows or (trials and got_trials != trials):
+                return None
+        out.append(row)
+    return out
+
+
+class _Bar:
+    """One rich progress bar over the whole study, advanced in work units (tokens trained + evaluated)."""
+
+    def __init__(self, enabled: bool, total: float):
+        self.enabled = enabled
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]study[/] {task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self.task = self.progress.add_task("", total=total)
+
+    def __enter__(self):
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.stop()
+
+    def describe(self, text: str) -> None:
+        if self.enabled:
+            self.progress.update(self.task, description=text)
+
+    def advance(self, units: float) -> None:
+        if self.enabled:
+            self.progress.advance(self.task, units)
+
+    def skip(self, units: float) -> None:
+        """Work found done (cached) leaves the total, so the ETA counts only work still to do."""
+        if self.enabled:
+            total = self.progress.tasks[0].total or 0.0
+            self.progress.update(self.task, total=max(0.0, total - units))
+
+
+def _eval_units(lengths: list[int], windows: int, trials: int) -> float:
+    # a forward pass costs about a third of a training step's tokens; passkey trials are one window each
+    return sum(n * (windows + trials) for n in lengths) / 3
+
+
+def run_study(
+    preset: str | StudyPreset = "default",
+    out_dir: str | Path = "results/study",
+    *,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Run (or resume) the study; returns the results dict also written to OUT/results.json.
+
+    Raises ValueError for an unknown preset, NotADirectoryError when ``out_dir`` is a file,
+    KeyboardInterrupt when a training was interrupted (its checkpoint is kept; run again to resume).
+    """
+    from posenc.evaluate import evaluate_run
+    from posenc.study import plots, report
+    from posenc.train import train
+
+    spec = get_preset(preset) if isinstance(preset, str) else preset
+    device = device or spec.device
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--preset {spec.name} runs on CUDA and no GPU is visible (use --device cpu)")
+    out = prepare_out_dir(out_dir)
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f"--out {str(out)!r} is not writable")
+    runs_dir = out / "runs"
+    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    jobs = plan(spec)
+    total = sum(
+        job.tokens + sum(_eval_units(n, spec.eval_windows, k) for _, n, k in _eval_specs(job, spec))
+        for job in jobs
+    )
+    trained, evaluated, train_info, eval_rows = [], [], {}, {}
+    eval_device = "cuda" if device == "cuda" else ("cpu" if device == "cpu" else None)
+    with _Bar(progress, total) as bar:
+        for job in jobs:
+            run_dir = runs_dir / job.run_name
+            mcfg, tcfg = _configs(job, spec, device)
+            bar.describe(f"training {job.run_name} ({job.steps} steps)")
+            exists = (run_dir / "config.json").exists() or (run_dir / "checkpoint.pt").exists()
+            if not exists and job.init_from is not None:
+                _seed_finetune(run_dir, runs_dir / job.init_from, mcfg, tcfg)
+                exists = True
+            t_train = time.perf_counter()
+            summary = _finished(run_dir, mcfg, tcfg) if exists else None
+            if summary is None:  # new, or interrupted: train() starts it or continues from its checkpoint
+                summary = train(mcfg, tcfg, run_dir, resume=exists, progress=False)
+            if summary["interrupted"]:
+                raise KeyboardInterrupt(f"training of {job.run_name} interrupted at step {summary['step']}")
+            if summary.get("resumed_from") != summary["step"]:
+                trained.append(job.run_name)
+            train_info[job.run_name] = {
+                "name": job.name,
+                "seed": job.seed,
+                "role": job.role,
+                "pe": job.pe,
+                "pe_options": job.pe_options,
+                "train_length": job.train_length,
+                "steps": summary["step"],
+                "batch_size": job.batch_size,
+                "tokens": summary["tokens"],
+                "init_from": job.init_from,
+                "train_loss": summary["train_loss"],
+                "heldout_loss": summary["heldout_loss"],
+                "params": summary["params"],
+                "tokens_per_s": summary.get("tokens_per_s"),  # of the session that finished the run
+                "seconds": summary.get("elapsed_s"),  # training time of that session
+                "seconds_this_session": time.perf_counter() - t_train,
+                "dir": str(Path("runs") / job.run_name),
+            }
+            (bar.advance if job.run_name in trained else bar.skip)(job.tokens)
+            for scaling, lengths, trials in _eval_specs(job, spec):
+                key = scaling or NO_SCALING
+                bar.describe(f"evaluating {job.run_name} ({key})")
+                rows = _cached_rows(run_dir, key, lengths, spec.eval_windows, trials, summary["step"])
+                units = _eval_units(lengths, spec.eval_windows, trials)
+                if rows is not None:
+                    bar.skip(units)
+                else:
+                    entry = evaluate_run(
+                        run_dir,
+                        lengths=[str(n) for n in lengths],
+                        rope_scaling=scaling,
+                        n_windows=spec.eval_windows,
+                        passkey_trials=trials,
+                        batch_size=spec.eval_batch_size,
+                        seed=0,  # the same windows and passkey prompts for every model
+                        device=eval_device,
+                    )
+                    rows = entry["rows"]
+                    evaluated.append(f"{job.run_name}:{key}")
+                    bar.advance(units)
+                eval_rows.setdefault(job.run_name, {})[key] = rows
+        bar.describe("plots and report")
+        results = report.build_results(
+            spec,
+            jobs=[(job.run_name, job.name, job.seed, job.role) for job in jobs],
+            train_info=train_info,
+            eval_rows=eval_rows,
+            meta={
+                "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "wall_time_s": time.perf_counter() - t0,
+                "device": _device_name(device),
+                "versions": _versions(),
+                "trained_this_session": trained,
+                "evaluated_this_session": evaluated,
+            },
+        )
+        results["plots"] = plots.make_plots(results, out)
+        results["wall_time_s"] = time.perf_counter() - t0
+        report.write_results(out, results)
+        report.write_report(out, results)
+    return results
+
+
+def _device_name(device: str) -> str:
+    if device != "cpu" and torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return f"cpu ({os.cpu_count()} logical cores, torch threads {torch.get_num_threads()})"
+
+
+def _versions() -> dict[str, str]:
+    from posenc import __version__
+
+    return {"posenc": __version__, "torch": torch.__version__, "python": platform.python_version()}
+
+
+__all__ = ["Job", "plan", "run_study"]

@@ -1,0 +1,61 @@
+"""``posenc study``: clear one-line errors for a bad preset, a bad --out or a missing GPU; the plan."""
+
+import pytest
+import torch
+
+from posenc import cli
+from posenc.study import run_study
+from posenc.study.presets import ENCODINGS, PRESETS, get_preset
+from posenc.study.run import plan
+
+
+def test_study_is_a_command():
+    assert cli.COMMANDS["study"][0] == "posenc.study.cli"
+
+
+def test_bad_preset_is_a_one_line_error(capsys, tmp_path):
+    assert cli.main(["study", "--preset", "huge", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--preset 'huge'" in err and "quick" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
+def test_out_that_is_a_file_is_a_one_line_error(capsys, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert cli.main(["study", "--preset", "quick", "--out", str(target), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "not a folder" in err
+
+
+def test_get_preset_names_the_choices():
+    with pytest.raises(ValueError, match="--preset 'x'.*quick, default, full, gpu"):
+        get_preset("x")
+
+
+def test_gpu_preset_without_cuda_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="--preset gpu"):
+        run_study("gpu", tmp_path / "o", progress=False)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_plan_is_fair_and_complete(name):
+    preset = PRESETS[name]
+    jobs = plan(preset)
+    L = preset.model["max_seq_len"]
+    budget = preset.steps * preset.batch_size * L
+    for seed in preset.seeds:
+        mine = [j for j in jobs if j.seed == seed]
+        assert [j.name for j in mine if j.role == "encoding"] == list(ENCODINGS)
+        for job in mine:
+            if job.role in ("encoding", "sweep", "long"):
+                assert job.steps * job.batch_size * job.train_length == budget, job.name
+                assert job.steps == preset.steps
+        names = [j.run_name for j in mine]
+        ft = next(j for j in mine if j.role == "finetune")
+        assert names.index(ft.init_from) < names.index(ft.run_name)  # trained before it is fine-tuned
+        assert ft.train_length == 4 * L
+        assert any(j.role == "long" for j in mine) == (name in ("full", "gpu"))
+    if name == "full":
+        assert len(preset.seeds) >= 3

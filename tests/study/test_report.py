@@ -1,0 +1,123 @@
+"""results.json schema, aggregation over seeds and report.md wording, on a synthetic study."""
+
+import copy
+import math
+import statistics
+
+import pytest
+
+from posenc.study import report
+
+from .synthetic import SEEDS, synthetic_results
+
+
+@pytest.fixture(scope="module")
+def results():
+    return synthetic_results()
+
+
+def _row(results, name, mult):
+    return next(r for r in results["encodings"][name]["rows"] if r["multiple"] == mult)
+
+
+@pytest.mark.parametrize("values", [[1.0], [1.0, 2.0], [3.0, 5.0, 10.0]])
+def test_stat_is_mean_and_sample_std(values):
+    s = report.stat(values)
+    assert s["mean"] == pytest.approx(statistics.mean(values))
+    assert s["std"] == pytest.approx(statistics.stdev(values) if len(values) > 1 else 0.0)
+    assert s["values"] == values
+
+
+def test_stat_of_diverged_values_has_no_mean():
+    assert report.stat([None, None])["mean"] is None
+
+
+def test_synthetic_results_follow_the_schema(results):
+    report.validate_results(results)
+    assert results["seeds"] == list(SEEDS)
+    assert set(results["encodings"]) == {
+        "sinusoidal",
+        "learned",
+        "nope",
+        "rope-1e4",
+        "rope-1e6",
+        "alibi",
+        "t5",
+        "xpos",
+    }
+    assert list(results["rope_base_sweep"]) == ["1e2", "1e4", "1e5", "1e6"]
+    assert set(results["long_arm"]) == {"rope-1e4-4L", "rope-1e6-4L"}
+    assert "pi-finetune" in results["scaling"]["rope-1e4"]
+
+
+def test_aggregate_over_seeds(results):
+    # synthetic ppl at 2x for sinusoidal: 10 * 2 * (1 + 0.01 seed)
+    row = _row(results, "sinusoidal", 2)
+    expected = [20.0 * (1 + 0.01 * s) for s in SEEDS]
+    assert row["ppl"]["mean"] == pytest.approx(statistics.mean(expected))
+    assert row["ppl"]["std"] == pytest.approx(statistics.stdev(expected))
+    assert row["loss"]["values"] == pytest.approx([math.log(v) for v in expected])
+
+
+def test_learned_is_not_applicable_beyond_L(results):
+    assert _row(results, "learned", 1)["status"] == "ok"
+    for mult in (2, 4, 8, 16):
+        row = _row(results, "learned", mult)
+        assert row["status"] == "n/a" and "learned" in row["reason"]
+
+
+@pytest.mark.parametrize("field", ["format", "runs", "encodings", "seeds", "wall_time_s"])
+def test_schema_check_names_a_missing_field(results, field):
+    broken = copy.deepcopy(results)
+    del broken[field]
+    with pytest.raises(ValueError, match=field):
+        report.validate_results(broken)
+
+
+def test_schema_check_rejects_a_missing_row(results):
+    broken = copy.deepcopy(results)
+    broken["encodings"]["alibi"]["rows"].pop()
+    with pytest.raises(ValueError, match="alibi"):
+        report.validate_results(broken)
+
+
+def test_schema_check_rejects_a_stat_without_one_value_per_seed(results):
+    broken = copy.deepcopy(results)
+    broken["encodings"]["t5"]["rows"][0]["ppl"]["values"].pop()
+    with pytest.raises(ValueError, match="one value per seed"):
+        report.validate_results(broken)
+
+
+def test_findings_follow_the_numbers(results):
+    text = "\n".join(report.findings(results))
+    # sinusoidal: 10 -> 160 at 16x (+1500%), ALiBi flat (growth 1.0, +0%)
+    assert "Sinusoidal: perplexity at 16× L is +1500% (higher)" in text
+    assert "ALiBi: perplexity at 16× L is +0.0% (about the same)" in text
+    ranking = next(line for line in report.findings(results) if line.startswith("Ranking"))
+    assert ranking.index("ALiBi") < ranking.index("T5 bias") < ranking.index("RoPE (base 1e4)")
+    assert ranking.index("RoPE (base 1e4)") < ranking.index("Sinusoidal")
+    assert "ALiBi 10.10 is lower than RoPE (base 1e4)" in text
+    linear = next(line for line in report.findings(results) if "with linear" in line)
+    yarn = next(line for line in report.findings(results) if "with yarn" in line)
+    assert "(worse)" in linear and "(better)" not in linear  # 1.6 per doubling vs RoPE's 1.3
+    assert "(better)" in yarn and "(worse)" not in yarn  # 1.05 per doubling
+    advice = next(line for line in report.findings(results) if "trained at L (" in line)
+    assert "1× L: base 1e6 10.10 vs 1e4 10.10 (about the same)" in advice
+    assert "16× L" in advice and advice.rstrip(".").endswith("(better)")
+
+
+def test_equal_numbers_get_no_direction(results):
+    same = copy.deepcopy(results)
+    same["encodings"]["alibi"]["rows"] = copy.deepcopy(same["encodings"]["rope-1e4"]["rows"])
+    text = "\n".join(report.findings(same))
+    assert "ALiBi" in text and "is within 1% of RoPE (base 1e4)" in text
+
+
+def test_report_markdown(results):
+    md = report.render_report(results)
+    assert "Smoke test" not in md  # the default preset makes claims
+    assert "± " in md  # three seeds: mean ± std
+    assert "| ALiBi |" in md and "n/a" in md
+    assert "Sinusoidal 20.05 → 43.54 → 406" in md  # the published comparison
+    quick = {**results, "claims": False}
+    assert "Smoke test" in report.render_report(quick)
