@@ -36,6 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from posenc.encodings import rope_fast
 from posenc.encodings.base import PositionEncoding, check_positions
 from posenc.encodings.rope_scaling import NEEDS_ORIGINAL, ROPE_TYPES, RopeParams, validate
 
@@ -179,7 +180,7 @@ def cos_sin(positions: Tensor, inv_freq: Tensor, attention_scaling: float = 1.0)
     return cos, sin
 
 
-def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half") -> Tensor:
+def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: str | None = None) -> Tensor:
     """Rotate the first r = 2 · cos.shape[-1] features of ``x``; the remaining h_d − r pass through.
 
     Args:
@@ -187,10 +188,17 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half") -> Tensor:
         cos, sin (Tensor): from :func:`cos_sin`, [s, r/2] or [b, s, r/2] (broadcast over heads).
         layout (str): ``"half"`` — pair i is features (i, i + r/2) (GPT-NeoX, Llama, transformers);
             ``"interleaved"`` — pair i is features (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
+        impl (str | None): ``"auto"`` (default), ``"compiled"`` or ``"eager"``; ``None`` reads the
+            environment variable ``POSENC_ROPE_IMPL``. ``auto`` takes a ``torch.compile``-fused kernel
+            for large x (≥ 2^20 elements) when a compiler is present, else the eager kernel that writes
+            into one preallocated output; see :mod:`posenc.encodings.rope_fast`.
 
     Returns:
-        Tensor [b, n_h, s, h_d] in x's dtype. The rotation is computed in float32 (or x's dtype if
-        wider) and rounded once at the end.
+        Tensor [b, n_h, s, h_d] in x's dtype. Products are formed in float32 (or x's dtype if wider).
+        For bf16/fp16 x, the fast paths round cos/sin to x's dtype (the compiled path then rounds once,
+        the eager one at each of its two writes): still closer to float64 than transformers' bf16
+        rotation (tests/encodings/test_rope.py checks it).
+        Differentiable with respect to x (and to cos/sin).
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -216,22 +224,12 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half") -> Tensor:
             raise ValueError(f"cos/sin batch size {cos.shape[0]} does not match x's batch size {x.shape[0]}")
         cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [b, 1, s, r/2], broadcast over heads
 
-    compute = torch.promote_types(x.dtype, torch.float32)
-    cos, sin = cos.to(compute), sin.to(compute)
-    x_rot = x[..., :rotary_dim].to(compute)  # [b, n_h, s, r]
-    if layout == "half":
-        x1, x2 = x_rot[..., :half], x_rot[..., half:]  # [b, n_h, s, r/2] each
-        rotated = torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)  # [b, n_h, s, r]
-    else:
-        pairs = x_rot.unflatten(-1, (half, 2))  # [b, n_h, s, r/2, 2]
-        x1, x2 = pairs[..., 0], pairs[..., 1]  # [b, n_h, s, r/2] each
-        rotated = torch.stack((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).flatten(
-            -2
-        )  # [b, n_h, s, r]
-    rotated = rotated.to(x.dtype)
-    if rotary_dim == head_dim:
-        return rotated
-    return torch.cat((rotated, x[..., rotary_dim:]), dim=-1)  # [b, n_h, s, h_d]
+    interleaved = layout == "interleaved"
+    if rope_fast.use_compiled(x, rope_fast.resolve_impl(impl)):
+        return rope_fast.apply_compiled(x, cos, sin, interleaved)
+    if torch.compiler.is_compiling():  # inside the caller's graph: Inductor fuses the plain formula
+        return rope_fast.rotate_formula(x, cos, sin, interleaved)
+    return rope_fast.apply_eager(x, cos, sin, interleaved)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,6 +282,7 @@ class RoPE(PositionEncoding):
         self.register_buffer("cos_cached", torch.empty(0, 0), persistent=False)  # [cached positions, r/2]
         self.register_buffer("sin_cached", torch.empty(0, 0), persistent=False)  # [cached positions, r/2]
         self._cache_key: object = None
+        self._last_lookup: tuple | None = None  # (positions, (version, device, mode), cos, sin)
         self.set_scaling(rope_scaling)
 
     @classmethod
@@ -376,11 +375,32 @@ class RoPE(PositionEncoding):
             inv_freq, attention_scaling = frequencies(self.config, seq_len=length)
         cos, sin = cos_sin(torch.arange(length, device=device), inv_freq.to(device), attention_scaling)
         self.cos_cached, self.sin_cached, self._cache_key = cos, sin, key
+        self._last_lookup = None  # rows gathered from the old table are stale
 
     def lookup(self, positions: Tensor, device: torch.device | None = None) -> tuple[Tensor, Tensor]:
-        """cos, sin [s, r/2] (float32, attention factor applied) for integer ``positions`` [s]."""
+        """cos, sin [s, r/2] (float32, attention factor applied) for integer ``positions`` [s].
+
+        Reading the largest position is a host sync on CUDA (and a graph break under torch.compile),
+        so it happens once per positions tensor: every layer of a forward passes the same tensor and
+        gets the rows gathered by the first. Inside torch.compile tracing, length-independent scalings
+        compute cos/sin from the positions directly (fused into the graph, no sync).
+        """
         check_positions(positions)
         device = positions.device if device is None else torch.device(device)
+        if torch.compiler.is_compiling() and self.rope_type not in ("dynamic", "longrope"):
+            return cos_sin(positions.to(device), self.inv_freq.to(device), self.attention_scaling)
+        # inference tensors keep no version counter: for them only identity is checked
+        version = -1 if positions.is_inference() else positions._version
+        stamp = (version, device, torch.is_inference_mode_enabled())
+        last = self._last_lookup
+        if last is not None and last[0] is positions and last[1] == stamp:
+            return last[2], last[3]
+        cos, sin = self._gather(positions, device)
+        self._last_lookup = (positions, stamp, cos, sin)  # a strong reference: ids are reused
+        return cos, sin
+
+    def _gather(self, positions: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
+        """Rows of the cos/sin table for ``positions`` [s], growing the table when needed."""
         if positions.numel() == 0:
             empty = torch.empty(0, self.rotary_dim // 2, device=device)
             return empty, empty

@@ -1,0 +1,165 @@
+"""RoPE rotation of q and k against a memory-copy floor, every implementation timed in one run.
+
+    python benchmarks/rope_apply.py                                  # CPU, (4, 16, 2048, 128), fp32 + bf16
+    python benchmarks/rope_apply.py --device cuda --shape 4 32 4096 128 --dtypes bf16
+
+For each dtype, layout (half / interleaved) and partial rotary factor (1, 0.25), q and k of the
+given shape [b, n_h, s, h_d] are rotated by:
+
+* floor            ``q.clone(); k.clone()`` — reads and writes the same bytes, nothing faster exists;
+* posenc auto      ``posenc.encodings.rope.apply`` as users call it (compiled kernel when it pays);
+* posenc eager     the same with ``impl="eager"`` (no compiler);
+* HF eager         transformers' ``apply_rotary_pos_emb`` (Llama for full rotary, GPT-NeoX for
+                   partial; Cohere's interleaved version for the interleaved layout, full rotary only);
+* HF compile       the same function under ``torch.compile``;
+* rotary-emb-torch ``rotary_embedding_torch.apply_rotary_emb`` (interleaved layout only; skipped
+                   where the package is not installed).
+
+Each cell is the median of ``--repeats`` timings (warm-up and compilation excluded) divided by the
+floor's median; "% bw" is floor / time: the fraction of the copy bandwidth a method reaches (its
+bytes read + written are the copy's). The floor's own bandwidth is printed per row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from posenc.encodings import rope, rope_fast
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+METHODS = ["floor", "posenc auto", "posenc eager", "HF eager", "HF compile", "rotary-emb-torch"]
+
+
+def timer(fn: Callable[[], object], device: torch.device, repeats: int, inner: int) -> float:
+    """Median seconds per call of ``fn`` over ``repeats`` timings of ``inner`` calls, after 2 warm-ups."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(2):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        sync()
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def hf_functions(layout: str, partial: float) -> Callable | None:
+    """transformers' apply_rotary_pos_emb for this layout/partial rotary, or None where it has none."""
+    if layout == "half" and partial == 1.0:
+        from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+    elif layout == "half":
+        from transformers.models.gpt_neox.modeling_gpt_neox import apply_rotary_pos_emb
+    elif partial == 1.0:
+        from transformers.models.cohere.modeling_cohere import apply_rotary_pos_emb
+    else:
+        return None
+    return apply_rotary_pos_emb
+
+
+def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str, float | None]:
+    """Seconds per (q, k) rotation for every method in METHODS (None where not applicable)."""
+    b, n_h, s, h_d = shape
+    gen = torch.Generator(device=device).manual_seed(0)
+    q = torch.randn(shape, generator=gen, device=device).to(dtype)  # [b, n_h, s, h_d]
+    k = torch.randn(shape, generator=gen, device=device).to(dtype)  # [b, n_h, s, h_d]
+    inv_freq, scale = rope.frequencies({"head_dim": h_d, "partial_rotary_factor": partial})
+    cos, sin = rope.cos_sin(torch.arange(s, device=device), inv_freq, scale)  # [s, r/2] float32
+
+    out: dict[str, float | None] = dict.fromkeys(METHODS)
+    out["floor"] = timer(lambda: (q.clone(), k.clone()), device, repeats, inner)
+    rope_fast.warm_up(q, cos, sin, layout)  # compile outside the timed loop
+    out["posenc auto"] = timer(
+        lambda: (rope.apply(q, cos, sin, layout), rope.apply(k, cos, sin, layout)), device, repeats, inner
+    )
+    out["posenc eager"] = timer(
+        lambda: (
+            rope.apply(q, cos, sin, layout, impl="eager"),
+            rope.apply(k, cos, sin, layout, impl="eager"),
+        ),
+        device,
+        repeats,
+        inner,
+    )
+
+    hf_apply = hf_functions(layout, partial)
+    if hf_apply is not None:
+        # transformers' tables: full rotary width, activation dtype, [b, s, r]
+        repeat = (
+            (lambda t: t.repeat_interleave(2, -1)) if layout == "interleaved" else (lambda t: t.repeat(1, 2))
+        )
+        hf_cos = repeat(cos).to(dtype)[None].expand(b, -1, -1)  # [b, s, r]
+        hf_sin = repeat(sin).to(dtype)[None].expand(b, -1, -1)  # [b, s, r]
+        out["HF eager"] = timer(lambda: hf_apply(q, k, hf_cos, hf_sin), device, repeats, inner)
+        compiled = torch.compile(hf_apply)
+        out["HF compile"] = timer(lambda: compiled(q, k, hf_cos, hf_sin), device, repeats, inner)
+
+    if layout == "interleaved":
+        try:
+            from rotary_embedding_torch import apply_rotary_emb
+        except ImportError:
+            apply_rotary_emb = None
+        if apply_rotary_emb is not None:
+            freqs = (torch.arange(s, device=device)[:, None].float() * inv_freq.to(device)).repeat_interleave(
+                2, -1
+            )  # [s, r], the package's interleaved angle table
+            out["rotary-emb-torch"] = timer(
+                lambda: (apply_rotary_emb(freqs, q), apply_rotary_emb(freqs, k)), device, repeats, inner
+            )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--shape", type=int, nargs=4, default=[4, 16, 2048, 128], metavar=("B", "H", "S", "D")
+    )
+    parser.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"], choices=list(DTYPES))
+    parser.add_argument("--layouts", nargs="+", default=list(rope.LAYOUTS), choices=list(rope.LAYOUTS))
+    parser.add_argument("--partials", type=float, nargs="+", default=[1.0, 0.25])
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--repeats", type=int, default=7, help="timings per cell; the median is kept")
+    parser.add_argument("--inner", type=int, help="calls per timing (default 1 on CPU, 20 on CUDA)")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    inner = args.inner or (20 if device.type == "cuda" else 1)
+    shape = tuple(args.shape)
+
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"cpu, {torch.get_num_threads()} threads"
+    )
+    print(f"q and k {shape} · {name} · torch {torch.__version__} · median of {args.repeats} × {inner} calls")
+    print(f"compiled path available: {rope_fast.compiler_available(device.type)}")
+    head = f"{'dtype':5} {'layout':11} {'rot':>4} {'floor ms':>9} {'GB/s':>7} " + " ".join(
+        f"{m:>16}" for m in METHODS[1:]
+    )
+    print(head)
+    for dtype_name in args.dtypes:
+        dtype = DTYPES[dtype_name]
+        for layout in args.layouts:
+            for partial in args.partials:
+                row = bench_row(shape, dtype, layout, partial, device, args.repeats, inner)
+                floor = row["floor"]
+                moved = 2 * 2 * torch.Size(shape).numel() * dtype.itemsize  # q and k, read + written
+                cells = []
+                for method in METHODS[1:]:
+                    t = row[method]
+                    cells.append(f"{'—':>16}" if t is None else f"{t / floor:6.2f}× {floor / t:5.0%} bw")
+                print(
+                    f"{dtype_name:5} {layout:11} {partial:4.2f} "
+                    f"{floor * 1e3:9.3f} {moved / floor / 1e9:7.1f} " + " ".join(cells),
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

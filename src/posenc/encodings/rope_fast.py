@@ -1,0 +1,242 @@
+"""Fast paths for the RoPE rotation: an eager kernel at ~1.2× a memory copy, and compiled kernels.
+
+The rotation itself is :func:`posenc.encodings.rope.apply`'s formula (for pair i with angle m θ_i)
+
+    y₁ = x₁ cos − x₂ sin,    y₂ = x₂ cos + x₁ sin,    tail (features ≥ r) copied,
+
+with pair i = features (i, i + r/2) in the ``"half"`` layout and (2i, 2i + 1) in ``"interleaved"``.
+The plain formula (slices, four products, ``torch.cat``/``torch.stack``) reads and writes x's
+size several times over; a copy (``x.clone()``) is the floor. Two ways to get near it:
+
+* ``eager``: every result is written straight into one preallocated output
+  (``torch.mul(x₁, cos, out=y₁)``; ``y₁.addcmul_(x₂, sin, value=-1)``; …), no temporaries, no cat.
+  A custom autograd function keeps training working: a rotation is orthogonal, so the gradient
+  with respect to x is the rotation by the opposite angle — the same kernel with −sin.
+* ``compiled``: ``torch.compile`` of the plain formula. Inductor fuses it into one pass over x
+  (a C++/OpenMP loop on CPU, a Triton kernel on CUDA), products in float32, rounding once; for
+  bf16/fp16 x the cos/sin tables are rounded to x's dtype first (faster, still more accurate than
+  transformers' bf16 rotation). It needs a C++ compiler (CPU) or Triton (CUDA); compiled
+  functions are cached per (layout, dtype, device type, rotary dim < head dim), compiled with
+  ``dynamic=None`` (static on first use, one recompile to a dynamic-shape kernel if the shape
+  changes).
+
+Which one runs (``impl``): the ``impl`` argument of :func:`posenc.encodings.rope.apply`, else the
+environment variable ``POSENC_ROPE_IMPL`` (``auto`` | ``compiled`` | ``eager``), else ``auto``.
+``auto`` compiles only where it pays: large tensors (``x.numel() >= COMPILE_MIN_NUMEL`` = 2^20),
+a compiler present, not already inside ``torch.compile`` tracing (the caller's graph then holds
+the plain formula and Inductor fuses it there). A failed compilation is remembered, warned about
+once, and that key falls back to eager. Call :func:`warm_up` before a timed loop: the first call
+of a key compiles (seconds).
+
+Shapes: x (Tensor) [b, n_h, s, h_d]; cos, sin (Tensor) [s, r/2] or [b, 1, s, r/2], float32.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import warnings
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+IMPLS = ("auto", "compiled", "eager")
+ENV_VAR = "POSENC_ROPE_IMPL"
+#: ``auto`` compiles at and above this many elements of x (4 MiB fp32): below it the launch and
+#: guard overhead of a compiled call is comparable to the work, and tests and small models would
+#: pay a compilation for nothing.
+COMPILE_MIN_NUMEL = 1 << 20
+
+_compiled: dict[tuple, Callable] = {}
+_failed: set[tuple] = set()
+
+
+# --------------------------------------------------------------------------------------------------
+# choosing a path
+# --------------------------------------------------------------------------------------------------
+
+
+def resolve_impl(impl: str | None) -> str:
+    """``impl`` if given, else ``$POSENC_ROPE_IMPL``, else ``"auto"``; ValueError names a bad value."""
+    source = "impl"
+    if impl is None:
+        impl, source = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto", ENV_VAR
+    if impl not in IMPLS:
+        raise ValueError(f"{source} must be one of {IMPLS}, got {impl!r}")
+    return impl
+
+
+@functools.cache
+def compiler_available(device_type: str) -> bool:
+    """Whether Inductor can build kernels here: Triton for CUDA, a C++ compiler for CPU."""
+    if device_type == "cuda":
+        return importlib.util.find_spec("triton") is not None
+    if device_type != "cpu":
+        return False
+    candidates = [os.environ.get("CXX", ""), "g++", "c++", "clang++"]
+    return any(name and shutil.which(name) for name in candidates)
+
+
+def use_compiled(x: Tensor, impl: str) -> bool:
+    """Whether ``apply`` should take the compiled path for ``x`` under the resolved ``impl``."""
+    if impl == "eager" or torch.compiler.is_compiling():
+        return False
+    if not compiler_available(x.device.type):
+        if impl == "compiled":
+            _warn_once(("no-compiler", x.device.type), f"no compiler for {x.device.type}: RoPE runs eager")
+        return False
+    return impl == "compiled" or x.numel() >= COMPILE_MIN_NUMEL
+
+
+@functools.cache
+def _warn_once(key: tuple, message: str) -> None:
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------------------------------
+# the plain formula (what the compiler fuses) and the compiled path
+# --------------------------------------------------------------------------------------------------
+
+
+def rotate_formula(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    """The rotation written plainly, in the wider of x's and cos's dtypes, rounded once to x's dtype.
+
+    x [b, n_h, s, h_d]; cos, sin broadcastable to [b, n_h, s, r/2]. Returns [b, n_h, s, h_d].
+    With bf16/fp16 cos and x, Inductor still forms the products in float32 and rounds once at the
+    store (it upcasts low-precision arithmetic); only the table entries are rounded.
+    """
+    half = cos.shape[-1]
+    rotary_dim = 2 * half
+    compute = torch.promote_types(x.dtype, cos.dtype)
+    cos, sin = cos.to(compute), sin.to(compute)
+    x_rot = x[..., :rotary_dim].to(compute)  # [b, n_h, s, r]
+    if interleaved:
+        pairs = x_rot.unflatten(-1, (half, 2))  # [b, n_h, s, r/2, 2]
+        x1, x2 = pairs[..., 0], pairs[..., 1]  # [b, n_h, s, r/2] each
+        rotated = torch.stack((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)  # [b, n_h, s, r/2, 2]
+        rotated = rotated.flatten(-2)  # [b, n_h, s, r]
+    else:
+        x1, x2 = x_rot[..., :half], x_rot[..., half:]  # [b, n_h, s, r/2] each
+        rotated = torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)  # [b, n_h, s, r]
+    rotated = rotated.to(x.dtype)
+    if rotary_dim == x.shape[-1]:
+        return rotated
+    return torch.cat((rotated, x[..., rotary_dim:]), dim=-1)  # [b, n_h, s, h_d]
+
+
+def _key(x: Tensor, cos: Tensor, interleaved: bool) -> tuple:
+    return (interleaved, x.dtype, x.device.type, 2 * cos.shape[-1] < x.shape[-1])
+
+
+def _compiled_fn(key: tuple) -> Callable:
+    if key not in _compiled:
+        _compiled[key] = torch.compile(rotate_formula, dynamic=None, fullgraph=True)
+    return _compiled[key]
+
+
+def apply_compiled(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    """The compiled rotation; eager (with a one-time warning) where compiling failed. Autograd works."""
+    key = _key(x, cos, interleaved)
+    if key in _failed:
+        return apply_eager(x, cos, sin, interleaved)
+    if x.dtype in (torch.bfloat16, torch.float16):
+        # float32 tables next to bf16 x make Inductor's CPU loop 2.3× slower (measured, AVX2); bf16
+        # tables keep it at ~1.2× the copy, and the error stays below transformers' bf16 rotation
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    try:
+        return _compiled_fn(key)(x, cos, sin, interleaved)
+    except Exception as err:  # noqa: BLE001 — any compiler failure (no headers, Triton missing, ...)
+        _failed.add(key)
+        _warn_once(
+            key, f"torch.compile of the RoPE rotation failed ({type(err).__name__}: {err}); using eager"
+        )
+        return apply_eager(x, cos, sin, interleaved)
+
+
+def warm_up(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half") -> None:
+    """Compile (if the compiled path will be taken) and run once, so a timed loop pays no compilation."""
+    from posenc.encodings.rope import apply
+
+    apply(x, cos, sin, layout)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize(x.device)
+
+
+# --------------------------------------------------------------------------------------------------
+# the eager kernel: results written in place into one output, no temporaries
+# --------------------------------------------------------------------------------------------------
+
+
+def _pairs(t: Tensor, half: int, interleaved: bool) -> tuple[Tensor, Tensor]:
+    """Views of the two members of every pair: [b, n_h, s, r/2] each (strided, no copy)."""
+    if interleaved:
+        return t[..., 0 : 2 * half : 2], t[..., 1 : 2 * half : 2]
+    return t[..., :half], t[..., half : 2 * half]
+
+
+def rotate_into(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    """Write the rotation of x into ``out`` (same shape as x, not aliasing it) and return ``out``.
+
+    cos and sin should have x's dtype (mixed dtypes work but are slow); products are formed in
+    float32 (or float64) inside each op and rounded at each of the two writes into ``out``.
+    No autograd (``out=`` ops); see :func:`apply_eager`.
+    """
+    half = cos.shape[-1]
+    x1, x2 = _pairs(x, half, interleaved)
+    y1, y2 = _pairs(out, half, interleaved)
+    torch.mul(x1, cos, out=y1)  # x₁ cos
+    y1.addcmul_(x2, sin, value=-1)  # − x₂ sin
+    torch.mul(x2, cos, out=y2)  # x₂ cos
+    y2.addcmul_(x1, sin)  # + x₁ sin
+    if 2 * half < x.shape[-1]:
+        out[..., 2 * half :].copy_(x[..., 2 * half :])  # partial rotary: the tail passes through
+    return out
+
+
+class _Rotate(torch.autograd.Function):
+    """y = R(θ) x with the in-place kernel; dL/dx = R(−θ) dL/dy (R is orthogonal)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+        ctx.save_for_backward(cos, sin)
+        ctx.interleaved = interleaved
+        return rotate_into(
+            torch.empty_like(x, memory_format=torch.contiguous_format), x, cos, sin, interleaved
+        )
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        cos, sin = ctx.saved_tensors
+        return _Rotate.apply(grad, cos, -sin, ctx.interleaved), None, None, None
+
+
+def apply_eager(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    """The eager fast rotation (x [b, n_h, s, h_d]); the plain formula where cos/sin need gradients."""
+    if torch.is_grad_enabled() and (cos.requires_grad or sin.requires_grad):
+        return rotate_formula(x, cos, sin, interleaved)
+    if x.dtype != cos.dtype:
+        # float64 x: float64 products. bf16/fp16 x: mixed-dtype out= ops would run ~8× slower (a cast
+        # copy per op), so cos/sin are rounded to x's dtype (the products are still formed in float32
+        # inside each kernel); the tests bound the error against transformers' bf16 rotation.
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _Rotate.apply(x, cos, sin, interleaved)
+    return rotate_into(torch.empty_like(x, memory_format=torch.contiguous_format), x, cos, sin, interleaved)
+
+
+__all__ = [
+    "COMPILE_MIN_NUMEL",
+    "ENV_VAR",
+    "IMPLS",
+    "apply_compiled",
+    "apply_eager",
+    "compiler_available",
+    "resolve_impl",
+    "rotate_formula",
+    "rotate_into",
+    "use_compiled",
+    "warm_up",
+]
