@@ -3,8 +3,9 @@ import pickle
 import pytest
 import torch
 
+from posenc.atomic import atomic_write_text
 from posenc.model import ModelConfig, TinyLM
-from posenc.train.checkpoint import atomic_write_text, load_checkpoint, load_model, save_checkpoint
+from posenc.train.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path):
         f.write(b"half a fi")
         raise OSError("disk full")
 
-    from posenc.train.checkpoint import atomic_write
+    from posenc.atomic import atomic_write
 
     with pytest.raises(OSError, match="disk full"):
         atomic_write(path, explode)

@@ -31,14 +31,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
+from posenc.atomic import atomic_write_text
 from posenc.data import eval_windows, load_corpus
 from posenc.evaluate.passkey import MIN_LENGTH, passkey_accuracy
 from posenc.evaluate.perplexity import perplexity
@@ -235,15 +234,7 @@ def write_eval(path: Path, header: dict, entry: dict) -> Path:
     by_length = {row["length"]: row for row in old_rows}
     by_length.update({row["length"]: row for row in entry["rows"]})
     data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length)]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_finite(data), f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(_finite(data), indent=2) + "\n")
     return path
 
 

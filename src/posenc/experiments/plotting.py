@@ -7,13 +7,13 @@ global state (nor its backend choice), so experiments can run inside the web lab
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from posenc.atomic import atomic_write
 
 #: shared look: readable on a laptop screen and in a browser, no chart junk
 STYLE = {
@@ -64,13 +64,6 @@ def save_figure(fig: Figure, out_dir: Path, stem: str) -> list[str]:
     with matplotlib.rc_context(STYLE):
         for ext, kwargs in (("png", {"dpi": 150}), ("svg", {})):
             target = out_dir / f"{stem}.{ext}"
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{stem}.", suffix=f".{ext}")
-            os.close(fd)
-            try:
-                fig.savefig(tmp, format=ext, **kwargs)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(target, lambda f, ext=ext, kwargs=kwargs: fig.savefig(f, format=ext, **kwargs))
             names.append(target.name)
     return names

@@ -7,13 +7,12 @@ critical dimension as a vertical one. Right panel: the scale factor θ⁰/θ per
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from matplotlib.ticker import FuncFormatter
 
+from posenc.atomic import atomic_write
 from posenc.experiments import plotting
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -108,12 +107,5 @@ def plot_reports(reports: list[dict[str, Any]], path: Path) -> Path:
         )
         ax_wave.legend(fontsize=7, loc="upper left")
 
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda f: fig.savefig(f, format=path.suffix[1:].lower(), dpi=150))
     return path

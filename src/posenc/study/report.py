@@ -514,7 +514,7 @@ def render_report(results: dict) -> str:
 
 def write_report(out: Path, results: dict) -> Path:
     """Write OUT/report.md atomically."""
-    from posenc.train.checkpoint import atomic_write_text
+    from posenc.atomic import atomic_write_text
 
     path = Path(out) / REPORT_FILE
     atomic_write_text(path, render_report(results))

@@ -18,14 +18,14 @@ A checkpoint is a plain dict of tensors and Python primitives, read back with
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from posenc.atomic import atomic_write
 
 CHECKPOINT_FORMAT = "posenc-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -33,28 +33,6 @@ CHECKPOINT_NAME = "checkpoint.pt"
 CONFIG_NAME = "config.json"
 LOG_NAME = "log.jsonl"
 _REQUIRED = ("step", "model", "model_config")
-
-
-def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(file_object)`` on a temporary file beside ``path``, fsync it, then ``os.replace``
-    it onto ``path``: a reader (or a crash) sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def rng_state() -> dict[str, Any]:

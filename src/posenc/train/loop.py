@@ -35,6 +35,7 @@ from rich.progress import (
 )
 from torch.nn.parallel import DistributedDataParallel
 
+from posenc.atomic import atomic_write_text
 from posenc.data import eval_windows, load_corpus, train_batch, unigram_entropy
 from posenc.data.batches import mix_seed
 from posenc.train import distributed
@@ -42,7 +43,6 @@ from posenc.train.checkpoint import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
     LOG_NAME,
-    atomic_write_text,
     load_checkpoint,
     read_json,
     save_checkpoint,
