@@ -11,6 +11,20 @@ from typing import Any
 
 from posenc.encodings import FAMILIES
 
+
+def check_fields(cls: type, d: Any, what: str) -> None:
+    """``d`` must be a dict whose keys are fields of the dataclass ``cls``; else ``ValueError`` naming them.
+
+    Shared by every config's ``from_dict`` (model and train configs).
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} must be a dict, got {type(d).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+
 # name -> overrides of the defaults below; the sizes the experiments and tests refer to
 PRESETS: dict[str, dict[str, Any]] = {
     # smallest useful model, for tests: 0.12 M parameters, a CPU step in milliseconds
@@ -116,14 +130,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them."""
-        if not isinstance(d, dict):
-            raise ValueError(f"model config must be a dict, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown model config field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        check_fields(cls, d, "model config")
         d = dict(d)
         if isinstance(d.get("pe_options"), dict):
             d["pe_options"] = dict(d["pe_options"])

@@ -7,8 +7,10 @@ minutes on a 2-core CPU: 2000 steps × 32 sequences × 128 tokens = 8.2 M tokens
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from posenc.model.config import check_fields
 
 #: fields that may change when a run is resumed: they decide how a run is watched and where it
 #: runs, not what it computes (a different device or torch.compile can change the last bits of
@@ -89,14 +91,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them."""
-        if not isinstance(d, dict):
-            raise ValueError(f"train config must be a dict, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown train config field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        check_fields(cls, d, "train config")
         return cls(**d)
 
 
