@@ -7,20 +7,25 @@ For each encoding, one window of n tokens (random init and tokens: memory does n
 weights) goes through ``posenc.evaluate.perplexity.perplexity`` at n = 8·L and n = 16·L (L: the
 preset's training length). Peak memory growth over the state before the evaluation:
 
-* CPU: the process's peak resident set (``ru_maxrss``), each measurement in a fresh subprocess;
+* CPU: the process's peak resident set (``ru_maxrss``), each measurement in a fresh subprocess run
+  with ``MALLOC_MMAP_THRESHOLD_=65536``: glibc then returns every freed block above 64 KiB at once,
+  where by default it raises that threshold as blocks are freed and keeps freed heap pages resident,
+  which makes the peak depend on the history of allocations rather than on what is live;
 * CUDA: ``torch.cuda.max_memory_allocated``.
 
-The ratio of the two peaks against the ratio of the lengths (2) tells the growth: ≈ 2 linear (RoPE,
-NoPE: SDPA's causal path builds no [n, n] tensor), ≈ 4 quadratic. ALiBi and T5 add a float score
-bias the model passes to SDPA as a mask, [n_h, n, n] float32 (printed as "bias MB"); SDPA has no
-implicit form of these biases, and with a mask it also materialises the [b, n_h, n, n] scores on
-CPU — so their growth is quadratic.
+The ratio of the two peaks against the ratio of the lengths (2) tells the growth: ≈ 2 linear, ≈ 4
+quadratic. RoPE and NoPE: SDPA's causal path builds no [n, n] tensor. ALiBi and T5 add a float
+score bias that SDPA takes only as a mask; the model builds it a chunk of query rows at a time
+(``posenc.model.lm.AttentionMask``, at most ``MASK_CHUNK_BYTES`` of scores per SDPA call), so
+their growth is linear too once n passes one chunk. "whole bias MB" prints the [n_h, n, n] float32
+mask a whole-sequence build would need at the longer length, for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -67,7 +72,11 @@ def main() -> None:
         f"model {args.preset}: d {config.d_model}, {config.n_layers} layers, {config.n_heads} heads, "
         f"L {config.max_seq_len} · {args.device} · peak memory growth of one evaluation window"
     )
-    print(f"{'pe':6} " + " ".join(f"{f'n={n} MB':>11}" for n in lengths) + f" {'ratio':>7} {'bias MB':>9}")
+    print(
+        f"{'pe':6} "
+        + " ".join(f"{f'n={n} MB':>11}" for n in lengths)
+        + f" {'ratio':>7} {'whole bias MB':>14}"
+    )
     for pe in args.pes:
         peaks = []
         for n in lengths:
@@ -85,11 +94,12 @@ def main() -> None:
                 pe,
                 str(n),
             ]
-            result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+            result = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             peaks.append(json.loads(result.stdout.strip().splitlines()[-1]))
         bias = config.n_heads * lengths[-1] ** 2 * 4 / 2**20 if pe in ("alibi", "t5") else 0.0
         cells = " ".join(f"{p / 2**20:11.1f}" for p in peaks)
-        print(f"{pe:6} {cells} {peaks[1] / max(peaks[0], 1.0):7.2f} {bias:9.1f}", flush=True)
+        print(f"{pe:6} {cells} {peaks[1] / max(peaks[0], 1.0):7.2f} {bias:14.1f}", flush=True)
     print(
         f"length ratio {lengths[1] / lengths[0]:.0f}: a memory ratio near it is linear growth, "
         "near its square quadratic"

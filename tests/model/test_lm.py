@@ -66,6 +66,49 @@ def test_alibi_bias_reaches_each_head_with_its_slope():
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("pe", ["alibi", "t5"])
+def test_long_score_bias_is_attended_in_row_chunks_with_the_same_result(pe, monkeypatch):
+    """A small chunk budget splits the queries into chunks of a few rows: the logits match the
+    whole-mask forward (softmax is per row), with a T5 gradient too, and no bias call ever builds
+    more rows than one chunk (memory linear in length at fixed chunk size)."""
+    from posenc.model import lm
+
+    model = tiny(pe=pe, max_seq_len=64, init_std=0.2)
+    idx = torch.randint(0, 256, (2, 48))
+    whole_logits, whole_loss = model(idx, idx)
+    whole_loss.backward()
+    whole_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+
+    rows_seen = []
+    original = type(model.pe).score_bias
+
+    def spy(self, q_positions, k_positions):
+        rows_seen.append(q_positions.numel())
+        return original(self, q_positions, k_positions)
+
+    monkeypatch.setattr(type(model.pe), "score_bias", spy)
+    # 7 rows per chunk: 4 bytes · batch 2 · 4 heads · 48 keys · 7 rows
+    monkeypatch.setattr(lm, "MASK_CHUNK_BYTES", 4 * 2 * 4 * 48 * 7)
+    chunked_logits, chunked_loss = model(idx, idx)
+    chunked_loss.backward()
+    assert max(rows_seen) == 7 and sum(rows_seen) == 48 * model.config.n_layers
+    torch.testing.assert_close(chunked_logits, whole_logits, atol=1e-5, rtol=1e-5)
+    for p, want in zip(model.parameters(), whole_grads, strict=True):
+        torch.testing.assert_close(p.grad, want, atol=1e-5, rtol=1e-4)
+
+
+def test_short_score_bias_is_built_once_per_forward(monkeypatch):
+    model = tiny(pe="alibi")
+    calls = []
+    original = type(model.pe).score_bias
+    monkeypatch.setattr(
+        type(model.pe), "score_bias", lambda self, q, k: calls.append(q.numel()) or original(self, q, k)
+    )
+    model(torch.randint(0, 256, (2, 16)))
+    assert calls == [16]  # shared by every layer
+
+
 def test_first_block_sees_sqrt_d_scaled_tokens_plus_the_sinusoid():
     """Absolute encodings meet token embeddings multiplied by √d (Vaswani et al. 2017 §3.4)."""
     model = tiny(pe="sinusoidal")

@@ -33,14 +33,16 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20
 def window_batch_size(model: nn.Module, seq_len: int, batch_size: int, memory_budget: int) -> int:
     """Windows per forward pass so that the largest activations fit ``memory_budget`` bytes.
 
-    The estimate per window (fp32) counts the attention scores of one layer when the attention
-    kernel materialises them (n_h * s^2, e.g. with a score-bias mask) and the logits with their
-    log-softmax (2 * s * V). At s = 2048, 4 heads: 64 MiB + 4 MiB per window.
+    The estimate per window (fp32) counts the logits with their log-softmax (2 · s · V) and one
+    layer's activations (about 12 · s · d: the residual, q/k/v, the SwiGLU hidden). Attention
+    scores are not counted: SDPA's causal kernels do not materialise them, and with a score-bias
+    mask the model attends a chunk of query rows at a time within ``posenc.model.lm.MASK_CHUNK_BYTES``
+    whatever the batch. At s = 2048, V = 256, d = 128: 16 MiB per window.
     """
     config = getattr(model, "config", None)
-    n_heads = getattr(config, "n_heads", 1)
     vocab = getattr(config, "vocab_size", 256)
-    per_window = 4 * (n_heads * seq_len * seq_len + 2 * seq_len * vocab)
+    d_model = getattr(config, "d_model", 128)
+    per_window = 4 * seq_len * (2 * vocab + 12 * d_model)
     return max(1, min(batch_size, memory_budget // per_window))
 
 

@@ -11,7 +11,8 @@ always — each is the identity where its encoding does not act:
 
 * ``add_to_input(x, positions)``  once, on the scaled token embeddings;
 * ``rotate_qk(q, k, positions)``   in every layer, on q and k (never v), before k is cached;
-* ``score_bias(q_pos, k_pos)``     once per forward, added to every layer's attention scores.
+* ``score_bias(q_pos, k_pos)``     added to every layer's attention scores (built once per forward,
+  or per chunk of query rows at long lengths: ``AttentionMask``).
 
 Attention runs through ``F.scaled_dot_product_attention``. Without a score bias and with as
 many queries as keys it gets ``is_causal=True`` and no [q_len, k_len] tensor is built; a
@@ -87,6 +88,49 @@ class KVCache:
         self.length += n_new
 
 
+#: most bytes of attention scores (float32 [b, n_h, rows, k_len]) one SDPA call with a float mask may
+#: hold: longer query blocks are attended a chunk of rows at a time, each chunk's mask built when needed
+MASK_CHUNK_BYTES = 8 * 2**20
+
+
+class AttentionMask:
+    """The float mask of one forward: score bias + causal −∞, [n_h or 1, q_len, k_len], built by rows.
+
+    ``rows(i, j)`` gives query rows [i, j). When one chunk holds every row the whole mask is built
+    once and shared by all layers, as a plain tensor would be. Beyond that (long evaluation windows
+    with ALiBi or T5) each layer builds the mask a chunk of rows at a time and SDPA runs per chunk,
+    so no [n_h, q_len, k_len] tensor exists: peak memory grows linearly with length at fixed chunk
+    size, while the result is the same (softmax is taken per query row).
+    """
+
+    def __init__(self, pe: PositionEncoding, q_positions: Tensor, k_positions: Tensor):
+        self.pe, self.q_positions, self.k_positions = pe, q_positions, k_positions
+        self.chunk_bytes = MASK_CHUNK_BYTES
+        self._whole: Tensor | None = None
+
+    def rows_per_chunk(self, batch_size: int, n_heads: int) -> int:
+        """Query rows per SDPA call so that its float32 scores fit ``chunk_bytes`` (at least 1)."""
+        return max(1, self.chunk_bytes // (4 * batch_size * n_heads * self.k_positions.numel()))
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        """The mask of query rows [start, stop): float32 [n_h or 1, rows, k_len], contiguous (a permuted
+        bias, T5's, would keep CUDA off its fused kernels)."""
+        q_len = self.q_positions.numel()
+        stop = min(stop, q_len)
+        if start == 0 and stop == q_len:
+            if self._whole is None:
+                self._whole = self._build(self.q_positions)
+            return self._whole
+        return self._build(self.q_positions[start:stop])
+
+    def _build(self, q_positions: Tensor) -> Tensor:
+        bias = self.pe.score_bias(q_positions, self.k_positions)  # [n_h, rows, k_len] or None
+        future = self.k_positions[None, :] > q_positions[:, None]  # [rows, k_len]
+        causal = torch.zeros(future.shape, device=q_positions.device).masked_fill(future, float("-inf"))
+        mask = causal[None] if bias is None else bias.float() + causal  # [n_h or 1, rows, k_len]
+        return mask.contiguous()
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head causal self-attention with grouped-query heads (GQA) and a KV cache.
 
@@ -111,11 +155,11 @@ class CausalSelfAttention(nn.Module):
         x: Tensor,
         pe: PositionEncoding,
         positions: Tensor,
-        attn_mask: Tensor | None,
+        attn_mask: AttentionMask | None,
         cache: KVCache | None = None,
     ) -> Tensor:
         """x (Tensor): [b, s, d]; positions (Tensor): [s] of the new tokens;
-        attn_mask (Tensor | None): float [n_h or 1, s, k_len], None for plain causal attention.
+        attn_mask (AttentionMask | None): bias + causal mask of the s queries, None for plain causal.
         Returns [b, s, d].
         """
         b, s, _ = x.shape
@@ -129,8 +173,6 @@ class CausalSelfAttention(nn.Module):
         if cache is not None:
             k, v = cache.update(self.layer, k, v)  # [b, n_kv, k_len, h_d]
 
-        if attn_mask is not None:
-            attn_mask = attn_mask.to(q.dtype).unsqueeze(0)  # [1, n_h or 1, s, k_len]; SDPA wants q's dtype
         # SDPA's enable_gqa reaches only the flash kernels (CUDA: bf16/fp16 and no mask; CPU). Elsewhere —
         # a mask or float32 on CUDA — SDPA would fall back to its O(L²)-memory math path, so there k and v
         # are expanded to n_h heads instead: query head h reads key/value head h // group.
@@ -141,18 +183,30 @@ class CausalSelfAttention(nn.Module):
             group = self.n_heads // self.n_kv_heads
             k = k.repeat_interleave(group, dim=1)  # [b, n_h, k_len, h_d]
             v = v.repeat_interleave(group, dim=1)  # [b, n_h, k_len, h_d]
-        y = F.scaled_dot_product_attention(
+        if attn_mask is None:
+            y = self._sdpa(q, k, v, None)  # [b, n_h, s, h_d]
+        else:  # query rows a chunk at a time: no [b, n_h, s, k_len] scores beyond one chunk's
+            rows = attn_mask.rows_per_chunk(b, self.n_heads)
+            chunks = [
+                self._sdpa(q[:, :, i : i + rows], k, v, attn_mask.rows(i, i + rows))
+                for i in range(0, s, rows)
+            ]
+            y = chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=2)  # [b, n_h, s, h_d]
+        y = y.transpose(1, 2).reshape(b, s, q_size)  # [b, s, n_h · h_d]
+        return self.resid_dropout(self.out(y))
+
+    def _sdpa(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+        """SDPA of q [b, n_h, r, h_d] over k, v [b, n_kv or n_h, k_len, h_d]; mask float [n_h or 1, r,
+        k_len], or None: causal when r == k_len, else one query row that may see every key."""
+        return F.scaled_dot_product_attention(
             q,
             k,
             v,
-            attn_mask=attn_mask,
+            attn_mask=None if mask is None else mask.to(q.dtype).unsqueeze(0),  # SDPA wants q's dtype
             dropout_p=self.dropout if self.training else 0.0,
-            # no mask: either as many queries as keys (causal) or one query that may see every key
-            is_causal=attn_mask is None and s == k.size(2),
+            is_causal=mask is None and q.size(2) == k.size(2),
             enable_gqa=k.size(1) != self.n_heads,
-        )  # [b, n_h, s, h_d]
-        y = y.transpose(1, 2).reshape(b, s, q_size)  # [b, s, n_h · h_d]
-        return self.resid_dropout(self.out(y))
+        )  # [b, n_h, r, h_d]
 
 
 class MLP(nn.Module):
@@ -189,7 +243,7 @@ class Block(nn.Module):
         x: Tensor,
         pe: PositionEncoding,
         positions: Tensor,
-        attn_mask: Tensor | None,
+        attn_mask: AttentionMask | None,
         cache: KVCache | None,
     ) -> Tensor:
         x = x + self.attn(self.attn_norm(x), pe, positions, attn_mask, cache)
@@ -277,18 +331,13 @@ class TinyLM(nn.Module):
             loss = F.cross_entropy(logits.view(b * s, -1), targets.reshape(b * s), ignore_index=-1)
         return logits, loss
 
-    def _attention_mask(self, q_positions: Tensor, k_positions: Tensor) -> Tensor | None:
-        """Float mask [n_h or 1, q_len, k_len] = score bias + (−∞ where key position > query
-        position), or None when SDPA's own causal path is exact (no bias, and q_len == k_len or
-        a single query) — then no [q_len, k_len] tensor is built."""
-        bias = self.pe.score_bias(q_positions, k_positions)  # [n_h, q_len, k_len] or None
-        q_len, k_len = q_positions.numel(), k_positions.numel()
-        if bias is None and (q_len == k_len or q_len == 1):
+    def _attention_mask(self, q_positions: Tensor, k_positions: Tensor) -> AttentionMask | None:
+        """The encoding's score bias + the causal −∞ as an :class:`AttentionMask`, or None when SDPA's
+        own causal path is exact (no bias, and q_len == k_len or a single query) — then no
+        [q_len, k_len] tensor is built."""
+        if self.pe.acts_on != "bias" and q_positions.numel() in (k_positions.numel(), 1):
             return None
-        future = k_positions[None, :] > q_positions[:, None]  # [q_len, k_len]
-        causal = torch.zeros(q_len, k_len, device=q_positions.device).masked_fill(future, float("-inf"))
-        mask = causal[None] if bias is None else bias.float() + causal  # [n_h or 1, q_len, k_len]
-        return mask.contiguous()  # a permuted bias (T5's) would keep CUDA off its fused kernels
+        return AttentionMask(self.pe, q_positions, k_positions)
 
     # ----------------------------------------------------------------- inference
     def new_cache(self, batch_size: int) -> KVCache:
