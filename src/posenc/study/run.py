@@ -239,7 +239,10 @@ def _cached_rows(run_dir: Path, key: str, lengths: list[int], windows: int, tria
 
 
 class _Bar:
-    """One rich progress bar over the whole study, advanced in work units (tokens trained + evaluated)."""
+    """One rich progress bar over the whole study, advanced in work units (tokens trained + evaluated).
+
+    When stderr is not a terminal (``posenc study > log 2>&1``, nohup, CI), rich draws no live bar, so
+    each new stage is printed as one line instead, with the work done so far and the ETA."""
 
     def __init__(self, enabled: bool, total: float):
         self.enabled = enabled
@@ -254,6 +257,7 @@ class _Bar:
                 TimeRemainingColumn,
             )
 
+            self.console = Console(stderr=True)
             self.progress = Progress(
                 TextColumn("[bold]study[/] {task.description}"),
                 BarColumn(),
@@ -261,7 +265,7 @@ class _Bar:
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=self.console,
             )
             self.task = self.progress.add_task("", total=total)
 
@@ -275,8 +279,19 @@ class _Bar:
             self.progress.stop()
 
     def describe(self, text: str) -> None:
-        if self.enabled:
-            self.progress.update(self.task, description=text)
+        if not self.enabled:
+            return
+        self.progress.update(self.task, description=text)
+        if not self.console.is_terminal:
+            task = self.progress.tasks[0]
+            eta = task.time_remaining
+            eta_text = "?" if eta is None else f"{eta / 60:.0f} min"
+            self.console.print(
+                f"study {task.percentage:5.1f}% · {(task.elapsed or 0) / 60:.1f} min elapsed · "
+                f"ETA {eta_text} · {text}",
+                highlight=False,
+                markup=False,
+            )
 
     def advance(self, units: float) -> None:
         if self.enabled:
