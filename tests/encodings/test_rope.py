@@ -252,7 +252,9 @@ def test_interleaved_and_half_layouts_agree_after_feature_permutation(partial):
     cos, sin = table(torch.arange(500, 520), head_dim, partial=partial)
     interleaved = apply(x, cos, sin, layout="interleaved")
     half = apply(x[..., perm], cos, sin, layout="half")
-    torch.testing.assert_close(half, interleaved[..., perm], rtol=0, atol=0)
+    # the same products; interleaved float32 runs as one complex multiply, which may round the
+    # sum of the two products differently (fused): equal to float32 rounding, not bit for bit
+    torch.testing.assert_close(half, interleaved[..., perm], rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("layout", ["half", "interleaved"])

@@ -81,6 +81,22 @@ def test_eager_kernel_gradient_equals_autograd_of_reference(layout, partial):
     torch.testing.assert_close(x1.grad, x2.grad, rtol=2e-4, atol=2e-4)
 
 
+def test_interleaved_pairs_are_viewed_as_complex_only_where_aligned():
+    """The complex fast path needs float32/64, a unit last stride and an even storage offset; any
+    other x takes the strided kernel and still equals the reference."""
+    x, positions, cos, sin = inputs((2, 3, 10, 64), torch.float32, 1.0, offset=7)
+    assert rope_fast._complex_pairs(x, 32).shape == (2, 3, 10, 32)
+    assert rope_fast._complex_pairs(x.bfloat16(), 32) is None
+    shifted = torch.cat((torch.zeros(2, 3, 10, 1), x), dim=-1)[..., 1:]  # odd storage offset
+    transposed = x.transpose(-1, -2).contiguous().transpose(-1, -2)  # last-dim stride 10
+    for odd in (shifted, transposed):
+        assert rope_fast._complex_pairs(odd, 32) is None
+        got = apply(odd, cos, sin, "interleaved", impl="eager")
+        torch.testing.assert_close(
+            got.double(), reference(x, positions, 1.0, "interleaved"), rtol=1e-5, atol=1e-5
+        )
+
+
 def test_eager_kernel_passes_gradcheck():
     x, _, cos, sin = inputs((1, 2, 5, 8), torch.float64, 0.5)
     x.requires_grad_()
@@ -154,6 +170,10 @@ def test_auto_compiles_only_large_tensors_and_never_inside_tracing(monkeypatch):
     assert rope_fast.use_compiled(large, "auto")
     assert rope_fast.use_compiled(small, "compiled")
     assert not rope_fast.use_compiled(large, "eager")
+    # interleaved float32 on CPU: the eager complex multiply is the faster path; bf16 has no complex view
+    assert not rope_fast.use_compiled(large, "auto", interleaved=True)
+    assert rope_fast.use_compiled(large.bfloat16(), "auto", interleaved=True)
+    assert rope_fast.use_compiled(large, "compiled", interleaved=True)
     monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
     assert not rope_fast.use_compiled(large, "auto")
 

@@ -118,7 +118,9 @@ def parse(text: str) -> float:
 
 
 def test_every_placeholder_has_a_closed_form_check_here():
-    assert set(numbers.names()) == set(SCALARS) | set(LISTS) | TABLES
+    """Measured ``study_*`` numbers are checked against the reference run in test_learn_measured."""
+    computed = {name for name in numbers.names() if not name.startswith("study_")}
+    assert computed == set(SCALARS) | set(LISTS) | TABLES
 
 
 @pytest.mark.parametrize("name", sorted(SCALARS))

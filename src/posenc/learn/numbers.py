@@ -417,3 +417,18 @@ def xpos_zeta_last_64() -> str:
     from posenc.encodings.xpos import decay_base
 
     return fixed(float(decay_base(HEAD_DIM)[-1]), 4)
+
+
+# --------------------------------------------------------------------------------------------------
+# measured: the study's reference run (posenc.learn.measured), checked in tests/learn/test_learn_measured.py
+# --------------------------------------------------------------------------------------------------
+
+
+def _register_measured() -> None:
+    from posenc.learn import measured
+
+    for name, fn in measured.placeholders().items():
+        _NUMBERS[name] = functools.cache(fn)
+
+
+_register_measured()

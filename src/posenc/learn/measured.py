@@ -1,0 +1,178 @@
+"""Measured numbers the notes quote: the reference run of the extrapolation study.
+
+A note never types a measured perplexity either. It writes ``{{study_alibi_16x}}`` (last-L perplexity
+of the ALiBi model at 16× its training length, "mean ± std" over seeds), a table placeholder
+(``{{study_extrapolation_table}}``, ``{{study_scaling_table}}``, ``{{study_base_table}}``) or
+``{{study_setup}}``; the values come from ``data/study_reference.json``, a summary of a committed
+study run (``reference/study-cpu-full/results.json``) shipped with the package. ``tests/learn``
+checks that the summary equals the committed run and that every direction a note states holds in it.
+
+Scalar names: ``study_<series>_<k>x`` where series is an encoding (``alibi``, ``rope1e4``), a
+scaling on a RoPE model (``rope1e4_yarn``, ``rope1e4_none``, ``rope1e4_pi_finetune``), a base of the
+sweep (``base1e2``) or the 4 × L arm (``rope1e6_4L``), and k a multiple of L.
+
+After a new reference run, regenerate the summary::
+
+    python -m posenc.learn.measured reference/study-cpu-full/results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from posenc.atomic import atomic_write_text
+
+SUMMARY_FILE = Path(__file__).with_name("data") / "study_reference.json"
+FORMAT = "posenc-study-summary/1"
+
+
+def summarize(results: dict[str, Any], source: str) -> dict[str, Any]:
+    """The figures the notes may quote from a study ``results.json``: last-L perplexity (mean, std over
+    seeds) per series and multiple of L, plus how the run was made. ``source``: where results.json is,
+    relative to the repository."""
+    series: dict[str, dict[str, list[float]]] = {}
+
+    def add(key: str, rows: list[dict]) -> None:
+        series[key] = {
+            str(int(row["multiple"])): [row["last_ppl"]["mean"], row["last_ppl"]["std"]]
+            for row in rows
+            if row.get("status") == "ok" and row["last_ppl"]["mean"] is not None
+        }
+
+    labels = {}
+    for name, entry in results["encodings"].items():
+        add(name, entry["rows"])
+        labels[name] = entry["label"]
+    for rope, methods in results["scaling"].items():
+        for method, entry in methods.items():
+            add(f"{rope}:{method}", entry["rows"])
+    for base, entry in results["rope_base_sweep"].items():
+        add(f"base-{base}", entry["rows"])
+    for name, entry in results["long_arm"].items():
+        add(name, entry["rows"])
+    config = results["config"]
+    return {
+        "format": FORMAT,
+        "source": source,
+        "preset": results["preset"],
+        "model": config["model"],
+        "train_length": results["train_length"],
+        "steps": config["steps"],
+        "tokens_per_model": results["tokens_per_model"],
+        "seeds": results["seeds"],
+        "eval_windows": results["eval"]["windows"],
+        "device": results["device"],
+        "started": results["started"],
+        "multiples": results["multiples"],
+        "labels": labels,
+        "last_ppl": series,
+    }
+
+
+def load_summary(path: Path = SUMMARY_FILE) -> dict[str, Any]:
+    """The packaged summary; ``ValueError`` naming the file when it is missing or malformed."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read the study summary the notes quote ({exc})") from None
+    if not isinstance(summary, dict) or summary.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a {FORMAT} file")
+    return summary
+
+
+def series_name(key: str) -> str:
+    """Placeholder form of a series key: "rope-1e4:pi-finetune" -> "rope1e4_pi_finetune"."""
+    key = re.sub(r"^(rope|base)-", r"\1", key)
+    return re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_")
+
+
+#: how the scaling table names each method
+METHOD_LABELS = {
+    "none": "no scaling",
+    "linear": "linear (PI), no fine-tune",
+    "ntk": "NTK-aware",
+    "dynamic": "dynamic NTK",
+    "yarn": "YaRN",
+    "minimind_yarn": "MiniMind YaRN",
+    "pi-finetune": "PI + short fine-tune at 4× L",
+}
+
+
+def _stat(mean: float, std: float, seeds: int) -> str:
+    return f"{mean:.2f}" + (f" ± {std:.2f}" if seeds > 1 else "")
+
+
+def _cell(summary: dict, key: str, multiple: int) -> str:
+    value = summary["last_ppl"].get(key, {}).get(str(multiple))
+    return "—" if value is None else _stat(*value, len(summary["seeds"]))
+
+
+def _table(summary: dict, rows: list[tuple[str, str]]) -> str:
+    """Markdown table of last-L perplexity: one row per (label, series key), one column per multiple."""
+    L, mults = summary["train_length"], summary["multiples"]
+    out = [
+        "| model | " + " | ".join(f"{k}× ({k * L})" for k in mults) + " |",
+        "|---|" + "---:|" * len(mults),
+    ]
+    for label, key in rows:
+        out.append("| " + " | ".join([label] + [_cell(summary, key, k) for k in mults]) + " |")
+    return "\n".join(out)
+
+
+def _setup(summary: dict) -> str:
+    m = summary["model"]
+    seeds = summary["seeds"]
+    return (
+        f"preset `{summary['preset']}` of `posenc study`: byte-level models of d_model {m['d_model']}, "
+        f"{m['n_layers']} layers, {m['n_heads']} heads, trained at L = {summary['train_length']} tokens "
+        f"for {summary['steps']} steps ({summary['tokens_per_model']:,} tokens per model, the same data "
+        f"order for all), {len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))}), "
+        f"evaluated on {summary['eval_windows']} held-out windows per length; {summary['device']}; "
+        f"run {summary['started'][:10]} (`{summary['source']}`)"
+    )
+
+
+def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
+    """Every ``study_*`` placeholder name -> a function giving its text."""
+    summary = summary if summary is not None else load_summary()
+    seeds = len(summary["seeds"])
+    out: dict[str, Callable[[], str]] = {}
+    for key, by_multiple in summary["last_ppl"].items():
+        for multiple, (mean, std) in by_multiple.items():
+            out[f"study_{series_name(key)}_{multiple}x"] = lambda m=mean, s=std: _stat(m, s, seeds)
+    labels = summary["labels"]
+    out["study_setup"] = lambda: _setup(summary)
+    out["study_extrapolation_table"] = lambda: _table(summary, [(labels[n], n) for n in labels])
+    methods = [m.split(":", 1)[1] for m in summary["last_ppl"] if m.startswith("rope-1e4:")]
+    out["study_scaling_table"] = lambda: _table(
+        summary, [(METHOD_LABELS.get(method, method), f"rope-1e4:{method}") for method in methods]
+    )
+    bases = [k for k in summary["last_ppl"] if k.startswith("base-")]
+    long_arm = [k for k in summary["last_ppl"] if k.endswith("-4L")]
+    L = summary["train_length"]
+    out["study_base_table"] = lambda: _table(
+        summary,
+        [(f"base {k[5:]}, trained at {L}", k) for k in bases]
+        + [(f"base {k[5:-3]}, trained at {4 * L}", k) for k in long_arm],
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the notes' study summary from a results.json.")
+    parser.add_argument("results", help="a study results.json, e.g. reference/study-cpu-full/results.json")
+    args = parser.parse_args(argv)
+    path = Path(args.results)
+    summary = summarize(json.loads(path.read_text(encoding="utf-8")), path.as_posix())
+    atomic_write_text(SUMMARY_FILE, json.dumps(summary, indent=1) + "\n")
+    print(f"wrote {SUMMARY_FILE} from {path} ({len(placeholders(summary))} placeholders)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
