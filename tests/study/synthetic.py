@@ -49,7 +49,9 @@ def _row(length: int, L: int, ppl: float | None, seed: int, windows: int = 4, pa
         "last": L,
         "last_loss": loss,
         "last_ppl": ppl,
-        "passkey": None if passkey is None else {"trials": 10, "accuracy": passkey},
+        "passkey": None
+        if passkey is None
+        else {"trials": 10, "accuracy": passkey, "digit_accuracy": 0.1 + 0.9 * passkey},
     }
 
 

@@ -113,6 +113,32 @@ def test_equal_numbers_get_no_direction(results):
     assert "ALiBi" in text and "is within 1% of RoPE (base 1e4)" in text
 
 
+def test_a_difference_within_the_seed_spread_gets_no_direction(results):
+    """ALiBi 5% above RoPE 1e4 at 16x, but with a std of 10 (seeds far apart): no direction."""
+    noisy = copy.deepcopy(results)
+    rope = _row(noisy, "rope-1e4", 16.0)["last_ppl"]
+    alibi = _row(noisy, "alibi", 16.0)["last_ppl"]
+    alibi.update(mean=rope["mean"] * 1.05, std=10.0)
+    text = "\n".join(report.findings(noisy))
+    assert "is within the seed spread of RoPE (base 1e4)" in text
+    assert "'within the seed spread', not as a direction" in text  # three seeds: the rule is stated
+
+
+def test_passkey_findings_say_when_no_model_retrieved_anything(results):
+    found = "\n".join(report.findings(results))
+    assert "Passkey: best exact retrieval 100% (" in found  # synthetic 1x rows retrieve every key
+    none = copy.deepcopy(results)
+    for entry in none["encodings"].values():
+        for row in entry["rows"]:
+            if row.get("passkey"):
+                row["passkey"] = report.stat([0.0, 0.0, 0.0])
+                row["passkey_digits"] = report.stat([0.02, 0.04, 0.0])
+    text = "\n".join(report.findings(none))
+    assert "no model retrieved a single key at any length, 1× included" in text
+    assert "per-digit accuracy at most 2%, against 10% for a uniform guess" in text
+    assert "| 0% ± 0 (2% ± 2) |" in report.render_report(none)
+
+
 def test_report_markdown(results):
     md = report.render_report(results)
     assert "Smoke test" not in md  # the default preset makes claims
