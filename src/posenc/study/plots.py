@@ -111,7 +111,12 @@ def make_plots(results: dict, out: Path) -> list[str]:
         fig.colorbar(image, ax=ax, label="accuracy (%)")
         plotting.style_axes(
             ax,
-            title=f"Passkey retrieval accuracy ({tag})",
+            title=f"Passkey retrieval accuracy ({tag})"
+            + (
+                "\nno model retrieved any key: at this scale none has learned to copy from context"
+                if not np.isnan(grid).all() and np.nanmax(grid) == 0.0
+                else ""
+            ),
             xlabel="evaluation length (× L, tokens)",
             ylabel="encoding",
         )
