@@ -82,3 +82,8 @@ def test_a_second_run_redoes_no_training_and_no_evaluation(study):
     assert second["trained_this_session"] == [] and second["evaluated_this_session"] == []
     assert {p: p.stat().st_mtime_ns for p in checkpoints + evals} == before
     assert second["encodings"] == first["encodings"]  # the cached numbers, unchanged
+    # wall time adds up over the sessions that wrote results.json
+    assert first["sessions"] == 1 and first["wall_time_total_s"] == first["wall_time_s"]
+    assert second["sessions"] == 2
+    assert second["wall_time_total_s"] == pytest.approx(first["wall_time_total_s"] + second["wall_time_s"])
+    assert "over 2 sessions" in (out / "report.md").read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ results.json (``"format": "posenc-study/1"``)::
       "seeds": [0], "tokens_per_model": 819200,
       "eval": {"windows": 12, "window_seed": 0, "passkey_trials": 10, "last": 64},
       "started": "2026-...Z", "wall_time_s": 1100.0,   # this session (a cached re-run: seconds)
+      "wall_time_total_s": 4250.0, "sessions": 2,     # every session that wrote this results.json
       "device": "cpu (...)",
       "versions": {"posenc": ..., "torch": ..., "python": ...},
       "trained_this_session": [RUN, ...], "evaluated_this_session": ["RUN:none", ...],
@@ -456,6 +457,15 @@ PUBLISHED = [
 ]
 
 
+def _wall_time(results: dict) -> str:
+    """'wall time 70.9 min over 2 sessions (this one 0.1 min)', or this session's alone."""
+    this = f"{results['wall_time_s'] / 60:.1f} min"
+    sessions = results.get("sessions", 1)
+    if sessions <= 1 or "wall_time_total_s" not in results:
+        return f"wall time {this}"
+    return f"wall time {results['wall_time_total_s'] / 60:.1f} min over {sessions} sessions (this one {this})"
+
+
 def _train_minutes(results: dict) -> float:
     return sum(run.get("seconds") or 0.0 for run in results["runs"].values()) / 60
 
@@ -491,8 +501,9 @@ def render_report(results: dict) -> str:
             else ""
         ),
         "- Absolute encodings (sinusoidal, learned) are added to token embeddings scaled by √d_model.",
-        f"- Device: {results['device']}; training time {_train_minutes(results):.1f} min in all; this "
-        f"session's wall time {results['wall_time_s'] / 60:.1f} min; versions "
+        f"- Device: {results['device']}; training time {_train_minutes(results):.1f} min in all; "
+        + _wall_time(results)
+        + "; versions "
         + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
         + ".",
         "",

@@ -417,9 +417,28 @@ def run_study(
         )
         results["plots"] = plots.make_plots(results, out)
         results["wall_time_s"] = time.perf_counter() - t0
+        earlier_s, earlier_sessions = _earlier_wall_time(out, spec.name)
+        results["wall_time_total_s"] = earlier_s + results["wall_time_s"]
+        results["sessions"] = earlier_sessions + 1
         report.write_results(out, results)
         report.write_report(out, results)
     return results
+
+
+def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
+    """(wall seconds, sessions) of the earlier sessions that wrote OUT/results.json for ``preset``:
+    each session adds its own, so a study resumed over several sessions reports its whole wall time.
+    (0, 0) when there is none, it is unreadable, or it is another preset's."""
+    from posenc.study.report import RESULTS_FILE
+
+    try:
+        earlier = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
+        if earlier.get("preset") != preset:
+            return 0.0, 0
+        seconds = float(earlier.get("wall_time_total_s", earlier["wall_time_s"]))
+        return seconds, int(earlier.get("sessions", 1))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return 0.0, 0
 
 
 def _device_name(device: str) -> str:

@@ -1,0 +1,30 @@
+"""Wall time of a study resumed over several sessions: each session adds its own to results.json's."""
+
+from __future__ import annotations
+
+import json
+
+from posenc.study.run import _earlier_wall_time
+
+
+def test_earlier_sessions_of_the_same_preset_count(tmp_path):
+    assert _earlier_wall_time(tmp_path, "full") == (0.0, 0)  # no results.json yet
+    (tmp_path / "results.json").write_text(json.dumps({"preset": "full", "wall_time_s": 4248.0}))
+    assert _earlier_wall_time(tmp_path, "full") == (4248.0, 1)  # written before totals existed
+    (tmp_path / "results.json").write_text(
+        json.dumps({"preset": "full", "wall_time_s": 6.0, "wall_time_total_s": 4254.0, "sessions": 2})
+    )
+    assert _earlier_wall_time(tmp_path, "full") == (4254.0, 2)
+
+
+def test_another_preset_or_a_broken_file_adds_nothing(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"preset": "quick", "wall_time_s": 30.0}))
+    assert _earlier_wall_time(tmp_path, "full") == (0.0, 0)
+    for broken in (
+        "{not json",
+        "[]",
+        json.dumps({"preset": "full"}),
+        json.dumps({"preset": "full", "wall_time_s": "x"}),
+    ):
+        (tmp_path / "results.json").write_text(broken)
+        assert _earlier_wall_time(tmp_path, "full") == (0.0, 0), broken
