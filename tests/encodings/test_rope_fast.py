@@ -67,6 +67,20 @@ def test_eager_kernel_equals_reference(layout, partial, dtype):
     torch.testing.assert_close(got.double(), reference(x, positions, partial, layout), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize(("layout", "dtype"), [("half", torch.float32), ("interleaved", torch.bfloat16)])
+def test_eager_kernel_in_position_blocks_equals_the_whole(layout, dtype, monkeypatch):
+    """Blocks of 3 positions (the last one shorter), with per-batch cos/sin [b, s, r/2] too: the same
+    values as one pass, and the same as the reference."""
+    x, positions, cos, sin = inputs((2, 3, 40, 64), dtype, 1.0, offset=1000)
+    whole = apply(x, cos, sin, layout, impl="eager")
+    monkeypatch.setattr(rope_fast, "EAGER_BLOCK_BYTES", 3 * 2 * 3 * 64 * x.element_size())
+    torch.testing.assert_close(apply(x, cos, sin, layout, impl="eager"), whole, rtol=0, atol=0)
+    batched = apply(x, cos.expand(2, -1, -1), sin.expand(2, -1, -1), layout, impl="eager")
+    torch.testing.assert_close(batched, whole, rtol=0, atol=0)
+    tol = TOLERANCE[dtype]
+    torch.testing.assert_close(whole.double(), reference(x, positions, 1.0, layout), rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("layout", ["half", "interleaved"])
 @pytest.mark.parametrize("partial", [1.0, 0.25])
 def test_eager_kernel_gradient_equals_autograd_of_reference(layout, partial):

@@ -52,6 +52,11 @@ ENV_VAR = "POSENC_ROPE_IMPL"
 #: pay a compilation for nothing.
 COMPILE_MIN_NUMEL = 1 << 20
 
+#: the eager kernel's four ops run over blocks of positions of about this many bytes of x, so that
+#: what one op writes is still in cache when the next reads it (measured on 2 cores: 2 MiB blocks
+#: take the float32 half-layout rotation from ~1.6× to ~1.2-1.3× the copy)
+EAGER_BLOCK_BYTES = 2 << 20
+
 _compiled: dict[tuple, Callable] = {}
 _failed: set[tuple] = set()
 
@@ -215,13 +220,16 @@ def rotate_into(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor, interleaved: b
     pairs_out = _complex_pairs(out, half) if pairs_in is not None else None
     if pairs_out is not None:
         torch.mul(pairs_in, torch.complex(cos, sin), out=pairs_out)
-    else:
-        x1, x2 = _pairs(x, half, interleaved)
-        y1, y2 = _pairs(out, half, interleaved)
-        torch.mul(x1, cos, out=y1)  # x₁ cos
-        y1.addcmul_(x2, sin, value=-1)  # − x₂ sin
-        torch.mul(x2, cos, out=y2)  # x₂ cos
-        y2.addcmul_(x1, sin)  # + x₁ sin
+    else:  # four ops, a cache-sized block of positions at a time: y₁ is re-read from cache, not memory
+        rows = max(1, EAGER_BLOCK_BYTES // max(1, x.element_size() * x[..., 0, :].numel()))
+        for i in range(0, x.shape[-2], rows):
+            x1, x2 = _pairs(x[..., i : i + rows, :], half, interleaved)
+            y1, y2 = _pairs(out[..., i : i + rows, :], half, interleaved)
+            c, s = cos[..., i : i + rows, :], sin[..., i : i + rows, :]
+            torch.mul(x1, c, out=y1)  # x₁ cos
+            y1.addcmul_(x2, s, value=-1)  # − x₂ sin
+            torch.mul(x2, c, out=y2)  # x₂ cos
+            y2.addcmul_(x1, s)  # + x₁ sin
     if 2 * half < x.shape[-1]:
         out[..., 2 * half :].copy_(x[..., 2 * half :])  # partial rotary: the tail passes through
     return out
