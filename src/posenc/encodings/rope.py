@@ -196,8 +196,9 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
     Returns:
         Tensor [b, n_h, s, h_d] in x's dtype. Products are formed in float32 (or x's dtype if wider).
         For bf16/fp16 x, the fast paths round cos/sin to x's dtype (the compiled path then rounds once,
-        the eager one at each of its two writes): still closer to float64 than transformers' bf16
-        rotation (tests/encodings/test_rope.py checks it).
+        the eager half-layout one at each of its two writes; the eager interleaved one keeps float32
+        tables and rounds once): still closer to float64 than transformers' bf16 rotation
+        (tests/encodings/test_rope.py checks it).
         Differentiable with respect to x (and to cos/sin).
     """
     if layout not in LAYOUTS:
