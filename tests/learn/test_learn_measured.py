@@ -131,9 +131,7 @@ CLAIMS = {
     "NoPE starts worst of all at 1×": lambda: all(
         mean("nope", 1) > mean(n, 1) for n in RESULTS["encodings"] if n != "nope"
     ),
-    "yet it still degrades": lambda: (
-        apart("nope", "nope", 1) == 0 and mean("nope", 16) > 1.5 * mean("nope", 1)
-    ),
+    "yet it still degrades": lambda: mean("nope", 16) > 1.5 * mean("nope", 1),
     "PI without fine-tuning is worse than no scaling at 2×": lambda: (
         apart("rope-1e4:linear", "rope-1e4:none", 2) > 1
     ),
