@@ -67,7 +67,9 @@ def test_eager_kernel_equals_reference(layout, partial, dtype):
     torch.testing.assert_close(got.double(), reference(x, positions, partial, layout), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize(("layout", "dtype"), [("half", torch.float32), ("interleaved", torch.bfloat16)])
+@pytest.mark.parametrize(
+    ("layout", "dtype"), [("half", torch.float32), ("half", torch.bfloat16), ("interleaved", torch.bfloat16)]
+)
 def test_eager_kernel_in_position_blocks_equals_the_whole(layout, dtype, monkeypatch):
     """Blocks of 3 positions (the last one shorter), with per-batch cos/sin [b, s, r/2] too: the same
     values as one pass, and the same as the reference."""

@@ -221,13 +221,21 @@ def rotate_into(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor, interleaved: b
         torch.mul(pairs_in, torch.complex(cos, sin), out=pairs_out)
     else:  # four ops, a cache-sized block of positions at a time: y₁ is re-read from cache, not memory
         rows = max(1, EAGER_BLOCK_BYTES // max(1, x.element_size() * x[..., 0, :].numel()))
+        # bf16/fp16 half layout: x·[cos, cos] as one contiguous multiply first (each low-precision op
+        # converts its inputs; three ops instead of four, same roundings: ~2.1× -> ~1.75× the copy)
+        both = not interleaved and x.dtype in (torch.bfloat16, torch.float16)
+        cos_both = torch.cat((cos, cos), dim=-1) if both else None  # [..., s, r]
         for i in range(0, x.shape[-2], rows):
-            x1, x2 = _pairs(x[..., i : i + rows, :], half, interleaved)
-            y1, y2 = _pairs(out[..., i : i + rows, :], half, interleaved)
+            xb, yb = x[..., i : i + rows, :], out[..., i : i + rows, :]
+            x1, x2 = _pairs(xb, half, interleaved)
+            y1, y2 = _pairs(yb, half, interleaved)
             c, s = cos[..., i : i + rows, :], sin[..., i : i + rows, :]
-            torch.mul(x1, c, out=y1)  # x₁ cos
+            if cos_both is not None:
+                torch.mul(xb[..., : 2 * half], cos_both[..., i : i + rows, :], out=yb[..., : 2 * half])
+            else:
+                torch.mul(x1, c, out=y1)  # x₁ cos
+                torch.mul(x2, c, out=y2)  # x₂ cos
             y1.addcmul_(x2, s, value=-1)  # − x₂ sin
-            torch.mul(x2, c, out=y2)  # x₂ cos
             y2.addcmul_(x1, s)  # + x₁ sin
     if 2 * half < x.shape[-1]:
         out[..., 2 * half :].copy_(x[..., 2 * half :])  # partial rotary: the tail passes through
