@@ -113,6 +113,15 @@ def test_interleaved_pairs_are_viewed_as_complex_only_where_aligned():
         )
 
 
+def test_interleaved_bf16_from_a_transposed_projection_equals_the_reference():
+    """q as the model makes it: [b, s, n_h, h_d] memory seen as [b, n_h, s, h_d] (not contiguous)."""
+    x, positions, cos, sin = inputs((2, 3, 40, 64), torch.bfloat16, 1.0, offset=1000)
+    transposed = x.transpose(1, 2).contiguous().transpose(1, 2)
+    got = apply(transposed, cos, sin, "interleaved", impl="eager")
+    tol = TOLERANCE[torch.bfloat16]
+    torch.testing.assert_close(got.double(), reference(x, positions, 1.0, "interleaved"), rtol=tol, atol=tol)
+
+
 def test_eager_kernel_passes_gradcheck():
     x, _, cos, sin = inputs((1, 2, 5, 8), torch.float64, 0.5)
     x.requires_grad_()
