@@ -40,7 +40,7 @@ import importlib.util
 import os
 import shutil
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -56,6 +56,9 @@ COMPILE_MIN_NUMEL = 1 << 20
 #: what one op writes is still in cache when the next reads it (measured on 2 cores: 2 MiB blocks
 #: take the float32 half-layout rotation from ~1.6× to ~1.2-1.3× the copy)
 EAGER_BLOCK_BYTES = 2 << 20
+
+#: dtypes whose arithmetic torch forms in float32 inside each op (converting the inputs every time)
+_LOW_PRECISION = (torch.bfloat16, torch.float16)
 
 _compiled: dict[tuple, Callable] = {}
 _failed: set[tuple] = set()
@@ -155,7 +158,7 @@ def apply_compiled(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Te
     key = _key(x, cos, interleaved)
     if key in _failed:
         return apply_eager(x, cos, sin, interleaved)
-    if x.dtype in (torch.bfloat16, torch.float16):
+    if x.dtype in _LOW_PRECISION:
         # float32 tables next to bf16 x make Inductor's CPU loop 2.3× slower (measured, AVX2); bf16
         # tables keep it at ~1.2× the copy, and the error stays below transformers' bf16 rotation
         cos, sin = cos.to(x.dtype), sin.to(x.dtype)
@@ -190,6 +193,13 @@ def _pairs(t: Tensor, half: int, interleaved: bool) -> tuple[Tensor, Tensor]:
     return t[..., :half], t[..., half : 2 * half]
 
 
+def _position_blocks(x: Tensor, element_bytes: int) -> Iterator[slice]:
+    """Slices of x's positions (dim −2), each covering about ``EAGER_BLOCK_BYTES`` of x when it is held
+    at ``element_bytes`` per element (at least one position per block)."""
+    rows = max(1, EAGER_BLOCK_BYTES // max(1, element_bytes * x[..., 0, :].numel()))
+    return (slice(i, i + rows) for i in range(0, x.shape[-2], rows))
+
+
 def _complex_pairs(t: Tensor, half: int) -> Tensor | None:
     """The interleaved pairs of t as complex numbers x₁ + i·x₂, [b, n_h, s, r/2] (a view, no copy), or
     None where torch cannot view them so (not float32/float64, or strides/offset not pair-aligned)."""
@@ -213,25 +223,24 @@ def rotate_into(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor, interleaved: b
     No autograd (``out=`` ops); see :func:`apply_eager`.
     """
     half = cos.shape[-1]
-    if interleaved and x.dtype in (torch.bfloat16, torch.float16):
+    if interleaved and x.dtype in _LOW_PRECISION:
         return _rotate_upcast_blocks(out, x, cos.float(), sin.float())
     pairs_in = _complex_pairs(x, half) if interleaved and cos.dtype == x.dtype else None
     pairs_out = _complex_pairs(out, half) if pairs_in is not None else None
     if pairs_out is not None:
         torch.mul(pairs_in, torch.complex(cos, sin), out=pairs_out)
     else:  # four ops, a cache-sized block of positions at a time: y₁ is re-read from cache, not memory
-        rows = max(1, EAGER_BLOCK_BYTES // max(1, x.element_size() * x[..., 0, :].numel()))
         # bf16/fp16 half layout: x·[cos, cos] as one contiguous multiply first (each low-precision op
         # converts its inputs; three ops instead of four, same roundings: ~2.1× -> ~1.75× the copy)
-        both = not interleaved and x.dtype in (torch.bfloat16, torch.float16)
+        both = not interleaved and x.dtype in _LOW_PRECISION
         cos_both = torch.cat((cos, cos), dim=-1) if both else None  # [..., s, r]
-        for i in range(0, x.shape[-2], rows):
-            xb, yb = x[..., i : i + rows, :], out[..., i : i + rows, :]
+        for block in _position_blocks(x, x.element_size()):
+            xb, yb = x[..., block, :], out[..., block, :]
             x1, x2 = _pairs(xb, half, interleaved)
             y1, y2 = _pairs(yb, half, interleaved)
-            c, s = cos[..., i : i + rows, :], sin[..., i : i + rows, :]
+            c, s = cos[..., block, :], sin[..., block, :]
             if cos_both is not None:
-                torch.mul(xb[..., : 2 * half], cos_both[..., i : i + rows, :], out=yb[..., : 2 * half])
+                torch.mul(xb[..., : 2 * half], cos_both[..., block, :], out=yb[..., : 2 * half])
             else:
                 torch.mul(x1, c, out=y1)  # x₁ cos
                 torch.mul(x2, c, out=y2)  # x₂ cos
@@ -247,14 +256,12 @@ def _rotate_upcast_blocks(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor) -> T
     complex multiply while it is in cache, and rounded once into ``out`` (cos, sin float32). Measured on
     2 cores: ~1.3-1.7× the copy, against ~3-4× for the four bf16 ops (each converting its inputs), and
     half their rounding error."""
-    rows = max(1, EAGER_BLOCK_BYTES // (4 * x[..., 0, :].numel()))
     half = cos.shape[-1]
-    for i in range(0, x.shape[-2], rows):
+    for block in _position_blocks(x, 4):  # the float32 copy is what has to fit the cache
         # a fresh contiguous float32 copy (so its pairs always have a complex view), rotated in place
-        block = x[..., i : i + rows, :].to(torch.float32, memory_format=torch.contiguous_format)
-        pairs = _complex_pairs(block, half)
-        pairs.mul_(torch.complex(cos[..., i : i + rows, :], sin[..., i : i + rows, :]))
-        out[..., i : i + rows, :].copy_(block)  # the partial-rotary tail rides along unchanged
+        rotated = x[..., block, :].to(torch.float32, memory_format=torch.contiguous_format)
+        _complex_pairs(rotated, half).mul_(torch.complex(cos[..., block, :], sin[..., block, :]))
+        out[..., block, :].copy_(rotated)  # the partial-rotary tail rides along unchanged
     return out
 
 
@@ -279,7 +286,7 @@ def apply_eager(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tenso
     """The eager fast rotation (x [b, n_h, s, h_d]); the plain formula where cos/sin need gradients."""
     if torch.is_grad_enabled() and (cos.requires_grad or sin.requires_grad):
         return rotate_formula(x, cos, sin, interleaved)
-    upcast = interleaved and x.dtype in (torch.bfloat16, torch.float16)  # rotated in float32 blocks
+    upcast = interleaved and x.dtype in _LOW_PRECISION  # rotated in float32 blocks by rotate_into
     if x.dtype != cos.dtype and not upcast:
         # float64 x: float64 products. bf16/fp16 x: mixed-dtype out= ops would run ~8× slower (a cast
         # copy per op), so cos/sin are rounded to x's dtype (the products are still formed in float32

@@ -105,12 +105,11 @@ class AttentionMask:
 
     def __init__(self, pe: PositionEncoding, q_positions: Tensor, k_positions: Tensor):
         self.pe, self.q_positions, self.k_positions = pe, q_positions, k_positions
-        self.chunk_bytes = MASK_CHUNK_BYTES
         self._whole: Tensor | None = None
 
     def rows_per_chunk(self, batch_size: int, n_heads: int) -> int:
-        """Query rows per SDPA call so that its float32 scores fit ``chunk_bytes`` (at least 1)."""
-        return max(1, self.chunk_bytes // (4 * batch_size * n_heads * self.k_positions.numel()))
+        """Query rows per SDPA call so that its float32 scores fit ``MASK_CHUNK_BYTES`` (at least 1)."""
+        return max(1, MASK_CHUNK_BYTES // (4 * batch_size * n_heads * self.k_positions.numel()))
 
     def rows(self, start: int, stop: int) -> Tensor:
         """The mask of query rows [start, stop): float32 [n_h or 1, rows, k_len], contiguous (a permuted
