@@ -271,6 +271,14 @@ def _fmt(row: dict | None, key: str = "ppl", seeds: int = 1) -> str:
     return f"{s['mean']:.2f}" + (f" ± {s['std']:.2f}" if seeds > 1 else "")
 
 
+def _passkey_cell(row: dict | None, seeds: int) -> str:
+    """Exact-key accuracy, with the per-digit accuracy in parentheses where it was measured."""
+    exact = _fmt(row, "passkey", seeds)
+    if _mean(row, "passkey_digits") is None:
+        return exact
+    return f"{exact} ({_fmt(row, 'passkey_digits', seeds)})"
+
+
 def _by_mult(rows: list[dict]) -> dict[float, dict]:
     return {row["multiple"]: row for row in rows}
 
@@ -518,16 +526,7 @@ def render_report(results: dict) -> str:
         out += _table(header, lines) + [""]
     out += ["## Passkey retrieval accuracy: exact key (per digit)", ""]
     lines = [
-        [e["label"]]
-        + [
-            _fmt(_by_mult(e["rows"]).get(k), "passkey", seeds)
-            + (
-                f" ({_fmt(_by_mult(e['rows']).get(k), 'passkey_digits', seeds)})"
-                if _mean(_by_mult(e["rows"]).get(k), "passkey_digits") is not None
-                else ""
-            )
-            for k in mults
-        ]
+        [e["label"]] + [_passkey_cell(_by_mult(e["rows"]).get(k), seeds) for k in mults]
         for e in results["encodings"].values()
     ]
     out += _table(header, lines) + [""]
