@@ -30,9 +30,11 @@ def test_another_preset_or_a_broken_file_adds_nothing(tmp_path):
         assert _earlier_wall_time(tmp_path, "full") == (0.0, 0), broken
 
 
-def test_the_cli_summary_line_shows_the_total_when_resumed():
-    from posenc.study.cli import _wall_time
+def test_report_and_cli_state_the_total_when_resumed():
+    from posenc.study.report import wall_time_text
 
-    assert _wall_time({"wall_time_s": 90.0, "wall_time_total_s": 90.0, "sessions": 1}) == "1.5 min"
+    assert (
+        wall_time_text({"wall_time_s": 90.0, "wall_time_total_s": 90.0, "sessions": 1}) == "wall time 1.5 min"
+    )
     resumed = {"wall_time_s": 6.0, "wall_time_total_s": 4254.0, "sessions": 2}
-    assert _wall_time(resumed) == "0.1 min this session, 70.9 min over 2 sessions"
+    assert wall_time_text(resumed) == "wall time 70.9 min over 2 sessions (this one 0.1 min)"

@@ -21,22 +21,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _wall_time(results: dict) -> str:
-    this = f"{results['wall_time_s'] / 60:.1f} min"
-    if results.get("sessions", 1) <= 1:
-        return this
-    total = results["wall_time_total_s"] / 60
-    return f"{this} this session, {total:.1f} min over {results['sessions']} sessions"
-
-
 def run(args: argparse.Namespace) -> int:
     from posenc.study.presets import get_preset
+    from posenc.study.report import wall_time_text
     from posenc.study.run import run_study
 
     preset = get_preset(args.preset)  # a bad name is a one-line error before anything is written
     results = run_study(preset, args.out, device=args.device, progress=not args.no_progress)
     print(
-        f"study ({preset.name}): {len(results['runs'])} models, {_wall_time(results)}; "
+        f"study ({preset.name}): {len(results['runs'])} models, {wall_time_text(results)}; "
         f"trained now: {len(results['trained_this_session'])}, evaluated now: "
         f"{len(results['evaluated_this_session'])}"
     )

@@ -465,7 +465,7 @@ PUBLISHED = [
 ]
 
 
-def _wall_time(results: dict) -> str:
+def wall_time_text(results: dict) -> str:
     """'wall time 70.9 min over 2 sessions (this one 0.1 min)', or this session's alone."""
     this = f"{results['wall_time_s'] / 60:.1f} min"
     sessions = results.get("sessions", 1)
@@ -510,7 +510,7 @@ def render_report(results: dict) -> str:
         ),
         "- Absolute encodings (sinusoidal, learned) are added to token embeddings scaled by √d_model.",
         f"- Device: {results['device']}; training time {_train_minutes(results):.1f} min in all; "
-        + _wall_time(results)
+        + wall_time_text(results)
         + "; versions "
         + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
         + ".",
@@ -583,4 +583,13 @@ def write_report(out: Path, results: dict) -> Path:
     return path
 
 
-__all__ = ["FORMAT", "aggregate", "build_results", "findings", "render_report", "stat", "validate_results"]
+__all__ = [
+    "FORMAT",
+    "aggregate",
+    "build_results",
+    "findings",
+    "render_report",
+    "stat",
+    "validate_results",
+    "wall_time_text",
+]
