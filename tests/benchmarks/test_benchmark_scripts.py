@@ -1,0 +1,75 @@
+"""Each script in benchmarks/ runs end to end on tiny sizes and prints the figures it promises.
+
+Timings are not checked (they are the scripts' output, not a property of the code); what is checked
+is that every script still runs against the current library and prints well-formed numbers, so a
+refactor cannot silently break the measurements the performance issue relies on.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def run_script(name: str, *args: str) -> str:
+    """stdout of ``python benchmarks/<name> <args>``; the test fails with stderr if it exits non-zero."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, f"{name} exited {done.returncode}:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def number_after(label: str, text: str) -> float:
+    """The first number on the line that starts with ``label``."""
+    match = re.search(rf"^{re.escape(label)}\s+([0-9.]+)", text, re.MULTILINE)
+    assert match, f"no line {label!r} in:\n{text}"
+    return float(match.group(1))
+
+
+def test_rope_apply_prints_a_ratio_for_every_method_that_applies():
+    out = run_script(
+        "rope_apply.py", "--shape", "1", "2", "16", "32", "--dtypes", "fp32", "--layouts", "half",
+        "--partials", "1.0", "--repeats", "1",
+    )  # fmt: skip
+    row = next(line for line in out.splitlines() if line.startswith("fp32  half"))
+    ratios = [float(r) for r in re.findall(r"([0-9.]+)×", row)]
+    assert len(ratios) == 4 and all(r > 0 for r in ratios), row  # auto, eager, HF eager, HF compile
+    assert "—" in row  # rotary-embedding-torch has no half layout
+
+
+def test_train_throughput_prints_the_fraction_and_a_breakdown_that_adds_up():
+    out = run_script(
+        "train_throughput.py", "--preset", "tiny", "--steps", "3", "--batch-size", "2",
+        "--mm-size", "64", "--mm-reps", "2", "--profile-steps", "1",
+    )  # fmt: skip
+    assert number_after("tokens/s", out) > 0
+    assert 0 < number_after("fraction of peak", out)
+    shares = [float(s) for s in re.findall(r"^  \S+(?: \S+)?\s+([0-9.]+)% of the step", out, re.MULTILINE)]
+    assert len(shares) == 3 and sum(shares) == pytest.approx(100, abs=0.2), out
+    assert re.search(r"^ceilings: .* \d+% of peak; matmuls \+ attention \d+%", out, re.MULTILINE), out
+
+
+def test_long_context_memory_prints_a_ratio_per_encoding():
+    out = run_script(
+        "long_context_memory.py", "--preset", "tiny", "--pes", "rope", "alibi", "--multiples", "1", "2"
+    )
+    for pe in ("rope", "alibi"):
+        row = re.search(rf"^{pe}\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
+        assert row, out  # peak MB at both lengths, their ratio, the whole-bias size
+        short, long, ratio, _ = map(float, row.groups())
+        assert ratio == pytest.approx(long / short, rel=0.15)  # the ratio is of the printed peaks
+
+
+def test_generation_prints_both_timings_and_the_speed_up():
+    out = run_script("generation.py", "--preset", "tiny", "--context", "32", "--tokens", "2")
+    cached = number_after("  KV cache (1-token forward)", out)
+    recompute = number_after("  recompute (full-sequence fwd)", out)
+    assert cached > 0 and recompute > 0
+    assert number_after("  speed-up", out) == pytest.approx(recompute / cached, abs=0.06)
