@@ -15,9 +15,11 @@ given shape [b, n_h, s, h_d] are rotated by:
 * rotary-emb-torch ``rotary_embedding_torch.apply_rotary_emb`` (interleaved layout only; skipped
                    where the package is not installed).
 
-Each cell is the median of ``--repeats`` timings (warm-up and compilation excluded) divided by the
-floor's median; "% bw" is floor / time: the fraction of the copy bandwidth a method reaches (its
-bytes read + written are the copy's). The floor's own bandwidth is printed per row.
+The methods are timed in turns within each of ``--repeats`` rounds (warm-up and compilation
+excluded), so a change in the shared machine's load falls on all of them alike; each cell is the
+median over rounds of the method's time divided by the floor's time in the same round. "% bw" is
+floor / time: the fraction of the copy bandwidth a method reaches (its bytes read + written are the
+copy's). The floor's own median time and bandwidth are printed per row.
 """
 
 from __future__ import annotations
@@ -35,20 +37,28 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 METHODS = ["floor", "posenc auto", "posenc eager", "HF eager", "HF compile", "rotary-emb-torch"]
 
 
-def timer(fn: Callable[[], object], device: torch.device, repeats: int, inner: int) -> float:
-    """Median seconds per call of ``fn`` over ``repeats`` timings of ``inner`` calls, after 2 warm-ups."""
+def time_round_robin(
+    fns: dict[str, Callable[[], object]], device, repeats: int, inner: int
+) -> dict[str, list[float]]:
+    """Seconds per call of every function, ``repeats`` timings each of ``inner`` calls, after 2 warm-ups.
+
+    The functions take turns within each repeat (floor, then each method, then the floor again...), so
+    a change in the machine's load hits every method in the same repeat instead of whichever method
+    happened to be timed during it; ratios are then formed repeat by repeat."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    for _ in range(2):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
+    for fn in fns.values():
+        for _ in range(2):
             fn()
-        sync()
-        times.append((time.perf_counter() - t0) / inner)
-    return statistics.median(times)
+    sync()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            sync()
+            times[name].append((time.perf_counter() - t0) / inner)
+    return times
 
 
 def hf_functions(layout: str, partial: float) -> Callable | None:
@@ -64,8 +74,8 @@ def hf_functions(layout: str, partial: float) -> Callable | None:
     return apply_rotary_pos_emb
 
 
-def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str, float | None]:
-    """Seconds per (q, k) rotation for every method in METHODS (None where not applicable)."""
+def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str, list[float] | None]:
+    """Seconds per (q, k) rotation, one per round, for each method in METHODS (None: not applicable)."""
     b, n_h, s, h_d = shape
     gen = torch.Generator(device=device).manual_seed(0)
     q = torch.randn(shape, generator=gen, device=device).to(dtype)  # [b, n_h, s, h_d]
@@ -73,21 +83,15 @@ def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str
     inv_freq, scale = rope.frequencies({"head_dim": h_d, "partial_rotary_factor": partial})
     cos, sin = rope.cos_sin(torch.arange(s, device=device), inv_freq, scale)  # [s, r/2] float32
 
-    out: dict[str, float | None] = dict.fromkeys(METHODS)
-    out["floor"] = timer(lambda: (q.clone(), k.clone()), device, repeats, inner)
-    rope_fast.warm_up(q, cos, sin, layout)  # compile outside the timed loop
-    out["posenc auto"] = timer(
-        lambda: (rope.apply(q, cos, sin, layout), rope.apply(k, cos, sin, layout)), device, repeats, inner
-    )
-    out["posenc eager"] = timer(
-        lambda: (
+    fns: dict[str, Callable[[], object]] = {
+        "floor": lambda: (q.clone(), k.clone()),
+        "posenc auto": lambda: (rope.apply(q, cos, sin, layout), rope.apply(k, cos, sin, layout)),
+        "posenc eager": lambda: (
             rope.apply(q, cos, sin, layout, impl="eager"),
             rope.apply(k, cos, sin, layout, impl="eager"),
         ),
-        device,
-        repeats,
-        inner,
-    )
+    }
+    rope_fast.warm_up(q, cos, sin, layout)  # compile outside the timed loop
 
     hf_apply = hf_functions(layout, partial)
     if hf_apply is not None:
@@ -97,9 +101,9 @@ def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str
         )
         hf_cos = repeat(cos).to(dtype)[None].expand(b, -1, -1)  # [b, s, r]
         hf_sin = repeat(sin).to(dtype)[None].expand(b, -1, -1)  # [b, s, r]
-        out["HF eager"] = timer(lambda: hf_apply(q, k, hf_cos, hf_sin), device, repeats, inner)
         compiled = torch.compile(hf_apply)
-        out["HF compile"] = timer(lambda: compiled(q, k, hf_cos, hf_sin), device, repeats, inner)
+        fns["HF eager"] = lambda: hf_apply(q, k, hf_cos, hf_sin)
+        fns["HF compile"] = lambda: compiled(q, k, hf_cos, hf_sin)
 
     if layout == "interleaved":
         try:
@@ -110,10 +114,9 @@ def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str
             freqs = (torch.arange(s, device=device)[:, None].float() * inv_freq.to(device)).repeat_interleave(
                 2, -1
             )  # [s, r], the package's interleaved angle table
-            out["rotary-emb-torch"] = timer(
-                lambda: (apply_rotary_emb(freqs, q), apply_rotary_emb(freqs, k)), device, repeats, inner
-            )
-    return out
+            fns["rotary-emb-torch"] = lambda: (apply_rotary_emb(freqs, q), apply_rotary_emb(freqs, k))
+    times = time_round_robin(fns, device, repeats, inner)
+    return {method: times.get(method) for method in METHODS}
 
 
 def main() -> None:
@@ -148,12 +151,15 @@ def main() -> None:
         for layout in args.layouts:
             for partial in args.partials:
                 row = bench_row(shape, dtype, layout, partial, device, args.repeats, inner)
-                floor = row["floor"]
+                floor = statistics.median(row["floor"])
                 moved = 2 * 2 * torch.Size(shape).numel() * dtype.itemsize  # q and k, read + written
                 cells = []
                 for method in METHODS[1:]:
-                    t = row[method]
-                    cells.append(f"{'—':>16}" if t is None else f"{t / floor:6.2f}× {floor / t:5.0%} bw")
+                    if row[method] is None:
+                        cells.append(f"{'—':>16}")
+                        continue
+                    ratio = statistics.median(t / f for t, f in zip(row[method], row["floor"], strict=True))
+                    cells.append(f"{ratio:6.2f}× {1 / ratio:5.0%} bw")
                 print(
                     f"{dtype_name:5} {layout:11} {partial:4.2f} "
                     f"{floor * 1e3:9.3f} {moved / floor / 1e9:7.1f} " + " ".join(cells),
