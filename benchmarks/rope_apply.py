@@ -20,12 +20,22 @@ excluded), so a change in the shared machine's load falls on all of them alike; 
 median over rounds of the method's time divided by the floor's time in the same round. "% bw" is
 floor / time: the fraction of the copy bandwidth a method reaches (its bytes read + written are the
 copy's). The floor's own median time and bandwidth are printed per row.
+
+Allocation: most of the floor's time is page faults — every method returns a fresh 32-64 MiB tensor,
+which glibc maps anew and the kernel faults in page by page (copying into an existing tensor takes
+~0.2× the clone here). By default glibc sometimes reuses a freed block of this size instead (its
+mmap threshold moves with the history of frees), and the floor then drops ~5×: one run measured a
+7 ms floor where the others measured 35-45 ms. The script therefore re-runs itself with
+``MALLOC_MMAP_THRESHOLD_=65536`` (every large tensor freshly mapped, as it is for tensors above
+32 MiB anyway) unless that variable is already set.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -119,7 +129,12 @@ def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str
     return {method: times.get(method) for method in METHODS}
 
 
+MALLOC_ENV = "MALLOC_MMAP_THRESHOLD_"
+
+
 def main() -> None:
+    if MALLOC_ENV not in os.environ:  # a fixed glibc threshold: the same allocations every run
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, MALLOC_ENV: "65536"})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--shape", type=int, nargs=4, default=[4, 16, 2048, 128], metavar=("B", "H", "S", "D")
@@ -141,7 +156,8 @@ def main() -> None:
         else f"cpu, {torch.get_num_threads()} threads"
     )
     print(f"q and k {shape} · {name} · torch {torch.__version__} · median of {args.repeats} × {inner} calls")
-    print(f"compiled path available: {rope_fast.compiler_available(device.type)}")
+    print(f"compiled path available: {rope_fast.compiler_available(device.type)}", end="")
+    print(f" · {MALLOC_ENV}={os.environ[MALLOC_ENV]}")
     head = f"{'dtype':5} {'layout':11} {'rot':>4} {'floor ms':>9} {'GB/s':>7} " + " ".join(
         f"{m:>16}" for m in METHODS[1:]
     )

@@ -201,6 +201,11 @@ def test_auto_compiles_only_large_tensors_and_never_inside_tracing(monkeypatch):
     assert not rope_fast.use_compiled(large, "auto", interleaved=True)
     assert not rope_fast.use_compiled(large.bfloat16(), "auto", interleaved=True)
     assert rope_fast.use_compiled(large, "compiled", interleaved=True)
+    # partial rotary on CPU: eager for float32/64, compiled for bf16 (the faster of each)
+    assert not rope_fast.use_compiled(large, "auto", partial=True)
+    assert not rope_fast.use_compiled(large.double(), "auto", partial=True)
+    assert rope_fast.use_compiled(large.bfloat16(), "auto", partial=True)
+    assert rope_fast.use_compiled(large, "compiled", partial=True)
     monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
     assert not rope_fast.use_compiled(large, "auto")
 

@@ -226,7 +226,8 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
         cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [b, 1, s, r/2], broadcast over heads
 
     interleaved = layout == "interleaved"
-    if rope_fast.use_compiled(x, rope_fast.resolve_impl(impl), interleaved):
+    partial = 2 * cos.shape[-1] < x.shape[-1]
+    if rope_fast.use_compiled(x, rope_fast.resolve_impl(impl), interleaved, partial):
         return rope_fast.apply_compiled(x, cos, sin, interleaved)
     if torch.compiler.is_compiling():  # inside the caller's graph: Inductor fuses the plain formula
         return rope_fast.rotate_formula(x, cos, sin, interleaved)

@@ -26,7 +26,8 @@ Which one runs (``impl``): the ``impl`` argument of :func:`posenc.encodings.rope
 environment variable ``POSENC_ROPE_IMPL`` (``auto`` | ``compiled`` | ``eager``), else ``auto``.
 ``auto`` compiles only where it pays: large tensors (``x.numel() >= COMPILE_MIN_NUMEL`` = 2^20),
 a compiler present, not already inside ``torch.compile`` tracing (the caller's graph then holds
-the plain formula and Inductor fuses it there). A failed compilation is remembered, warned about
+the plain formula and Inductor fuses it there), and on CPU neither the interleaved layout nor
+float32/float64 partial rotary (the eager kernel measured faster there, see :func:`use_compiled`). A failed compilation is remembered, warned about
 once, and that key falls back to eager. Call :func:`warm_up` before a timed loop: the first call
 of a key compiles (seconds).
 
@@ -90,16 +91,19 @@ def compiler_available(device_type: str) -> bool:
     return any(name and shutil.which(name) for name in candidates)
 
 
-def use_compiled(x: Tensor, impl: str, interleaved: bool = False) -> bool:
+def use_compiled(x: Tensor, impl: str, interleaved: bool = False, partial: bool = False) -> bool:
     """Whether ``apply`` should take the compiled path for ``x`` under the resolved ``impl``.
 
-    ``auto`` keeps the interleaved layout on CPU eager: its complex multiply (float32/64 directly,
-    bf16/fp16 in float32 blocks) runs at ~1.0× (float32) and ~1.4-1.5× (bf16) the copy, faster than
-    Inductor's CPU loop over strided pairs (~1.3× and ~2.1×; benchmarks/rope_apply.py)."""
+    ``auto`` keeps two cases on CPU eager, where the eager kernel measured faster
+    (benchmarks/rope_apply.py, 2 cores): the interleaved layout (the complex multiply, bf16/fp16 in
+    float32 blocks: ~1.05× float32 and ~1.5× bf16 against Inductor's loop over strided pairs at ~1.3×
+    and ~2.1×), and float32/float64 with partial rotary (``partial``: rotary dim < head dim; ~1.25×
+    eager against ~1.45-1.5× compiled; bf16 partial compiles: ~1.5× against ~1.8-1.9× eager)."""
     if impl == "eager" or torch.compiler.is_compiling():
         return False
-    if impl == "auto" and interleaved and x.device.type == "cpu":
-        return False
+    if impl == "auto" and x.device.type == "cpu":
+        if interleaved or (partial and x.dtype not in _LOW_PRECISION):
+            return False
     if not compiler_available(x.device.type):
         if impl == "compiled":
             _warn_once(("no-compiler", x.device.type), f"no compiler for {x.device.type}: RoPE runs eager")
