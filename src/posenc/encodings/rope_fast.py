@@ -27,9 +27,9 @@ environment variable ``POSENC_ROPE_IMPL`` (``auto`` | ``compiled`` | ``eager``),
 ``auto`` compiles only where it pays: large tensors (``x.numel() >= COMPILE_MIN_NUMEL`` = 2^20),
 a compiler present, not already inside ``torch.compile`` tracing (the caller's graph then holds
 the plain formula and Inductor fuses it there), and on CPU neither the interleaved layout nor
-float32/float64 partial rotary (the eager kernel measured faster there, see :func:`use_compiled`). A failed compilation is remembered, warned about
-once, and that key falls back to eager. Call :func:`warm_up` before a timed loop: the first call
-of a key compiles (seconds).
+float32/float64 partial rotary (the eager kernel measured faster there, see :func:`use_compiled`).
+A failed compilation is remembered, warned about once, and that key falls back to eager. Call
+:func:`warm_up` before a timed loop: the first call of a key compiles (seconds).
 
 Shapes: x (Tensor) [b, n_h, s, h_d]; cos, sin (Tensor) [s, r/2] or [b, 1, s, r/2], float32.
 """
