@@ -85,6 +85,20 @@ def test_eager_kernel_in_position_blocks_equals_the_whole(layout, dtype, partial
     torch.testing.assert_close(whole.double(), reference(x, positions, partial, layout), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("partial", [1.0, 0.25])
+def test_bf16_half_layout_rounds_like_the_four_op_rotation(partial):
+    """The swapped-partner kernel (x·[cos, cos] + [x₂, x₁]·[−sin, sin]) rounds where the plain bf16
+    ops do — x₁ cos, then − x₂ sin — so it equals them to the bit."""
+    x, positions, cos, sin = inputs((2, 3, 40, 64), torch.bfloat16, partial, offset=1000)
+    c, s = cos.bfloat16(), sin.bfloat16()
+    half = c.shape[-1]
+    x1, x2 = x[..., :half], x[..., half : 2 * half]
+    y1 = (x1 * c).addcmul_(x2, s, value=-1)
+    y2 = (x2 * c).addcmul_(x1, s)
+    expected = torch.cat((y1, y2, x[..., 2 * half :]), dim=-1)
+    assert torch.equal(apply(x, cos, sin, "half", impl="eager"), expected)
+
+
 @pytest.mark.parametrize("layout", ["half", "interleaved"])
 @pytest.mark.parametrize("partial", [1.0, 0.25])
 def test_eager_kernel_gradient_equals_autograd_of_reference(layout, partial):
