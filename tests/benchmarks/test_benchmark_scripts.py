@@ -64,7 +64,8 @@ def test_long_context_memory_prints_a_ratio_per_encoding():
         row = re.search(rf"^{pe}\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
         assert row, out  # peak MB at both lengths, their ratio, the whole-bias size
         short, long, ratio, _ = map(float, row.groups())
-        assert ratio == pytest.approx(long / short, rel=0.15)  # the ratio is of the printed peaks
+        # the ratio is of the peaks, printed rounded to 0.1 MB
+        assert (long - 0.05) / (short + 0.05) - 0.005 <= ratio <= (long + 0.05) / (short - 0.05) + 0.005
 
 
 def test_generation_prints_both_timings_and_the_speed_up():
