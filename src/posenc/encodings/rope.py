@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from posenc.encodings import rope_fast
+from posenc.encodings import rope_fast, rope_native
 from posenc.encodings.base import PositionEncoding, check_positions
 from posenc.encodings.rope_scaling import NEEDS_ORIGINAL, ROPE_TYPES, RopeParams, validate
 
@@ -189,9 +189,10 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
         layout (str): ``"half"`` — pair i is features (i, i + r/2) (GPT-NeoX, Llama, transformers);
             ``"interleaved"`` — pair i is features (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
         impl (str | None): ``"auto"`` (default), ``"compiled"`` or ``"eager"``; ``None`` reads the
-            environment variable ``POSENC_ROPE_IMPL``. ``auto`` takes a ``torch.compile``-fused kernel
-            for large x (≥ 2^20 elements) when a compiler is present, else the eager kernel that writes
-            into one preallocated output; see :mod:`posenc.encodings.rope_fast`.
+            environment variable ``POSENC_ROPE_IMPL``. ``auto`` takes, for large x (≥ 2^20 elements)
+            when a compiler is present, a ``torch.compile``-fused kernel (half layout) or the native
+            C++ kernel (interleaved bf16 on CPU, :mod:`posenc.encodings.rope_native`), else the eager
+            kernel that writes into one preallocated output; see :mod:`posenc.encodings.rope_fast`.
 
     Returns:
         Tensor [b, n_h, s, h_d] in x's dtype. Products are formed in float32 (or x's dtype if wider).
@@ -227,7 +228,12 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
 
     interleaved = layout == "interleaved"
     partial = 2 * cos.shape[-1] < x.shape[-1]
-    if rope_fast.use_compiled(x, rope_fast.resolve_impl(impl), interleaved, partial):
+    resolved = rope_fast.resolve_impl(impl)
+    if rope_native.use_native(x, resolved, interleaved):
+        rotated = rope_native.apply_native(x, cos, sin)
+        if rotated is not None:  # None: the kernel did not build, or cos/sin need gradients
+            return rotated
+    if rope_fast.use_compiled(x, resolved, interleaved, partial):
         return rope_fast.apply_compiled(x, cos, sin, interleaved)
     if torch.compiler.is_compiling():  # inside the caller's graph: Inductor fuses the plain formula
         return rope_fast.rotate_formula(x, cos, sin, interleaved)
