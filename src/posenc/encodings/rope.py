@@ -190,15 +190,17 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
             ``"interleaved"`` — pair i is features (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
         impl (str | None): ``"auto"`` (default), ``"compiled"`` or ``"eager"``; ``None`` reads the
             environment variable ``POSENC_ROPE_IMPL``. ``auto`` takes, for large x (≥ 2^20 elements)
-            when a compiler is present, a ``torch.compile``-fused kernel (half layout) or the native
-            C++ kernel (interleaved bf16 on CPU, :mod:`posenc.encodings.rope_native`), else the eager
-            kernel that writes into one preallocated output; see :mod:`posenc.encodings.rope_fast`.
+            when a compiler is present, the native C++ kernel (float32/bf16 on CPU,
+            :mod:`posenc.encodings.rope_native`) or a ``torch.compile``-fused one (CUDA, other dtypes),
+            else the eager kernel that writes into one preallocated output; see
+            :mod:`posenc.encodings.rope_fast`.
 
     Returns:
         Tensor [b, n_h, s, h_d] in x's dtype. Products are formed in float32 (or x's dtype if wider).
-        For bf16/fp16 x, the fast paths round cos/sin to x's dtype (the compiled path then rounds once,
+        For bf16 x on CPU the native kernel keeps float32 tables and rounds once; elsewhere, for
+        bf16/fp16 x, the fast paths round cos/sin to x's dtype (the compiled path then rounds once,
         the eager half-layout one at each of its two writes; the eager interleaved one keeps float32
-        tables and rounds once): still closer to float64 than transformers' bf16 rotation
+        tables and rounds once): all still closer to float64 than transformers' bf16 rotation
         (tests/encodings/test_rope.py checks it).
         Differentiable with respect to x (and to cos/sin).
     """
@@ -229,8 +231,8 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
     interleaved = layout == "interleaved"
     partial = 2 * cos.shape[-1] < x.shape[-1]
     resolved = rope_fast.resolve_impl(impl)
-    if rope_native.use_native(x, resolved, interleaved):
-        rotated = rope_native.apply_native(x, cos, sin)
+    if rope_native.use_native(x, resolved):
+        rotated = rope_native.apply_native(x, cos, sin, interleaved)
         if rotated is not None:  # None: the kernel did not build, or cos/sin need gradients
             return rotated
     if rope_fast.use_compiled(x, resolved, interleaved, partial):

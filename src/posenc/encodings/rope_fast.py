@@ -24,8 +24,9 @@ size several times over; a copy (``x.clone()``) is the floor. Two ways to get ne
 
 Which one runs (``impl``): the ``impl`` argument of :func:`posenc.encodings.rope.apply`, else the
 environment variable ``POSENC_ROPE_IMPL`` (``auto`` | ``compiled`` | ``eager``), else ``auto``.
-(``auto`` takes a third path for large interleaved bf16 x on CPU: the native C++ kernel of
-:mod:`posenc.encodings.rope_native`, checked first by ``apply``.)
+(``auto`` takes a third path for large float32/bf16 x on CPU: the native C++ kernels of
+:mod:`posenc.encodings.rope_native`, checked first by ``apply``; the choices below then apply to
+other dtypes, to CUDA, and where the native library could not be built.)
 ``auto`` compiles only where it pays: large tensors (``x.numel() >= COMPILE_MIN_NUMEL`` = 2^20),
 a compiler present, not already inside ``torch.compile`` tracing (the caller's graph then holds
 the plain formula and Inductor fuses it there), and on CPU neither the interleaved layout nor

@@ -1,22 +1,24 @@
-"""A native C++ kernel for the one case the eager and compiled paths leave far from the copy: RoPE on
-interleaved bf16 pairs, on CPU.
+"""Native C++ kernels for the RoPE rotation on CPU: one pass over x, float32 and bf16, both layouts.
 
-Each pair (x₂ᵢ, x₂ᵢ₊₁) is one 32-bit word: the kernel widens both halves to float32 with a shift and a
-mask, rotates, rounds each result to bf16 (nearest even, NaN kept — c10::BFloat16's rounding) and
-writes the pair back, in one pass over x (``native/rope_bf16_pairs.cpp``). Measured on 2 cores
-(benchmarks/rope_apply.py): ~1.1× the q/k copy floor, against ~1.5× for the eager float32-block path
-and ~2× for Inductor's loop over strided pairs. Built with ``-ffp-contract=off`` (no fused
-multiply-adds), its products and sums are rounded as torch's float32 ops round them, so its result
-equals the eager path's to the bit.
+Each kernel reads a pair, rotates it in float32 and writes it, features ≥ r copied in the same pass
+(``native/rope_rotate.cpp``); bf16 is widened with a 16-bit shift and rounded once to bf16 (nearest
+even, NaN kept — c10::BFloat16's rounding), an interleaved bf16 pair read and written as one 32-bit
+word. Measured on 2 cores (benchmarks/rope_apply.py, q and k of (4, 16, 2048, 128)): 1.0-1.2× the
+copy floor in every layout, dtype and partial-rotary case, where the eager ops reach 1.25-1.55× on
+partial rotary and interleaved bf16 and Inductor's loops 1.4-2.1× there. Built with
+``-ffp-contract=off`` (no fused multiply-adds), every product and sum is rounded as torch's float32
+ops round it: the result equals ``x₁·cos − x₂·sin`` etc. computed by torch in float32 (bf16: then
+rounded to bf16 by torch) to the bit — for bf16 more accurate than the compiled and eager paths,
+which round the tables or the intermediate products to bf16.
 
 Built on first use with the system C++ compiler (``$CXX``, else g++, c++ or clang++; about a second)
 as ``-O3 -march=native``, and cached in ``$POSENC_CACHE_DIR`` (default ``~/.cache/posenc``) under a
 name that hashes the source, the flags, the compiler and this CPU's feature flags, so a cache shared
 between machines never loads a library built for another CPU. Loaded through ctypes (a plain C ABI:
-no Python headers, no torch headers). A failed build is warned about once and the eager path runs.
+no Python headers, no torch headers). A failed build is warned about once and the other paths run.
 
-``posenc.encodings.rope.apply`` takes this path under ``impl="auto"`` for large bf16 x (≥
-``rope_fast.COMPILE_MIN_NUMEL`` elements) in the interleaved layout on CPU when a compiler is present.
+``posenc.encodings.rope.apply`` takes this path under ``impl="auto"`` for large float32/bf16 x (≥
+``rope_fast.COMPILE_MIN_NUMEL`` elements) on CPU when a compiler is present.
 """
 
 from __future__ import annotations
@@ -37,12 +39,19 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-SOURCE = Path(__file__).with_name("native") / "rope_bf16_pairs.cpp"
+SOURCE = Path(__file__).with_name("native") / "rope_rotate.cpp"
+#: the kernel of each (dtype, interleaved): an ``extern "C"`` function of SOURCE
+ENTRIES = {
+    (torch.float32, False): "posenc_rope_f32_half",
+    (torch.float32, True): "posenc_rope_f32_interleaved",
+    (torch.bfloat16, False): "posenc_rope_bf16_half",
+    (torch.bfloat16, True): "posenc_rope_bf16_interleaved",
+}
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC", "-std=c++17", "-pthread")
 CACHE_ENV = "POSENC_CACHE_DIR"
 
 _lock = threading.Lock()
-_state: dict[str, object] = {}  # "kernel": the loaded function, or "failed": the reason
+_state: dict[str, object] = {}  # "library": the loaded library, or "failed": the reason
 
 
 def compiler() -> str | None:
@@ -86,7 +95,7 @@ def library_path(cxx: str) -> Path:
     digest = hashlib.sha256()
     for part in (SOURCE.read_text(), " ".join(FLAGS), cxx, _cpu_flags()):
         digest.update(part.encode())
-    return cache_dir() / f"rope_bf16_pairs-{digest.hexdigest()[:16]}.so"
+    return cache_dir() / f"rope_rotate-{digest.hexdigest()[:16]}.so"
 
 
 def _build(cxx: str, target: Path) -> None:
@@ -107,11 +116,11 @@ def _build(cxx: str, target: Path) -> None:
             os.unlink(partial)
 
 
-def kernel():
-    """The loaded C function, building it first if needed; None (with one warning) if that fails."""
+def library() -> ctypes.CDLL | None:
+    """The loaded kernel library, building it first if needed; None (with one warning) if that fails."""
     with _lock:
-        if "kernel" in _state:
-            return _state["kernel"]
+        if "library" in _state:
+            return _state["library"]
         if "failed" in _state:
             return None
         try:
@@ -119,47 +128,49 @@ def kernel():
             if cxx is None:
                 raise RuntimeError("no C++ compiler found ($CXX, g++, c++, clang++)")
             if sys.byteorder != "little":
-                raise RuntimeError("the kernel reads bf16 pairs as little-endian 32-bit words")
+                raise RuntimeError("the bf16 kernels read values as little-endian words")
             path = library_path(cxx)
             if not path.exists():
                 _build(cxx, path)
-            fn = ctypes.CDLL(str(path)).posenc_rope_bf16_pairs
-        except (OSError, RuntimeError, subprocess.SubprocessError) as err:
+            lib = ctypes.CDLL(str(path))
+            for name in ENTRIES.values():
+                fn = getattr(lib, name)
+                fn.restype = ctypes.c_int
+                fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 7
+        except (OSError, AttributeError, RuntimeError, subprocess.SubprocessError) as err:
             _state["failed"] = str(err)
             warnings.warn(
-                f"the native bf16 RoPE kernel is not available ({err}); using the eager path",
+                f"the native RoPE kernels are not available ({err}); using the other paths",
                 RuntimeWarning,
                 stacklevel=3,
             )
             return None
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 7
-        _state["kernel"] = fn
-        return fn
+        _state["library"] = lib
+        return lib
 
 
-def use_native(x: Tensor, impl: str, interleaved: bool) -> bool:
-    """Whether ``apply`` should run the native kernel: ``auto``, interleaved, bf16, CPU, large x, not
-    inside ``torch.compile`` tracing, a compiler present and the kernel not failed to build."""
+def use_native(x: Tensor, impl: str) -> bool:
+    """Whether ``apply`` should run a native kernel: ``auto``, float32 or bf16 on CPU, large x, not
+    inside ``torch.compile`` tracing (the caller's graph fuses the plain formula there), a compiler
+    present and the library not failed to build."""
     from posenc.encodings.rope_fast import COMPILE_MIN_NUMEL
 
     return (
         impl == "auto"
-        and interleaved
-        and x.dtype == torch.bfloat16
         and x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.bfloat16)
         and x.numel() >= COMPILE_MIN_NUMEL
         and not torch.compiler.is_compiling()
         and "failed" not in _state
-        and compiler() is not None
+        and ("library" in _state or compiler() is not None)
     )
 
 
-def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor | None:
-    """The rotation of bf16 x [b, n_h, s, h_d] by float32 cos/sin [s, r/2] or [b, 1, s, r/2] (or
-    broadcastable to it); None where the kernel is unavailable. No autograd (see :func:`apply_native`)."""
-    fn = kernel()
-    if fn is None:
+def rotate(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor | None:
+    """The rotation of float32/bf16 x [b, n_h, s, h_d] by cos/sin [s, r/2] or [b, 1, s, r/2] (taken
+    in float32); None where the library is unavailable. No autograd (see :func:`apply_native`)."""
+    lib = library()
+    if lib is None:
         return None
     b, n_h, s, h_d = x.shape
     half = cos.shape[-1]
@@ -168,7 +179,7 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor | None:
     sin = sin.float().reshape(-1, s, half).contiguous()
     x = x.contiguous()
     y = torch.empty_like(x)
-    fn(
+    getattr(lib, ENTRIES[(x.dtype, interleaved)])(
         x.data_ptr(),
         y.data_ptr(),
         cos.data_ptr(),
@@ -188,26 +199,27 @@ class _NativeRotate(torch.autograd.Function):
     """y = R(θ) x by the native kernel; dL/dx = R(−θ) dL/dy (R is orthogonal)."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
         ctx.save_for_backward(cos, sin)
-        return rotate(x, cos, sin)
+        ctx.interleaved = interleaved
+        return rotate(x, cos, sin, interleaved)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         cos, sin = ctx.saved_tensors
-        return _NativeRotate.apply(grad, cos, -sin), None, None
+        return _NativeRotate.apply(grad, cos, -sin, ctx.interleaved), None, None, None
 
 
-def apply_native(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor | None:
-    """The native rotation with autograd for x; None where the kernel is unavailable (the caller then
-    takes the eager path) or where cos/sin need gradients."""
+def apply_native(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor | None:
+    """The native rotation with autograd for x; None where the library is unavailable (the caller then
+    takes another path) or where cos/sin need gradients."""
     if torch.is_grad_enabled() and (cos.requires_grad or sin.requires_grad):
         return None
-    if kernel() is None:
+    if library() is None:
         return None
     if torch.is_grad_enabled() and x.requires_grad:
-        return _NativeRotate.apply(x, cos, sin)
-    return rotate(x, cos, sin)
+        return _NativeRotate.apply(x, cos, sin, interleaved)
+    return rotate(x, cos, sin, interleaved)
 
 
-__all__ = ["apply_native", "cache_dir", "compiler", "kernel", "library_path", "rotate", "use_native"]
+__all__ = ["apply_native", "cache_dir", "compiler", "library", "library_path", "rotate", "use_native"]

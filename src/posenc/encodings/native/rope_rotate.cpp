@@ -1,0 +1,119 @@
+// RoPE rotation in one pass over x, for float32 and bf16, half and interleaved layouts:
+//
+//   y₁ = x₁ cos(m θ_i) − x₂ sin(m θ_i),   y₂ = x₂ cos(m θ_i) + x₁ sin(m θ_i),   features ≥ 2·half copied
+//
+// with pair i = features (i, i + half) ("half" layout) or (2i, 2i + 1) ("interleaved"). bf16 values are
+// widened to float32 (a 16-bit shift), rotated in float32 and rounded once to bf16 (nearest even, NaN
+// kept: c10::BFloat16's rounding); an interleaved bf16 pair is read and written as one 32-bit word.
+//
+// x, y: rows of h_d values, row r = ((batch · n_h + head) · s + position); cos, sin: float32
+// [tables, s, half], table_batch_stride elements apart (0: one table for every batch element).
+// Built and loaded by posenc/encodings/rope_native.py (plain C ABI, called through ctypes).
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+inline float bits_to_float(uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+inline uint32_t round_to_bf16(float f) {  // nearest even; NaN -> 0x7FC0 (whatever its payload)
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    return f != f ? 0x7FC0u : rounded;
+}
+
+struct Bf16 {
+    using Storage = uint16_t;
+    static float load(const uint16_t* p) { return bits_to_float(static_cast<uint32_t>(*p) << 16); }
+    static void store(uint16_t* p, float v) { *p = static_cast<uint16_t>(round_to_bf16(v)); }
+};
+
+struct F32 {
+    using Storage = float;
+    static float load(const float* p) { return *p; }
+    static void store(float* p, float v) { *p = v; }
+};
+
+struct Table {  // the cos/sin row of each x row
+    const float* cos;
+    const float* sin;
+    int64_t s, rows_per_batch, batch_stride, half;
+    int64_t offset(int64_t r) const { return (r / rows_per_batch) * batch_stride + (r % s) * half; }
+};
+
+template <typename T, bool interleaved>
+void rotate_rows(const typename T::Storage* x, typename T::Storage* y, Table t, int64_t begin, int64_t end,
+                 int64_t h_d) {
+    const int64_t half = t.half;
+    for (int64_t r = begin; r < end; ++r) {
+        const float* c = t.cos + t.offset(r);
+        const float* sn = t.sin + t.offset(r);
+        const auto* xr = x + r * h_d;
+        auto* yr = y + r * h_d;
+        const int64_t second = interleaved ? 1 : half;  // offset of a pair's second member
+        const int64_t step = interleaved ? 2 : 1;       // distance between consecutive pairs
+        for (int64_t i = 0; i < half; ++i) {
+            const float x1 = T::load(xr + step * i), x2 = T::load(xr + step * i + second);
+            T::store(yr + step * i, x1 * c[i] - x2 * sn[i]);
+            T::store(yr + step * i + second, x2 * c[i] + x1 * sn[i]);
+        }
+        if (2 * half < h_d) std::memcpy(yr + 2 * half, xr + 2 * half, (h_d - 2 * half) * sizeof(*xr));
+    }
+}
+
+// interleaved bf16: a pair is one little-endian 32-bit word, feature 2i in its low 16 bits
+void rotate_bf16_pair_words(const uint16_t* x, uint16_t* y, Table t, int64_t begin, int64_t end, int64_t h_d) {
+    const int64_t half = t.half;
+    for (int64_t r = begin; r < end; ++r) {
+        const float* c = t.cos + t.offset(r);
+        const float* sn = t.sin + t.offset(r);
+        const uint16_t* xr = x + r * h_d;
+        uint16_t* yr = y + r * h_d;
+        for (int64_t i = 0; i < half; ++i) {
+            uint32_t pair;
+            std::memcpy(&pair, xr + 2 * i, 4);
+            const float x1 = bits_to_float(pair << 16), x2 = bits_to_float(pair & 0xFFFF0000u);
+            const uint32_t out = round_to_bf16(x1 * c[i] - x2 * sn[i]) | (round_to_bf16(x2 * c[i] + x1 * sn[i]) << 16);
+            std::memcpy(yr + 2 * i, &out, 4);
+        }
+        if (2 * half < h_d) std::memcpy(yr + 2 * half, xr + 2 * half, (h_d - 2 * half) * sizeof(uint16_t));
+    }
+}
+
+template <typename Rows, typename Elem>
+int run(Rows rows, const Elem* x, Elem* y, const float* cos, const float* sin, int64_t n_rows, int64_t s,
+        int64_t rows_per_batch, int64_t table_batch_stride, int64_t h_d, int64_t half, int64_t threads) {
+    const Table t{cos, sin, s, rows_per_batch, table_batch_stride, half};
+    if (threads > n_rows) threads = n_rows;
+    if (threads < 1) threads = 1;
+    const int64_t per = (n_rows + threads - 1) / threads;
+    std::vector<std::thread> pool;
+    for (int64_t k = 1; k < threads; ++k) {
+        const int64_t begin = k * per, end = begin + per < n_rows ? begin + per : n_rows;
+        if (begin < end) pool.emplace_back(rows, x, y, t, begin, end, h_d);
+    }
+    rows(x, y, t, 0, per < n_rows ? per : n_rows, h_d);
+    for (auto& worker : pool) worker.join();
+    return 0;
+}
+
+}  // namespace
+
+#define POSENC_ROPE_ENTRY(name, elem, rows)                                                                \
+    extern "C" int name(const elem* x, elem* y, const float* cos, const float* sin, int64_t n_rows,          \
+                        int64_t s, int64_t rows_per_batch, int64_t table_batch_stride, int64_t h_d,           \
+                        int64_t half, int64_t threads) {                                                      \
+        return run(rows, x, y, cos, sin, n_rows, s, rows_per_batch, table_batch_stride, h_d, half, threads); \
+    }
+
+POSENC_ROPE_ENTRY(posenc_rope_bf16_interleaved, uint16_t, rotate_bf16_pair_words)
+POSENC_ROPE_ENTRY(posenc_rope_bf16_half, uint16_t, (rotate_rows<Bf16, false>))
+POSENC_ROPE_ENTRY(posenc_rope_f32_interleaved, float, (rotate_rows<F32, true>))
+POSENC_ROPE_ENTRY(posenc_rope_f32_half, float, (rotate_rows<F32, false>))
