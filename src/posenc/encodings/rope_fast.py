@@ -88,10 +88,15 @@ def compiler_available(device_type: str) -> bool:
     """Whether Inductor can build kernels here: Triton for CUDA, a C++ compiler for CPU."""
     if device_type == "cuda":
         return importlib.util.find_spec("triton") is not None
-    if device_type != "cpu":
-        return False
-    candidates = [os.environ.get("CXX", ""), "g++", "c++", "clang++"]
-    return any(name and shutil.which(name) for name in candidates)
+    return device_type == "cpu" and cxx_compiler() is not None
+
+
+def cxx_compiler() -> str | None:
+    """Path of the C++ compiler: ``$CXX``, else g++, c++ or clang++; None if there is none."""
+    for name in (os.environ.get("CXX", ""), "g++", "c++", "clang++"):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
 
 
 def use_compiled(x: Tensor, impl: str, interleaved: bool = False, partial: bool = False) -> bool:
@@ -295,21 +300,25 @@ def _rotate_upcast_blocks(out: Tensor, x: Tensor, cos: Tensor, sin: Tensor) -> T
     return out
 
 
-class _Rotate(torch.autograd.Function):
-    """y = R(θ) x with the in-place kernel; dL/dx = R(−θ) dL/dy (R is orthogonal)."""
+def rotate_eager(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    """The eager kernel into a fresh contiguous output (no autograd)."""
+    return rotate_into(torch.empty_like(x, memory_format=torch.contiguous_format), x, cos, sin, interleaved)
+
+
+class Rotation(torch.autograd.Function):
+    """y = R(θ) x by ``kernel(x, cos, sin, interleaved)``; dL/dx = R(−θ) dL/dy (R is orthogonal), the
+    same kernel with −sin. For kernels that autograd cannot see through (``out=`` ops, native code)."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool, kernel: Callable) -> Tensor:
         ctx.save_for_backward(cos, sin)
-        ctx.interleaved = interleaved
-        return rotate_into(
-            torch.empty_like(x, memory_format=torch.contiguous_format), x, cos, sin, interleaved
-        )
+        ctx.interleaved, ctx.kernel = interleaved, kernel
+        return kernel(x, cos, sin, interleaved)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         cos, sin = ctx.saved_tensors
-        return _Rotate.apply(grad, cos, -sin, ctx.interleaved), None, None, None
+        return Rotation.apply(grad, cos, -sin, ctx.interleaved, ctx.kernel), None, None, None, None
 
 
 def apply_eager(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
@@ -323,18 +332,21 @@ def apply_eager(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tenso
         # inside each kernel); the tests bound the error against transformers' bf16 rotation.
         cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     if torch.is_grad_enabled() and x.requires_grad:
-        return _Rotate.apply(x, cos, sin, interleaved)
-    return rotate_into(torch.empty_like(x, memory_format=torch.contiguous_format), x, cos, sin, interleaved)
+        return Rotation.apply(x, cos, sin, interleaved, rotate_eager)
+    return rotate_eager(x, cos, sin, interleaved)
 
 
 __all__ = [
     "COMPILE_MIN_NUMEL",
     "ENV_VAR",
     "IMPLS",
+    "Rotation",
     "apply_compiled",
     "apply_eager",
     "compiler_available",
+    "cxx_compiler",
     "resolve_impl",
+    "rotate_eager",
     "rotate_formula",
     "rotate_into",
     "use_compiled",

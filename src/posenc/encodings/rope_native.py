@@ -28,7 +28,6 @@ import functools
 import hashlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,9 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from posenc.encodings.rope_fast import COMPILE_MIN_NUMEL, Rotation
+from posenc.encodings.rope_fast import cxx_compiler as compiler
 
 SOURCE = Path(__file__).with_name("native") / "rope_rotate.cpp"
 #: the kernel of each (dtype, interleaved): an ``extern "C"`` function of SOURCE
@@ -52,14 +54,6 @@ CACHE_ENV = "POSENC_CACHE_DIR"
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}  # "library": the loaded library, or "failed": the reason
-
-
-def compiler() -> str | None:
-    """Path of the C++ compiler to build with: ``$CXX``, else g++, c++ or clang++; None if none."""
-    for name in (os.environ.get("CXX", ""), "g++", "c++", "clang++"):
-        if name and (path := shutil.which(name)):
-            return path
-    return None
 
 
 def cache_dir() -> Path:
@@ -153,8 +147,6 @@ def use_native(x: Tensor, impl: str) -> bool:
     """Whether ``apply`` should run a native kernel: ``auto``, float32 or bf16 on CPU, large x, not
     inside ``torch.compile`` tracing (the caller's graph fuses the plain formula there), a compiler
     present and the library not failed to build."""
-    from posenc.encodings.rope_fast import COMPILE_MIN_NUMEL
-
     return (
         impl == "auto"
         and x.device.type == "cpu"
@@ -195,21 +187,6 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor | N
     return y
 
 
-class _NativeRotate(torch.autograd.Function):
-    """y = R(θ) x by the native kernel; dL/dx = R(−θ) dL/dy (R is orthogonal)."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor:
-        ctx.save_for_backward(cos, sin)
-        ctx.interleaved = interleaved
-        return rotate(x, cos, sin, interleaved)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        cos, sin = ctx.saved_tensors
-        return _NativeRotate.apply(grad, cos, -sin, ctx.interleaved), None, None, None
-
-
 def apply_native(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor | None:
     """The native rotation with autograd for x; None where the library is unavailable (the caller then
     takes another path) or where cos/sin need gradients."""
@@ -218,7 +195,7 @@ def apply_native(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tens
     if library() is None:
         return None
     if torch.is_grad_enabled() and x.requires_grad:
-        return _NativeRotate.apply(x, cos, sin, interleaved)
+        return Rotation.apply(x, cos, sin, interleaved, rotate)
     return rotate(x, cos, sin, interleaved)
 
 

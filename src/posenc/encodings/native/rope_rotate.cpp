@@ -48,15 +48,11 @@ struct Table {  // the cos/sin row of each x row
     int64_t offset(int64_t r) const { return (r / rows_per_batch) * batch_stride + (r % s) * half; }
 };
 
+// the pairs of one row: y = R(θ) x for pair i = 0 … half − 1 (c, sn: that row's table)
 template <typename T, bool interleaved>
-void rotate_rows(const typename T::Storage* x, typename T::Storage* y, Table t, int64_t begin, int64_t end,
-                 int64_t h_d) {
-    const int64_t half = t.half;
-    for (int64_t r = begin; r < end; ++r) {
-        const float* c = t.cos + t.offset(r);
-        const float* sn = t.sin + t.offset(r);
-        const auto* xr = x + r * h_d;
-        auto* yr = y + r * h_d;
+struct Pairs {
+    using Elem = typename T::Storage;
+    static void rotate(const Elem* xr, Elem* yr, const float* c, const float* sn, int64_t half) {
         const int64_t second = interleaved ? 1 : half;  // offset of a pair's second member
         const int64_t step = interleaved ? 2 : 1;       // distance between consecutive pairs
         for (int64_t i = 0; i < half; ++i) {
@@ -64,26 +60,33 @@ void rotate_rows(const typename T::Storage* x, typename T::Storage* y, Table t, 
             T::store(yr + step * i, x1 * c[i] - x2 * sn[i]);
             T::store(yr + step * i + second, x2 * c[i] + x1 * sn[i]);
         }
-        if (2 * half < h_d) std::memcpy(yr + 2 * half, xr + 2 * half, (h_d - 2 * half) * sizeof(*xr));
     }
-}
+};
 
 // interleaved bf16: a pair is one little-endian 32-bit word, feature 2i in its low 16 bits
-void rotate_bf16_pair_words(const uint16_t* x, uint16_t* y, Table t, int64_t begin, int64_t end, int64_t h_d) {
-    const int64_t half = t.half;
-    for (int64_t r = begin; r < end; ++r) {
-        const float* c = t.cos + t.offset(r);
-        const float* sn = t.sin + t.offset(r);
-        const uint16_t* xr = x + r * h_d;
-        uint16_t* yr = y + r * h_d;
+struct Bf16PairWords {
+    using Elem = uint16_t;
+    static void rotate(const uint16_t* xr, uint16_t* yr, const float* c, const float* sn, int64_t half) {
         for (int64_t i = 0; i < half; ++i) {
             uint32_t pair;
             std::memcpy(&pair, xr + 2 * i, 4);
             const float x1 = bits_to_float(pair << 16), x2 = bits_to_float(pair & 0xFFFF0000u);
-            const uint32_t out = round_to_bf16(x1 * c[i] - x2 * sn[i]) | (round_to_bf16(x2 * c[i] + x1 * sn[i]) << 16);
+            const uint32_t out =
+                round_to_bf16(x1 * c[i] - x2 * sn[i]) | (round_to_bf16(x2 * c[i] + x1 * sn[i]) << 16);
             std::memcpy(yr + 2 * i, &out, 4);
         }
-        if (2 * half < h_d) std::memcpy(yr + 2 * half, xr + 2 * half, (h_d - 2 * half) * sizeof(uint16_t));
+    }
+};
+
+// rows [begin, end): each row's pairs rotated, its features ≥ 2·half copied
+template <typename P>
+void rotate_rows(const typename P::Elem* x, typename P::Elem* y, Table t, int64_t begin, int64_t end,
+                 int64_t h_d) {
+    for (int64_t r = begin; r < end; ++r) {
+        const auto* xr = x + r * h_d;
+        auto* yr = y + r * h_d;
+        P::rotate(xr, yr, t.cos + t.offset(r), t.sin + t.offset(r), t.half);
+        if (2 * t.half < h_d) std::memcpy(yr + 2 * t.half, xr + 2 * t.half, (h_d - 2 * t.half) * sizeof(*xr));
     }
 }
 
@@ -113,7 +116,7 @@ int run(Rows rows, const Elem* x, Elem* y, const float* cos, const float* sin, i
         return run(rows, x, y, cos, sin, n_rows, s, rows_per_batch, table_batch_stride, h_d, half, threads); \
     }
 
-POSENC_ROPE_ENTRY(posenc_rope_bf16_interleaved, uint16_t, rotate_bf16_pair_words)
-POSENC_ROPE_ENTRY(posenc_rope_bf16_half, uint16_t, (rotate_rows<Bf16, false>))
-POSENC_ROPE_ENTRY(posenc_rope_f32_interleaved, float, (rotate_rows<F32, true>))
-POSENC_ROPE_ENTRY(posenc_rope_f32_half, float, (rotate_rows<F32, false>))
+POSENC_ROPE_ENTRY(posenc_rope_bf16_interleaved, uint16_t, rotate_rows<Bf16PairWords>)
+POSENC_ROPE_ENTRY(posenc_rope_bf16_half, uint16_t, (rotate_rows<Pairs<Bf16, false>>))
+POSENC_ROPE_ENTRY(posenc_rope_f32_interleaved, float, (rotate_rows<Pairs<F32, true>>))
+POSENC_ROPE_ENTRY(posenc_rope_f32_half, float, (rotate_rows<Pairs<F32, false>>))
