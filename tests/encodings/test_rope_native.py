@@ -146,3 +146,18 @@ def test_compile_min_numel_is_shared_with_the_compiled_path():
     """auto's size threshold is the compiled path's: one knob for "large enough to pay"."""
     just_below = torch.empty(rope_fast.COMPILE_MIN_NUMEL - 2, dtype=torch.bfloat16).view(1, 1, -1, 2)
     assert not rope_native.use_native(just_below, "auto")
+
+
+def test_the_self_check_builds_reports_and_fails_loudly(monkeypatch, tmp_path, capsys):
+    """``python -m posenc.encodings.rope_native``: where the library is, each kernel against torch."""
+    monkeypatch.setattr(rope_native, "_state", {})
+    monkeypatch.setenv(rope_native.CACHE_ENV, str(tmp_path))
+    assert rope_native.main() == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out and out.count("equal to torch") == 4
+    monkeypatch.setattr(rope_native, "rotate", lambda x, *rest: torch.zeros_like(x))  # a wrong kernel
+    assert rope_native.main() == 1
+    assert capsys.readouterr().out.count("DIFFERS") == 4
+    monkeypatch.setattr(rope_native, "_state", {"failed": "no C++ compiler found"})
+    assert rope_native.main() == 1
+    assert "not available (no C++ compiler found)" in capsys.readouterr().out

@@ -19,6 +19,8 @@ no Python headers, no torch headers). A failed build is warned about once and th
 
 ``posenc.encodings.rope.apply`` takes this path under ``impl="auto"`` for large float32/bf16 x (≥
 ``rope_fast.COMPILE_MIN_NUMEL`` elements) on CPU when a compiler is present.
+``python -m posenc.encodings.rope_native`` builds the kernels ahead of time (e.g. in an image build),
+prints where they are and checks each against torch.
 """
 
 from __future__ import annotations
@@ -199,4 +201,37 @@ def apply_native(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tens
     return rotate(x, cos, sin, interleaved)
 
 
-__all__ = ["apply_native", "cache_dir", "compiler", "library", "library_path", "rotate", "use_native"]
+def main() -> int:
+    """``python -m posenc.encodings.rope_native``: build (or load) the kernels now, say where they are,
+    and check each against torch's float32 ops on a small input. Exit status 0 when all four agree."""
+    lib = library()
+    if lib is None:
+        print(f"native RoPE kernels: not available ({_state.get('failed')})")
+        return 1
+    print(f"native RoPE kernels: {library_path(compiler())}")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 5, 16, generator=gen)
+    angles = torch.arange(5.0)[:, None] * torch.rand(6, generator=gen)  # [s, r/2], partial rotary
+    cos, sin = angles.cos(), angles.sin()
+    ok = True
+    for dtype, interleaved in ENTRIES:
+        xd = x.to(dtype)
+        pairs = xd[..., :12].float()
+        x1, x2 = (pairs[..., 0::2], pairs[..., 1::2]) if interleaved else (pairs[..., :6], pairs[..., 6:])
+        y1, y2 = x1 * cos - x2 * sin, x2 * cos + x1 * sin
+        rotated = torch.stack((y1, y2), dim=-1).flatten(-2) if interleaved else torch.cat((y1, y2), dim=-1)
+        expected = torch.cat((rotated.to(dtype), xd[..., 12:]), dim=-1)
+        same = torch.equal(rotate(xd, cos, sin, interleaved), expected)
+        ok &= same
+        layout = "interleaved" if interleaved else "half"
+        print(
+            f"  {str(dtype).removeprefix('torch.'):9} {layout:11} {'equal to torch' if same else 'DIFFERS'}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["apply_native", "cache_dir", "compiler", "library", "library_path", "main", "rotate", "use_native"]
