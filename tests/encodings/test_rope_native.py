@@ -59,6 +59,24 @@ def test_per_batch_tables_and_several_threads(monkeypatch):
         assert torch.equal(got[1], torch_rotation(x[1], cos2, sin2, layout))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_strided_x_is_read_in_place_and_the_output_is_contiguous(dtype):
+    """q as the model makes it (a slice of the fused projection, viewed [b, s, n_h, h_d], transposed),
+    an offset slice of positions, and a non-unit feature stride (copied first): all as if contiguous."""
+    b, s, n_h, h_d = 2, 9, 3, 16
+    gen = torch.Generator().manual_seed(2)
+    fused = torch.randn(b, s, (n_h + 2) * h_d, generator=gen).to(dtype)  # [b, s, q | k | v]
+    q = fused[..., : n_h * h_d].view(b, s, n_h, h_d).transpose(1, 2)  # [b, n_h, s, h_d], strided
+    _, _, cos, sin = inputs((b, n_h, s, h_d), dtype, 1.0, offset=7)
+    wide = torch.randn(b, n_h, s + 4, h_d, generator=gen).to(dtype)[:, :, 2 : 2 + s]  # storage offset
+    odd = torch.randn(b, n_h, s, 2 * h_d, generator=gen).to(dtype)[..., ::2]  # feature stride 2
+    for x in (q, wide, odd):
+        for interleaved in (False, True):
+            got = rope_native.rotate(x, cos, sin, interleaved)
+            assert got.is_contiguous()
+            assert torch.equal(got, rope_native.rotate(x.contiguous(), cos, sin, interleaved))
+
+
 @pytest.mark.parametrize("layout", ["half", "interleaved"])
 def test_nan_and_inf_round_as_torch_rounds_them(layout):
     x, _, cos, sin = inputs((1, 2, 8, 16), torch.bfloat16, 1.0, offset=3)

@@ -132,7 +132,7 @@ def library() -> ctypes.CDLL | None:
             for name in ENTRIES.values():
                 fn = getattr(lib, name)
                 fn.restype = ctypes.c_int
-                fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 7
+                fn.argtypes = [ctypes.c_void_p] * 5 + [ctypes.c_int64]
         except (OSError, AttributeError, RuntimeError, subprocess.SubprocessError) as err:
             _state["failed"] = str(err)
             warnings.warn(
@@ -171,20 +171,12 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tensor | N
     per_batch = cos.dim() == 4 and cos.shape[0] > 1
     cos = cos.float().reshape(-1, s, half).contiguous()  # [b or 1, s, r/2]
     sin = sin.float().reshape(-1, s, half).contiguous()
-    x = x.contiguous()
-    y = torch.empty_like(x)
+    if x.stride(-1) != 1:  # the kernel reads each row's features as one contiguous run
+        x = x.contiguous()
+    y = torch.empty(x.shape, dtype=x.dtype, device=x.device)  # contiguous whatever x's strides
+    dims = torch.tensor([b, n_h, s, h_d, half, *x.stride()[:3], s * half if per_batch else 0])
     getattr(lib, ENTRIES[(x.dtype, interleaved)])(
-        x.data_ptr(),
-        y.data_ptr(),
-        cos.data_ptr(),
-        sin.data_ptr(),
-        b * n_h * s,  # rows of h_d features
-        s,
-        n_h * s,  # rows per batch element
-        s * half if per_batch else 0,  # table stride between batch elements
-        h_d,
-        half,
-        torch.get_num_threads(),
+        x.data_ptr(), y.data_ptr(), cos.data_ptr(), sin.data_ptr(), dims.data_ptr(), torch.get_num_threads()
     )
     return y
 

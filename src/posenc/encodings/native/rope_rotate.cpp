@@ -6,8 +6,8 @@
 // widened to float32 (a 16-bit shift), rotated in float32 and rounded once to bf16 (nearest even, NaN
 // kept: c10::BFloat16's rounding); an interleaved bf16 pair is read and written as one 32-bit word.
 //
-// x, y: rows of h_d values, row r = ((batch · n_h + head) · s + position); cos, sin: float32
-// [tables, s, half], table_batch_stride elements apart (0: one table for every batch element).
+// x: [b, n_h, s, h_d] with contiguous features and any other strides; y: the same, contiguous;
+// cos, sin: float32 [tables, s, half] (one table per batch element, or one for all).
 // Built and loaded by posenc/encodings/rope_native.py (plain C ABI, called through ctypes).
 #include <cstdint>
 #include <cstring>
@@ -41,11 +41,12 @@ struct F32 {
     static void store(float* p, float v) { *p = v; }
 };
 
-struct Table {  // the cos/sin row of each x row
-    const float* cos;
-    const float* sin;
-    int64_t s, rows_per_batch, batch_stride, half;
-    int64_t offset(int64_t r) const { return (r / rows_per_batch) * batch_stride + (r % s) * half; }
+struct Rows {  // where row r = (batch · n_h + head) · s + position of x, y and the tables is
+    int64_t n_h, s, h_d, half;
+    int64_t x_batch, x_head, x_pos;  // x's strides in elements (its features are contiguous)
+    int64_t table_batch;             // elements between the tables of two batch elements (0: shared)
+    int64_t x(int64_t r) const { return (r / (n_h * s)) * x_batch + (r / s % n_h) * x_head + (r % s) * x_pos; }
+    int64_t table(int64_t r) const { return (r / (n_h * s)) * table_batch + (r % s) * half; }
 };
 
 // the pairs of one row: y = R(θ) x for pair i = 0 … half − 1 (c, sn: that row's table)
@@ -78,42 +79,43 @@ struct Bf16PairWords {
     }
 };
 
-// rows [begin, end): each row's pairs rotated, its features ≥ 2·half copied
+// rows [begin, end): each row's pairs rotated, its features ≥ 2·half copied; y is contiguous
 template <typename P>
-void rotate_rows(const typename P::Elem* x, typename P::Elem* y, Table t, int64_t begin, int64_t end,
-                 int64_t h_d) {
+void rotate_rows(const typename P::Elem* x, typename P::Elem* y, const float* cos, const float* sin, Rows g,
+                 int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-        const auto* xr = x + r * h_d;
-        auto* yr = y + r * h_d;
-        P::rotate(xr, yr, t.cos + t.offset(r), t.sin + t.offset(r), t.half);
-        if (2 * t.half < h_d) std::memcpy(yr + 2 * t.half, xr + 2 * t.half, (h_d - 2 * t.half) * sizeof(*xr));
+        const auto* xr = x + g.x(r);
+        auto* yr = y + r * g.h_d;
+        P::rotate(xr, yr, cos + g.table(r), sin + g.table(r), g.half);
+        if (2 * g.half < g.h_d) std::memcpy(yr + 2 * g.half, xr + 2 * g.half, (g.h_d - 2 * g.half) * sizeof(*xr));
     }
 }
 
-template <typename Rows, typename Elem>
-int run(Rows rows, const Elem* x, Elem* y, const float* cos, const float* sin, int64_t n_rows, int64_t s,
-        int64_t rows_per_batch, int64_t table_batch_stride, int64_t h_d, int64_t half, int64_t threads) {
-    const Table t{cos, sin, s, rows_per_batch, table_batch_stride, half};
+template <typename Kernel, typename Elem>
+int run(Kernel rows, const Elem* x, Elem* y, const float* cos, const float* sin, const int64_t* dims,
+        int64_t threads) {
+    // dims: b, n_h, s, h_d, half, x's strides of batch, head and position, the tables' batch stride
+    const Rows g{dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7], dims[8]};
+    const int64_t n_rows = dims[0] * g.n_h * g.s;
     if (threads > n_rows) threads = n_rows;
     if (threads < 1) threads = 1;
     const int64_t per = (n_rows + threads - 1) / threads;
     std::vector<std::thread> pool;
     for (int64_t k = 1; k < threads; ++k) {
         const int64_t begin = k * per, end = begin + per < n_rows ? begin + per : n_rows;
-        if (begin < end) pool.emplace_back(rows, x, y, t, begin, end, h_d);
+        if (begin < end) pool.emplace_back(rows, x, y, cos, sin, g, begin, end);
     }
-    rows(x, y, t, 0, per < n_rows ? per : n_rows, h_d);
+    rows(x, y, cos, sin, g, 0, per < n_rows ? per : n_rows);
     for (auto& worker : pool) worker.join();
     return 0;
 }
 
 }  // namespace
 
-#define POSENC_ROPE_ENTRY(name, elem, rows)                                                                \
-    extern "C" int name(const elem* x, elem* y, const float* cos, const float* sin, int64_t n_rows,          \
-                        int64_t s, int64_t rows_per_batch, int64_t table_batch_stride, int64_t h_d,           \
-                        int64_t half, int64_t threads) {                                                      \
-        return run(rows, x, y, cos, sin, n_rows, s, rows_per_batch, table_batch_stride, h_d, half, threads); \
+#define POSENC_ROPE_ENTRY(name, elem, rows)                                                                 \
+    extern "C" int name(const elem* x, elem* y, const float* cos, const float* sin, const int64_t* dims,      \
+                        int64_t threads) {                                                                     \
+        return run(rows, x, y, cos, sin, dims, threads);                                                       \
     }
 
 POSENC_ROPE_ENTRY(posenc_rope_bf16_interleaved, uint16_t, rotate_rows<Bf16PairWords>)
