@@ -14,6 +14,7 @@ import sys
 
 # command name -> (module, one-line help); the module holds add_arguments() and run()
 COMMANDS: dict[str, tuple[str, str]] = {
+    "lab": ("posenc.web.cli", "the web lab: the whole module in a browser, offline (start here)"),
     "encodings": ("posenc.encodings.table", "table of the implemented position encodings"),
     "notes": ("posenc.learn.notes", "read the teaching notes (list topics, or render one in a pager)"),
     "quiz": ("posenc.learn.quiz", "the module quiz: five multiple-choice questions, scored and explained"),

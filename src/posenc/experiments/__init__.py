@@ -23,6 +23,15 @@ EXPERIMENTS: dict[str, str] = {
     "rope-base": "posenc.experiments.exp_rope_base",
 }
 
+#: each experiment's title (here, so a page can list them without importing torch)
+TITLES: dict[str, str] = {
+    "1": "Why position: attention alone is blind to word order",
+    "2": "RoPE basics: a rotation per position, scores that depend only on n − m",
+    "3": "Multi-frequency: the wavelength ladder, unique positions, long-term decay",
+    "4": "MiniMind's RoPE explained: frequencies, cache, rotate_half, q/k only, YaRN",
+    "rope-base": "rope_base: wavelengths, long-term decay and perplexity beyond the training length",
+}
+
 #: where each experiment writes by default
 DEFAULT_OUT: dict[str, str] = {
     name: f"results/exp{name}" if name.isdigit() else f"results/{name}" for name in EXPERIMENTS
@@ -36,4 +45,4 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(EXPERIMENTS[name])
 
 
-__all__ = ["DEFAULT_OUT", "EXPERIMENTS", "load"]
+__all__ = ["DEFAULT_OUT", "EXPERIMENTS", "TITLES", "load"]

@@ -34,11 +34,11 @@ from torch import Tensor
 
 from posenc.encodings import build
 from posenc.encodings.base import PositionEncoding
-from posenc.experiments import plotting
+from posenc.experiments import TITLES, plotting
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 
 EXPERIMENT = "1"
-TITLE = "Why position: attention alone is blind to word order"
+TITLE = TITLES["1"]
 
 D_MODEL, N_HEADS, HEAD_DIM = 32, 4, 8  # one small attention layer: 4 heads of 8 features
 SEED = 0

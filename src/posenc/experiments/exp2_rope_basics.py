@@ -25,12 +25,12 @@ from rich.console import RenderableType
 from rich.table import Table
 from torch import Tensor
 
-from posenc.experiments import plotting
+from posenc.experiments import TITLES, plotting
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 from posenc.experiments.rope_geometry import inv_freq, rotate_at
 
 EXPERIMENT = "2"
-TITLE = "RoPE basics: a rotation per position, scores that depend only on n − m"
+TITLE = TITLES["2"]
 
 THETA_2D = math.pi / 4  # one turn every 8 positions
 POSITIONS_2D = list(range(8))

@@ -25,7 +25,7 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from posenc.encodings import rope
-from posenc.experiments import plotting
+from posenc.experiments import TITLES, plotting
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 from posenc.experiments.rope_geometry import (
     colliding_offsets,
@@ -37,7 +37,7 @@ from posenc.experiments.rope_geometry import (
 )
 
 EXPERIMENT = "3"
-TITLE = "Multi-frequency: the wavelength ladder, unique positions, long-term decay"
+TITLE = TITLES["3"]
 
 HEAD_DIM = 64
 LADDER_BASES = [1e4, 1e6]  # the RoFormer default and MiniMind's rope_base

@@ -30,11 +30,11 @@ from rich.table import Table
 from torch import Tensor
 
 from posenc.encodings import rope
-from posenc.experiments import plotting
+from posenc.experiments import TITLES, plotting
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 
 EXPERIMENT = "4"
-TITLE = "MiniMind's RoPE explained: frequencies, cache, rotate_half, q/k only, YaRN"
+TITLE = TITLES["4"]
 
 HEAD_DIM = 64
 ROPE_BASE = 1e6  # MiniMind's rope_theta: the slowest pair has a wavelength of ≈ 1.2 million tokens

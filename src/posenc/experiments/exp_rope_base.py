@@ -28,7 +28,7 @@ from matplotlib.ticker import ScalarFormatter
 from rich.console import RenderableType
 from rich.table import Table
 
-from posenc.experiments import plotting
+from posenc.experiments import TITLES, plotting
 from posenc.experiments.exp3_multi_frequency import base_key, decay_distances
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 from posenc.experiments.rope_geometry import inv_freq, roformer_bound, self_similarity, wavelengths
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from posenc.model import ModelConfig
 
 EXPERIMENT = "rope-base"
-TITLE = "rope_base: wavelengths, long-term decay and perplexity beyond the training length"
+TITLE = TITLES["rope-base"]
 
 BASES = [1e2, 1e4, 1e5, 1e6]
 # the decay curves need many pairs to be readable (MiniMind's head_dim); 8 pairs only jitter

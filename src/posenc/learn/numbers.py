@@ -58,14 +58,18 @@ def value(name: str) -> str:
     return _NUMBERS[name]()
 
 
-def render(text: str, where: str = "content") -> str:
-    """Replace every ``{{name}}`` in ``text``; an unknown name raises ``ValueError`` naming ``where``."""
+def render(text: str, where: str = "content", decorate: Callable[[str, str], str] | None = None) -> str:
+    """Replace every ``{{name}}`` in ``text``; an unknown name raises ``ValueError`` naming ``where``.
+
+    ``decorate(name, value)``, when given, returns what is put in place of the value (the web lab
+    turns measured numbers into links to the study that measured them)."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in _NUMBERS:
             raise ValueError(f"{where}: unknown placeholder {{{{{name}}}}}; known: {', '.join(names())}")
-        return _NUMBERS[name]()
+        value = _NUMBERS[name]()
+        return decorate(name, value) if decorate is not None else value
 
     return PLACEHOLDER.sub(replace, text)
 

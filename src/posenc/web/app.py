@@ -1,0 +1,183 @@
+"""The web lab's application: ``create_app(results_dir=...)`` builds it, ``posenc lab`` serves it.
+
+    web/app.py           this file: the Lab (shared state), the page helper, the app factory
+    web/guard.py         which requests reach a route (Host, Origin, sizes) and security headers
+    web/markup.py        Markdown + math -> HTML (MathML)
+    web/learn_pages.py   home (the learning path), notes, quiz, grill, practice
+    web/tool_pages.py    rotation playground, frequency explorer, inspector (+ their JSON routes)
+    web/job_pages.py     experiments and the study, run as jobs with live progress
+    web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
+    web/templates/       Jinja2 templates (base.html holds the navigation and the "Next" link)
+    web/static/          style sheet and scripts; plotly's script is served from the plotly package
+
+Nothing here imports torch at import time: the lab answers its first page before torch has loaded
+(torch is imported in the background once the server is up, and by the routes that need it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from posenc.learn.path import load_path, next_step
+from posenc.web.guard import LOCAL_HOSTS, Guard
+from posenc.web.markup import inline_html, markdown_html
+
+WEB_DIR = Path(__file__).parent
+log = logging.getLogger("posenc.lab")
+
+#: the navigation bar: (label, address)
+NAV = [
+    ("Path", "/"),
+    ("Notes", "/notes"),
+    ("Playground", "/playground"),
+    ("Explorer", "/explorer"),
+    ("Practice", "/practice"),
+    ("Quiz", "/quiz"),
+    ("Grill", "/grill"),
+    ("Experiments", "/experiments"),
+    ("Inspector", "/inspector"),
+    ("Study", "/study"),
+]
+
+
+class BadInput(ValueError):
+    """A request's parameter is missing or out of range: answered 400 with this message."""
+
+
+@dataclass
+class Lab:
+    """What every route shares: where results live, the templates, the job runner."""
+
+    results_dir: Path
+    templates: Jinja2Templates
+    nav: list[tuple[str, str]] = field(default_factory=lambda: list(NAV))  # the pages this app serves
+    extra: dict[str, Any] = field(default_factory=dict)  # state a page module keeps (loaded once)
+
+    def page(
+        self, request: Request, template: str, *, key: str | None, title: str, **context
+    ) -> HTMLResponse:
+        """Render ``template`` inside the lab's frame; ``key`` is the page's step on the learning path
+        (its "Next" link follows the path; pages off the path point to the first unvisited step)."""
+        following = next_step(key) if key else None
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {"title": title, "nav": self.nav, "path_key": key, "next": following, **context},
+        )
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    templates.env.filters["markdown"] = markdown_html
+    templates.env.filters["inline"] = inline_html
+    templates.env.globals["path_steps"] = load_path
+    return templates
+
+
+def _page_routes(lab: Lab) -> list[BaseRoute]:
+    from posenc.web import job_pages, learn_pages, tool_pages
+
+    routes: list[BaseRoute] = []
+    for module in (learn_pages, tool_pages, job_pages):
+        routes += module.routes(lab)
+    return routes
+
+
+def _plotly_js(request: Request) -> Response:
+    """plotly's own bundled script, from the installed plotly package (never a CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return FileResponse(path, media_type="text/javascript", headers={"cache-control": "max-age=86400"})
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", None) or "error"
+    if _wants_json(request):
+        return JSONResponse({"error": detail}, status_code=status)
+    lab: Lab = request.app.state.lab
+    return lab.templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": f"{status}",
+            "nav": lab.nav,
+            "path_key": None,
+            "next": None,
+            "status": status,
+            "detail": detail,
+        },
+        status_code=status,
+    )
+
+
+async def _bad_input(request: Request, exc: Exception) -> Response:
+    return await _http_error(request, HTTPException(400, str(exc)))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("error answering %s", request.url.path, exc_info=exc)
+    return await _http_error(request, HTTPException(500, f"the lab failed on this request: {exc}"))
+
+
+def _warm_up() -> None:
+    """Import torch and the library off the request path, so the first API call does not wait."""
+    try:
+        import posenc.encodings  # noqa: F401
+    except Exception:  # a broken torch shows itself on the route that needs it
+        log.exception("warming up the library failed")
+
+
+def create_app(
+    results_dir: str | Path = "results",
+    *,
+    allowed_hosts: Iterable[str] = LOCAL_HOSTS,
+    warm_up: bool = True,
+) -> Starlette:
+    """The lab's ASGI application. ``results_dir`` is where jobs write and pages read results;
+    ``allowed_hosts`` the host names requests may address (``posenc lab --host`` adds its own)."""
+    lab = Lab(results_dir=Path(results_dir), templates=_templates())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        if warm_up:
+            threading.Thread(target=_warm_up, name="posenc-warm-up", daemon=True).start()
+        yield
+        runner = lab.extra.get("jobs")
+        if runner is not None:
+            runner.shutdown()
+
+    routes = _page_routes(lab) + [
+        Route("/static/vendor/plotly.min.js", _plotly_js),
+        Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
+    ]
+    paths = {getattr(r, "path", None) for r in routes}
+    lab.nav = [(label, href) for label, href in NAV if href in paths]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, allowed_hosts=allowed_hosts)],
+        exception_handlers={HTTPException: _http_error, BadInput: _bad_input, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.lab = lab
+    return app

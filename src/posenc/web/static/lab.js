@@ -1,0 +1,57 @@
+// posenc lab: what every page shares. Progress (the steps visited) is kept in this browser only.
+"use strict";
+const Lab = (() => {
+  const KEY = "posenc.visited";
+  const read = (key, fallback) => {
+    try { const v = JSON.parse(localStorage.getItem(key)); return v === null ? fallback : v; }
+    catch (e) { return fallback; }
+  };
+  const write = (key, value) => { try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ } };
+  const visited = () => new Set(read(KEY, []));
+  const markVisited = (key) => { if (!key) return; const v = visited(); v.add(key); write(KEY, [...v]); };
+  const steps = JSON.parse(document.getElementById("path-data").textContent);
+  const stepKey = (s) => (["note", "experiment"].includes(s.kind) ? `${s.kind}:${s.id}` : s.kind);
+
+  // JSON from the lab's API; an error answer becomes an Error carrying the server's message
+  async function api(url, options = {}) {
+    const response = await fetch(url, options);
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      const message = (body && body.error) || `${response.status} ${response.statusText}`;
+      const err = new Error(message); err.status = response.status; throw err;
+    }
+    return body;
+  }
+  function post(url, data) {
+    return api(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data) });
+  }
+  function fmt(x, digits = 4) {
+    if (x === null || x === undefined) return "—";
+    if (!Number.isFinite(x)) return String(x);
+    const a = Math.abs(x);
+    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(digits - 1);
+    return Number(x.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const here = document.body.dataset.pathKey;
+    markVisited(here);
+    const seen = visited();
+    // off-path pages: "Next" resumes at the first step not yet visited
+    const link = document.getElementById("next-link");
+    if (link && link.dataset.resume) {
+      const first = steps.find((s) => !seen.has(stepKey(s)));
+      if (first) { link.href = first.url; link.textContent = `Next: ${first.number}. ${first.title} →`; }
+    }
+    document.querySelectorAll("[data-key]").forEach((el) => { if (seen.has(el.dataset.key)) el.classList.add("done"); });
+    const progress = document.getElementById("path-progress");
+    if (progress) {
+      const done = steps.filter((s) => seen.has(stepKey(s))).length;
+      progress.textContent = `${done} of ${steps.length} steps visited`;
+    }
+    const reset = document.getElementById("reset-progress");
+    if (reset) reset.addEventListener("click", () => { write(KEY, []); location.reload(); });
+  });
+  return { api, post, fmt, read, write, steps };
+})();

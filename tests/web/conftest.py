@@ -1,0 +1,136 @@
+"""Fixtures for the web lab's tests.
+
+``client``: the app in process through Starlette's test client (addressed as 127.0.0.1, as a browser
+on this computer would). ``lab_server``: the real ``posenc lab`` command in a subprocess on a free
+port (stopped by its own PID). ``browser``/``page``: Debian's Chromium driven by Playwright, every
+request that leaves 127.0.0.1 recorded (a page must load nothing from the network) and every console
+error collected; a test fails if either list is not empty at its end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("POSENC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(os.environ.get("POSENC_SCREENSHOTS", "/tmp/posenc-screenshots"))
+
+
+@pytest.fixture
+def client(tmp_path):
+    from starlette.testclient import TestClient
+
+    from posenc.web import create_app
+
+    with TestClient(create_app(tmp_path / "results", warm_up=False), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def start_lab(results: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``posenc lab --port 0`` in a subprocess; returns it and the address it printed."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posenc", "lab", "--port", "0", "--results", str(results)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"posenc lab: (http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            return proc, found.group(1)
+    stop(proc)
+    raise RuntimeError("posenc lab did not print its address:\n" + "".join(lines))
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    proc, url = start_lab(tmp_path_factory.mktemp("lab") / "results")
+    yield url.rstrip("/")
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"browser tests need Chromium at {CHROMIUM} (`apt-get install chromium`; .ci/run does it)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Console errors and requests to anywhere but the lab, seen by one page."""
+
+    def __init__(self, page, base: str):
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", self._request)
+        self.base = base
+
+    def _request(self, request) -> None:
+        url = request.url
+        if not (url.startswith(self.base) or url.startswith("data:") or url.startswith("blob:")):
+            self.outside.append(url)
+
+
+@pytest.fixture
+def page(browser, lab_server):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    watch = PageWatch(pg, lab_server)
+    pg.lab = lab_server
+    pg.watch = watch
+    yield pg
+    context.close()
+    assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"
+    assert watch.errors == [], f"console errors: {watch.errors}"
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
