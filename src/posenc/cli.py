@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 # command name -> (module, one-line help); the module holds add_arguments() and run()
@@ -67,12 +68,61 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as err:
-        if os.environ.get("POSENC_DEBUG"):
+    except BrokenPipeError:
+        return _closed_pipe()
+    except Exception as err:
+        message = user_error(err)
+        if message is None or debug():
             raise
-        print(f"posenc {name}: error: {err}", file=sys.stderr)
+        try:
+            print(f"posenc {name}: error: {message}", file=sys.stderr)  # POSENC_DEBUG=1: the traceback
+        except BrokenPipeError:
+            pass
         return 2
 
+
+def debug() -> bool:
+    """``POSENC_DEBUG`` set to a yes-like value ("1", "true", "yes", "on"): show tracebacks."""
+    return os.environ.get("POSENC_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]
+
+
+def user_error(err: BaseException) -> str | None:
+    """The one-line message for an error a user's input can cause, or None for a bug (re-raised).
+
+    Classes, not examples: every ``OSError`` (missing, unreadable, too long a name, a folder where a
+    file was meant, symlink loops), numbers too large (``OverflowError``), input nested too deeply
+    (``RecursionError``), allocations that fail (``MemoryError`` and torch's allocator errors), and the
+    ``ValueError``/``RuntimeError`` the library raises with a message naming the bad argument."""
+    if isinstance(err, OSError):
+        what = err.strerror or _first_line(err)
+        where = f": {err.filename}" if err.filename else ""
+        return f"{what}{where}"
+    if isinstance(err, OverflowError):
+        return f"a number is too large to use: {_first_line(err)}"
+    if isinstance(err, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(err, MemoryError) or (
+        isinstance(err, RuntimeError) and re.search(r"allocate|out of memory", str(err), re.IGNORECASE)
+    ):
+        return "out of memory: make the model, batch or length smaller (--batch-size, --d-model, --lengths)"
+    if isinstance(err, (ValueError, RuntimeError)):
+        return _first_line(err)
+    return None
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``posenc inspect X --json | head``): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 if __name__ == "__main__":
     raise SystemExit(main())
