@@ -203,14 +203,14 @@ def test_notes_index_lists_every_note_file_once():
                 "x'_(2i+1)",
                 "x'_(i+d/2)",
                 "rotate_half",
-                "e^(i·m·θ_i)",
+                "e^(i m θ_i)",
                 "posenc exp 2",
                 "posenc exp 4",
             ],
         ),
         (
             "frequencies",
-            ["θ_i = base^(−2i/d)", "2π / θ_i", "base 1e4 and 1e6", "posenc exp 3", "posenc exp rope-base"],
+            ["θᵢ = base^(−2i/d)", "2π/θᵢ", "base 1e4 and 1e6", "posenc exp 3", "posenc exp rope-base"],
         ),
         ("clock", ["hand", "second hand", "posenc exp 3"]),
         ("relative-proof", ["R(α)ᵀ = R(−α) = R(α)⁻¹", "qᵀ R_(n−m) k", "conj(", "posenc exp 2"]),
@@ -236,7 +236,10 @@ def test_notes_index_lists_every_note_file_once():
     ],
 )
 def test_notes_cover_their_topic(topic, needles):
-    text = content.find_topic(topic).markdown()
+    from posenc.learn.notes import terminal_markdown
+
+    # the formulas are LaTeX in the source: look for them as the terminal shows them
+    text = terminal_markdown(content.find_topic(topic).markdown())
     for needle in needles:
         assert needle in text, f"{topic}: {needle!r} missing"
 
@@ -284,3 +287,96 @@ def test_unknown_placeholder_names_the_file_and_field():
         ValueError, match=r"cards.yaml: cards\[1\].back: unknown placeholder \{\{no_such_number\}\}"
     ):
         content._parse_cards(data, _Reader("cards.yaml", render=True))
+
+
+# --------------------------------------------------------------------------------------------------
+# the note that teaches each question (quiz and grill link a missed question to it)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_every_quiz_question_and_grill_section_names_a_note_that_exists():
+    topic_ids = {t.id for t in content.load_notes_index()}
+    quiz_raw, grill_raw = raw("quiz.yaml"), raw("grill.yaml")
+    # written in the files, not filled in by a default
+    assert all("note" in q for q in quiz_raw["mcq"] + quiz_raw["open_questions"])
+    assert all("note" in s for s in grill_raw["sections"])
+    quiz = content.load_quiz()
+    for q in (*quiz.mcq, *quiz.open_questions):
+        assert q.note in topic_ids, q.id
+    grill = content.load_grill()
+    for section in grill.sections:
+        assert section.note in topic_ids, section.id
+    for q in grill.questions:
+        assert q.note in topic_ids, q.id
+
+
+def test_grill_question_note_is_its_own_override_else_its_section():
+    grill_raw = raw("grill.yaml")
+    overrides = 0
+    for section_raw, section in zip(grill_raw["sections"], content.load_grill().sections, strict=True):
+        assert section.note == section_raw["note"]
+        for q_raw, q in zip(section_raw["questions"], section.questions, strict=True):
+            assert q.note == q_raw.get("note", section_raw["note"]), q.id
+            overrides += "note" in q_raw
+    assert overrides >= 1  # the file uses the override, so this test reads both paths
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        ("why-pe", "why-position"),
+        ("where-applied", "why-not-v"),
+        ("multiple-frequencies", "frequencies"),
+        ("train-512-run-2048", "rope-scaling"),
+        ("why-relative", "relative-proof"),
+        ("A1", "why-position"),
+        ("D3", "relative-proof"),  # the proof question of the RoPE section
+        ("E5", "rope-scaling"),
+        ("F1", "other-encodings"),
+        ("I2", "frequencies"),  # bf16 angles: the precision paragraph of the frequencies note
+    ],
+)
+def test_questions_point_to_the_note_that_teaches_them(question, note):
+    quiz = content.load_quiz()
+    notes = {q.id: q.note for q in (*quiz.mcq, *quiz.open_questions)}
+    notes |= {q.id: q.note for q in content.load_grill().questions}
+    assert notes[question] == note
+
+
+def _set(path: list, value):
+    def edit(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        if value is None:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("file", "path", "value", "field"),
+    [
+        ("quiz.yaml", ["mcq", 2, "note"], "no-such-note", r"mcq\[3\]\.note"),
+        ("quiz.yaml", ["open_questions", 1, "note"], "no-such-note", r"open_questions\[2\]\.note"),
+        ("quiz.yaml", ["mcq", 0, "note"], None, r"mcq\[1\]\.note"),  # missing
+        ("quiz.yaml", ["mcq", 0, "note"], "rope", r"mcq\[1\]\.note"),  # a prefix is not an id
+        ("grill.yaml", ["sections", 3, "note"], "no-such-note", r"sections\[4\]\.note"),
+        (
+            "grill.yaml",
+            ["sections", 4, "questions", 1, "note"],
+            "no-such-note",
+            r"sections\[5\]\.questions\[2\]\.note",
+        ),
+    ],
+)
+def test_unknown_note_names_the_file_and_field(file, path, value, field):
+    data = raw(file)
+    _set(path, value)(data)
+    parse = _parse_quiz if file == "quiz.yaml" else _parse_grill
+    with pytest.raises(
+        ValueError, match=rf"^{file}: {field}: must be a notes topic id \(why-position, .*\), got "
+    ):
+        parse(data, _Reader(file, render=False))

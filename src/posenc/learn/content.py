@@ -9,7 +9,9 @@
 Each loader checks the file against its schema and raises ``ValueError`` naming the file and the
 field (``quiz.yaml: mcq[2].options: exactly one option must be correct, found 2``). Text fields
 have their ``{{name}}`` placeholders filled from the library (:mod:`posenc.learn.numbers`) unless
-``render=False``. The web lab uses these same loaders.
+``render=False``. Quiz questions and grill sections (or single grill questions) name the note that
+teaches them (``note:``, a topic id of ``notes/index.yaml``), so a missed question can point to it.
+The web lab uses these same loaders.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"must be an integer, got {value!r}")
         return value
 
+    def note(self, data: Mapping[str, Any], key: str, where: str) -> str:
+        """A topic id of ``notes/index.yaml`` (exact, not a prefix): the note that teaches a question."""
+        value = data.get(key)
+        field = f"{where}.{key}" if where else key
+        known = [t.id for t in load_notes_index()]
+        if not isinstance(value, str) or value.strip() not in known:
+            raise self.fail(field, f"must be a notes topic id ({', '.join(known)}), got {value!r}")
+        return value.strip()
+
     def vector(self, data: Mapping[str, Any], key: str, where: str) -> tuple[float, float]:
         value = data.get(key)
         ok = isinstance(value, list) and len(value) == 2
@@ -110,6 +121,7 @@ class MultipleChoice:
     id: str
     question: str
     options: tuple[Option, ...]
+    note: str  # the topic id of the note that teaches it (notes/index.yaml)
 
     @property
     def answer(self) -> str:
@@ -122,6 +134,7 @@ class OpenQuestion:
     id: str
     question: str
     reference_answer: str
+    note: str  # the topic id of the note that teaches it
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,14 @@ def _parse_quiz(data: Any, r: _Reader) -> Quiz:
         right = sum(o.correct for o in options)
         if right != 1:
             raise r.fail(f"{where}.options", f"exactly one option must be correct, found {right}")
-        mcqs.append(MultipleChoice(r.text(raw, "id", where), r.text(raw, "question", where), tuple(options)))
+        mcqs.append(
+            MultipleChoice(
+                r.text(raw, "id", where),
+                r.text(raw, "question", where),
+                tuple(options),
+                r.note(raw, "note", where),
+            )
+        )
     opens = []
     for n, raw in enumerate(r.list(data, "open_questions", ""), 1):
         where = f"open_questions[{n}]"
@@ -164,6 +184,7 @@ def _parse_quiz(data: Any, r: _Reader) -> Quiz:
                 r.text(raw, "id", where),
                 r.text(raw, "question", where),
                 r.text(raw, "reference_answer", where),
+                r.note(raw, "note", where),
             )
         )
     checks = r.list(data, "completion_check", "")
@@ -193,6 +214,7 @@ class GrillQuestion:
     section: str
     question: str
     answer: str
+    note: str  # the topic id of the note that teaches it: the question's own `note:`, else its section's
 
 
 @dataclass(frozen=True)
@@ -200,6 +222,7 @@ class GrillSection:
     id: str
     title: str
     questions: tuple[GrillQuestion, ...]
+    note: str  # the note most of the section's questions come from
 
 
 @dataclass(frozen=True)
@@ -248,14 +271,21 @@ def _parse_grill(data: Any, r: _Reader) -> Grill:
         where = f"sections[{n}]"
         raw = r.mapping(raw, where)
         letter = r.text(raw, "id", where)
+        section_note = r.note(raw, "note", where)
         questions = []
         for k, q in enumerate(r.list(raw, "questions", where), 1):
             qw = f"{where}.questions[{k}]"
             q = r.mapping(q, qw)
             questions.append(
-                GrillQuestion(f"{letter}{k}", letter, r.text(q, "question", qw), r.text(q, "answer", qw))
+                GrillQuestion(
+                    f"{letter}{k}",
+                    letter,
+                    r.text(q, "question", qw),
+                    r.text(q, "answer", qw),
+                    r.note(q, "note", qw) if "note" in q else section_note,
+                )
             )
-        sections.append(GrillSection(letter, r.text(raw, "title", where), tuple(questions)))
+        sections.append(GrillSection(letter, r.text(raw, "title", where), tuple(questions), section_note))
     letters = "".join(s.id for s in sections)
     if letters != GRILL_SECTIONS:
         raise r.fail("sections", f"must be the ten sections {GRILL_SECTIONS} in order, got {letters}")

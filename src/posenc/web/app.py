@@ -3,7 +3,8 @@
     web/app.py           this file: the Lab (shared state), the page helper, the app factory
     web/guard.py         which requests reach a route (Host, Origin, sizes) and security headers
     web/markup.py        Markdown + math -> HTML (MathML)
-    web/learn_pages.py   home (the learning path), notes, quiz, grill, practice
+    web/learn_pages.py   home (the learning path) and the notes
+    web/practice_pages.py quiz, grill, practice (self-check, walk-through, flashcards)
     web/tool_pages.py    rotation playground, frequency explorer, inspector (+ their JSON routes)
     web/job_pages.py     experiments and the study, run as jobs with live progress
     web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
@@ -90,10 +91,10 @@ def _templates() -> Jinja2Templates:
 
 
 def _page_routes(lab: Lab) -> list[BaseRoute]:
-    from posenc.web import job_pages, learn_pages, tool_pages
+    from posenc.web import job_pages, learn_pages, practice_pages, tool_pages
 
     routes: list[BaseRoute] = []
-    for module in (learn_pages, tool_pages, job_pages):
+    for module in (learn_pages, tool_pages, job_pages, practice_pages):
         routes += module.routes(lab)
     return routes
 
