@@ -98,6 +98,10 @@ SCALARS = {
     "yarn_interp": (yarn_bands()[2], 0),
     "yarn_last_kept": (yarn_bands()[0] - 1, 0),
     "yarn_first_interp": (32 - yarn_bands()[2], 0),
+    # current MiniMind (minimind-3, MiniMind2 104M): hidden 768 / 8 heads = head_dim 96, same YaRN settings
+    "yarn_kept_96": (yarn_bands(d=96)[0], 0),
+    "yarn_ramp_96": (yarn_bands(d=96)[1], 0),
+    "yarn_interp_96": (yarn_bands(d=96)[2], 0),
     "yarn_mscale_16": (mscale(16), 5e-4),
     "yarn_mscale_4": (mscale(4), 5e-4),
     "yarn_logit_scale_16": (mscale(16) ** 2, 5e-4),

@@ -8,7 +8,9 @@ a setting changes the number with it; ``tests/learn`` checks every value against
 
 Conventions used below (the settings the notes quote):
     head_dim 64 at base 1e4 and 1e6 (the wavelength table);
-    MiniMind: head_dim 64, rope_theta 1e6, original length L = 2048, factor s = 16, β_fast 32, β_slow 1;
+    MiniMind2-small (the commit the notes quote): head_dim 64, rope_theta 1e6, YaRN with
+        original_max_position_embeddings L = 2048, factor s = 16, β_fast 32, β_slow 1;
+    current MiniMind (minimind-3, MiniMind2 104M): hidden 768 / 8 heads = head_dim 96, same YaRN;
     Llama 3.1 8B: head_dim 128, rope_theta 5e5, L = 8192, s = 8, low/high_freq_factor 1/4;
     Phi-3-mini-128k (LongRoPE): L = 4096, max_position_embeddings 131072 (s = 32).
 Wavelength of pair i: λ_i = 2π / θ_i, θ_i = inv_freq[i].
@@ -30,6 +32,7 @@ HEAD_DIM = 64
 BASES = {"1e4": 1e4, "1e6": 1e6}
 MINIMIND = {"head_dim": 64, "rope_theta": 1e6, "max_position_embeddings": 32768}
 MINIMIND_YARN = {"factor": 16, "original_max_position_embeddings": 2048, "beta_fast": 32, "beta_slow": 1}
+MINIMIND_HEAD_DIM_96 = 96  # minimind-3 and MiniMind2 (104M): hidden_size 768, 8 attention heads
 LLAMA31_8B = {"head_dim": 128, "rope_theta": 5e5, "max_position_embeddings": 131072}
 LLAMA31_SCALING = {
     "rope_type": "llama3",
@@ -130,8 +133,8 @@ def _attention(config: dict) -> float:
     return frequencies(config)[1]
 
 
-def _yarn_config(rope_type: str = "yarn") -> dict:
-    return MINIMIND | {"rope_scaling": {"rope_type": rope_type, **MINIMIND_YARN}}
+def _yarn_config(rope_type: str = "yarn", head_dim: int = HEAD_DIM) -> dict:
+    return MINIMIND | {"head_dim": head_dim, "rope_scaling": {"rope_type": rope_type, **MINIMIND_YARN}}
 
 
 def _bands(kappa: list[float], factor: float) -> tuple[int, int, int]:
@@ -291,6 +294,25 @@ def yarn_ramp() -> str:
 @_number
 def yarn_interp() -> str:
     return str(_yarn_bands()[2])
+
+
+def _yarn_bands_96() -> tuple[int, int, int]:
+    return _bands(_kappa(_yarn_config(head_dim=MINIMIND_HEAD_DIM_96)), MINIMIND_YARN["factor"])
+
+
+@_number
+def yarn_kept_96() -> str:
+    return str(_yarn_bands_96()[0])
+
+
+@_number
+def yarn_ramp_96() -> str:
+    return str(_yarn_bands_96()[1])
+
+
+@_number
+def yarn_interp_96() -> str:
+    return str(_yarn_bands_96()[2])
 
 
 @_number
