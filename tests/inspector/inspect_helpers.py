@@ -18,7 +18,10 @@ def run_inspect(*args: str) -> tuple[int, str, str]:
     if args not in _RUNS:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            rc = main(["inspect", *args])
+            try:
+                rc = main(["inspect", *args])
+            except SystemExit as exit_:  # argparse refusing the arguments
+                rc = exit_.code
         _RUNS[args] = (rc, out.getvalue(), err.getvalue())
     return _RUNS[args]
 
@@ -32,3 +35,11 @@ def inspect_json(*args: str) -> dict:
 def raw_config(name: str) -> dict:
     """A bundled config read straight from its file (not through the inspector)."""
     return json.loads((CONFIG_DIR / f"{name}.json").read_text())
+
+
+def assert_ends_with_next(out: str) -> None:
+    """The output's last sentence is one ``Next:`` line (rich may wrap it at 80 columns, never split it)."""
+    lines = out.rstrip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Next: ")]
+    assert starts, out[-400:]
+    assert len(lines) - starts[-1] <= 2 and lines[-1].rstrip().endswith("."), out[-400:]

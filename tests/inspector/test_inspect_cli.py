@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .inspect_helpers import CONFIG_DIR, inspect_json, run_inspect
+from .inspect_helpers import CONFIG_DIR, assert_ends_with_next, inspect_json, run_inspect
 
 BUNDLED = sorted(p.stem for p in CONFIG_DIR.glob("*.json"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -23,6 +23,14 @@ def test_the_issue_lists_every_bundled_example():
         "phi-3-mini-128k",
         "deepseek-v3",
         "gpt-neox-20b",
+        # issue 19: the instructive real configs of models people run today
+        "gemma-3-4b-it",
+        "devstral-small-2-24b",
+        "exaone-4.0-32b",
+        "qwen3.5-9b",
+        "qwen2.5-vl-7b-instruct",
+        "falcon-7b",
+        "gpt-oss-20b",
     }
     assert expected <= set(BUNDLED)
     for name in BUNDLED:
@@ -33,8 +41,27 @@ def test_the_issue_lists_every_bundled_example():
 def test_bundled_config_inspects_as_text(name):
     rc, out, err = run_inspect(name)
     assert rc == 0, err
-    for heading in (name, "Parameters used", "Frequency ladder", "low precision", "Pitfalls"):
+    for heading in (name, "Summary", "Parameters used", "low-precision", "Warnings about this config"):
         assert heading in out
+    assert "Frequency ladder" not in out  # the per-pair table is behind --pairs
+    assert_ends_with_next(out)
+
+
+def test_pairs_flag_adds_the_ladder_and_short_keeps_only_summary_and_warnings():
+    rc, out, err = run_inspect("llama-3.1-8b", "--pairs")
+    assert rc == 0, err
+    assert "Frequency ladder" in out and "Summary" in out
+    rc, short, err = run_inspect("llama-3.1-8b", "--short")
+    assert rc == 0, err
+    assert "Summary" in short and "Warnings about this config" in short
+    for detail in ("Parameters used", "Frequency ladder", "low-precision", "Notes"):
+        assert detail not in short
+    assert len(short.splitlines()) < len(out.splitlines()) / 3
+
+
+def test_short_and_pairs_exclude_each_other():
+    rc, _, err = run_inspect("llama-2-7b", "--short", "--pairs")
+    assert rc == 2 and "not allowed with" in err
 
 
 @pytest.mark.parametrize("name", BUNDLED)
@@ -51,6 +78,7 @@ def test_list_names_every_bundled_config():
     rc, out, _ = run_inspect("--list")
     assert rc == 0
     assert all(name in out for name in BUNDLED)
+    assert_ends_with_next(out)
 
 
 def test_two_configs_are_compared_side_by_side():
@@ -88,7 +116,6 @@ def test_a_model_folder_is_read_through_its_config_json(write_config, tmp_path):
         ({"model_type": "falcon", "alibi": True, "hidden_size": 4544}, "alibi"),
         ({"model_type": "gpt2", "n_positions": 1024, "n_embd": 768}, "learned"),
         ({"model_type": "t5", "relative_attention_num_buckets": 32}, "t5_relative_bias"),
-        ({"model_type": "mystery", "hidden_size": 8}, "unknown"),
     ],
 )
 def test_config_without_rope_says_what_it_has(write_config, config, encoding):

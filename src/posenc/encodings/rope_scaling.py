@@ -14,8 +14,9 @@ Notation used in the formulas:
     r_i: ``L / λ_i``, how many full turns pair i makes over the pretraining length
 
 Registry: ``ROPE_TYPES[rope_type](params, seq_len) -> (inv_freq [d/2] float32, attention_factor)``.
-Adding a method is adding one function and one entry. ``validate(params)`` checks a configuration
-separately and raises ``ValueError`` naming the bad field.
+Adding a method is adding one function and one entry. ``params_from_config(config)`` reads a Hugging
+Face style config dict into :class:`RopeParams`; ``validate(params)`` checks it separately and raises
+``ValueError`` naming the bad field.
 
 Every function is checked against ``transformers.modeling_rope_utils.ROPE_INIT_FUNCTIONS``
 (``minimind_yarn`` against MiniMind's ``precompute_freqs_cis``); the base frequencies are computed
@@ -27,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -252,6 +254,83 @@ ROPE_TYPES: dict[str, RopeFunction] = {
 
 #: rope types that read ``original_max_position_embeddings`` (the pretraining length L)
 NEEDS_ORIGINAL = frozenset({"yarn", "longrope", "llama3", "minimind_yarn"})
+
+
+# --------------------------------------------------------------------------------------------------
+# a Hugging Face style config dict -> RopeParams
+# --------------------------------------------------------------------------------------------------
+
+DEFAULT_THETA = 10000.0  # transformers' default when a config has no rope_theta
+
+
+def _positive_int(config: Mapping[str, Any], key: str) -> int:
+    value = config.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"config {key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _scaling_dict(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The scaling keys from ``rope_scaling`` (transformers 4.x) or ``rope_parameters`` (5.x)."""
+    found = {}
+    for key in ("rope_scaling", "rope_parameters"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise ValueError(
+                f"config {key!r} must be a dict (or null), got {type(value).__name__}: {value!r}"
+            )
+        if value:
+            found[key] = dict(value)
+    if len(found) == 2 and found["rope_scaling"] != found["rope_parameters"]:
+        raise ValueError(
+            "config has both 'rope_scaling' (transformers 4.x) and 'rope_parameters' (5.x) "
+            "and they differ; keep one"
+        )
+    return next(iter(found.values()), {})
+
+
+def params_from_config(config: Mapping[str, Any]) -> RopeParams:
+    """Resolve a Hugging Face style config dict into :class:`RopeParams` (not yet validated).
+
+    Reads ``head_dim`` (or ``hidden_size // num_attention_heads``), ``partial_rotary_factor``,
+    ``rope_theta``, ``max_position_embeddings``, ``original_max_position_embeddings`` and either
+    ``rope_scaling`` (``type`` accepted for ``rope_type``) or ``rope_parameters``. Values inside
+    ``rope_parameters`` win over top-level ones, except a top-level ``original_max_position_embeddings``
+    (Phi-3 keeps it there), which wins as in transformers.
+    """
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    if config.get("head_dim") is not None:
+        head_dim = _positive_int(config, "head_dim")
+    else:
+        if config.get("hidden_size") is None:
+            raise ValueError("config needs 'head_dim' or 'hidden_size' and 'num_attention_heads'")
+        head_dim = _positive_int(config, "hidden_size") // _positive_int(config, "num_attention_heads")
+
+    scaling = _scaling_dict(config)
+    rope_type = scaling.pop("rope_type", None)
+    alias = scaling.pop("type", None)
+    rope_type = rope_type or alias or "default"
+
+    base = scaling.pop("rope_theta", None)
+    base = config.get("rope_theta") if base is None else base
+    base = DEFAULT_THETA if base is None else base
+
+    partial = scaling.pop("partial_rotary_factor", None)
+    partial = config.get("partial_rotary_factor") if partial is None else partial
+    partial = 1.0 if partial is None else partial
+    if isinstance(partial, bool) or not isinstance(partial, (int, float)) or not 0 < partial <= 1:
+        raise ValueError(f"partial_rotary_factor must be a number in (0, 1], got {partial!r}")
+
+    if rope_type in NEEDS_ORIGINAL and config.get("original_max_position_embeddings") is not None:
+        scaling["original_max_position_embeddings"] = config["original_max_position_embeddings"]
+    scaling["rope_type"] = rope_type
+    return RopeParams(
+        base=base,
+        rotary_dim=int(head_dim * partial),
+        max_position_embeddings=config.get("max_position_embeddings"),
+        scaling=MappingProxyType(scaling),
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,18 +1,23 @@
 """``posenc inspect``: explain and check the RoPE set-up of a Hugging Face ``config.json``, offline.
 
 Given a config (a path, a model folder, or a bundled example such as ``llama-3.1-8b``), the report
-says which position encoding it uses and, for RoPE, every parameter with its defaults made
-explicit, the per-pair frequency ladder (wavelengths, full turns within the training length, Liu et
-al. 2023's critical dimension), what the scaling does to each pair (YaRN groups, Llama 3 bands,
-dynamic NTK's effective base, LongRoPE's list), the attention temperature and where it is applied,
-and the numeric pitfalls (positions in bf16/fp16, a target beyond the scaled length, …).
+says which model it describes (unwrapping multimodal ``text_config``s, filling the defaults transformers'
+config class would), which layers rotate q/k with which RoPE (Gemma 3's global and sliding-window bases,
+Llama 4's and SmolLM3's NoPE layers, Qwen3.5's linear-attention layers), how features are paired (half or
+interleaved layout), the multimodal RoPE sections of Qwen-VL models and position-dependent query scales;
+then, per RoPE set, every parameter with its defaults made explicit, the per-pair frequency ladder, what the
+scaling does to each pair, the attention temperature, and warnings about the config (kept apart from notes on
+numeric mistakes one might make, such as positions cast to bf16). Unknown or remote-code architectures are
+refused as unsupported rather than guessed.
 
-Parts: ``loading`` (read the JSON, detect the family, resolve aliases), ``analysis`` (the report;
+Parts: ``loading`` (read the JSON, detect the family, resolve aliases), ``architectures`` (per model type:
+defaults, layer rules, pair layout), ``resolve`` (the model behind a config), ``analysis`` (the report;
 every frequency from ``posenc.encodings.rope.frequencies``), ``precision`` (low-precision positions),
-``render`` (rich tables), ``plot`` (``--plot``), ``cli`` (the command).
+``render`` (rich output, summary first), ``plot`` (``--plot``), ``cli`` (the command).
 """
 
 from posenc.inspector.analysis import inspect_config
 from posenc.inspector.loading import bundled_configs, detect_family, load_config, rope_config
+from posenc.inspector.resolve import resolve
 
-__all__ = ["bundled_configs", "detect_family", "inspect_config", "load_config", "rope_config"]
+__all__ = ["bundled_configs", "detect_family", "inspect_config", "load_config", "resolve", "rope_config"]

@@ -1,10 +1,11 @@
-"""``posenc inspect CONFIG [CONFIG2] [--target-length N] [--json] [--plot FILE]``."""
+"""``posenc inspect CONFIG [CONFIG2] [--short | --pairs] [--target-length N] [--json] [--plot FILE]``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="length to check (default: max_position_embeddings, or factor × original length)",
     )
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--short", action="store_true", help="only the summary and the warnings")
+    view.add_argument("--pairs", action="store_true", help="also print the per-pair frequency ladder")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.add_argument(
         "--plot", metavar="FILE", help="draw wavelength and scale factor per pair to FILE (.png/.svg)"
@@ -44,6 +48,26 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _describe(config: dict[str, Any]) -> str:
+    """One line for --list: the model the bundled config is, and what it shows."""
+    model = config.get("_name_or_path") or config.get("model_type", "")
+    what = config.get("_shows")
+    return f"{model} — {what}" if what else str(model)
+
+
+def _next_step(args: argparse.Namespace, reports: list[dict[str, Any]]) -> str:
+    name = args.configs[0]
+    if len(reports) == 2:
+        return f"Next: posenc inspect {name} (one of them in full), or --json for every number."
+    if reports[0]["family"] != "rope":
+        return "Next: posenc inspect --list (RoPE examples), or posenc notes (how encodings differ)."
+    if args.short:
+        return f"Next: posenc inspect {name} for the details, --pairs for every pair."
+    if not args.pairs:
+        return f"Next: posenc inspect {name} --pairs (every pair), or --plot ladder.png."
+    return f"Next: posenc inspect {name} --plot ladder.png to draw them, or --json."
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -55,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for name in bundled_configs():
             _, path, config = load_config(name)
-            console.print(f"[bold]{name}[/bold]  {config.get('_name_or_path', '')}", highlight=False)
+            console.print(f"[bold]{name}[/bold]  {_describe(config)}", highlight=False, overflow="fold")
+        console.print("Next: posenc inspect NAME, or posenc inspect path/to/config.json.")
         return 0
     if not args.configs:
         raise ValueError(
@@ -75,15 +100,19 @@ def run(args: argparse.Namespace) -> int:
         from posenc.inspector.plot import plot_reports
 
         plot_reports(reports, Path(args.plot))
+    next_step = _next_step(args, reports)
     if args.json:
         out = (
             reports[0] if len(reports) == 1 else {"reports": reports, "comparison": comparison_rows(reports)}
         )
         print(json.dumps(_finite(out), indent=2, allow_nan=False))
-    elif len(reports) == 1:
-        render_report(reports[0], console)
+        print(next_step, file=sys.stderr)  # stdout stays pure JSON
+        return 0
+    if len(reports) == 1:
+        render_report(reports[0], console, short=args.short, pairs=args.pairs)
     else:
         render_comparison(reports, console)
-    if args.plot and not args.json:
+    if args.plot:
         console.print(f"plot written to {args.plot}", highlight=False)
+    console.print(next_step, highlight=False)
     return 0

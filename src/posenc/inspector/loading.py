@@ -12,6 +12,7 @@ Three steps, each raising a one-line ``ValueError``/``FileNotFoundError`` that n
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,41 @@ def load_config(spec: str) -> tuple[str, Path, dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not UTF-8 text (byte {err.start}); a config.json is JSON text") from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
-        ) from None
+    config = parse_json(text, str(path))
     if not isinstance(config, dict):
         raise ValueError(
             f"{path}: expected a JSON object {{...}} as in a config.json, got a JSON {_json_type(config)}"
         )
     name = path.stem if path.parent == CONFIG_DIR else spec
     return name, path, config
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is too large for a float (it overflows to infinity)")
+    return value
+
+
+def parse_json(text: str, where: str = "config") -> Any:
+    """``json.loads`` with one-line errors: line and column for bad syntax, the value for numbers that
+    overflow a float (``1e400``) or are not JSON (``NaN``), and a clear word for absurd nesting."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{where}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+        ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{where}: JSON nested too deeply to read (a config.json is a few levels deep)"
+        ) from None
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def _json_type(value: Any) -> str:
@@ -188,6 +212,7 @@ def rope_config(config: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict
     alias("n_embd", "hidden_size", "GPT-2/GPT-J naming")
     alias("n_head", "num_attention_heads", "GPT-2/GPT-J naming")
     alias("n_positions", "max_position_embeddings", "GPT-2/GPT-J naming")
+    alias("n_layer", "num_hidden_layers", "GPT-2/GPT-J/Falcon naming")
     if cfg.get("qk_rope_head_dim") is not None:
         if cfg.get("head_dim") != cfg["qk_rope_head_dim"]:
             notes.append(
@@ -207,6 +232,15 @@ def rope_config(config: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict
             )
     for key in ("rope_scaling", "rope_parameters"):
         scaling = cfg.get(key)
+        if isinstance(scaling, dict) and (scaling.get("rope_type") or scaling.get("type")) == "mrope":
+            cfg[key] = {k: v for k, v in scaling.items() if k not in ("type", "rope_type")} | {
+                "rope_type": "default"
+            }
+            notes.append(
+                f"{key} type 'mrope' read as rope_type 'default' with mrope_section (multimodal RoPE: the "
+                "frequencies are plain RoPE's, split across the T/H/W position axes; transformers does this)"
+            )
+            continue
         if isinstance(scaling, dict) and (scaling.get("rope_type") or scaling.get("type")) == "su":
             cfg[key] = {k: v for k, v in scaling.items() if k not in ("type", "rope_type")} | {
                 "rope_type": "longrope"

@@ -1,5 +1,8 @@
 """``posenc inspect --plot FILE``: wavelength and scale factor per pair, one or two configs.
 
+Models with several RoPE sets (Gemma 3's global and sliding-window layers) are drawn with the set of their
+global layers, the one the report's top-level keys describe.
+
 Left panel: wavelength λ = 2π/θ (tokens, log axis) per pair, plain RoPE dashed and the scaled
 frequencies at the target solid, with the training and target lengths as horizontal lines and the
 critical dimension as a vertical one. Right panel: the scale factor θ⁰/θ per pair (log axis).
@@ -96,7 +99,11 @@ def plot_reports(reports: list[dict[str, Any]], path: Path) -> Path:
         plotting.style_axes(
             ax_wave,
             title=f"RoPE wavelengths: {names}",
-            xlabel="pair index i (features i, i + d/2)",
+            xlabel=(
+                "pair index i (features 2i, 2i + 1)"
+                if reports[0].get("layout") == "interleaved"
+                else "pair index i (features i, i + d/2)"
+            ),
             ylabel="wavelength 2π/θ (tokens, log)",
         )
         plotting.style_axes(
