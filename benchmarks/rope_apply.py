@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 import torch
 
-from posenc.encodings import rope, rope_fast
+from posenc.encodings import kernels, rope
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 METHODS = ["floor", "posenc auto", "posenc eager", "HF eager", "HF compile", "rotary-emb-torch"]
@@ -101,7 +101,7 @@ def bench_row(shape, dtype, layout, partial, device, repeats, inner) -> dict[str
             rope.apply(k, cos, sin, layout, impl="eager"),
         ),
     }
-    rope_fast.warm_up(q, cos, sin, layout)  # compile outside the timed loop
+    kernels.warm_up(q, cos, sin, layout)  # compile outside the timed loop
 
     hf_apply = hf_functions(layout, partial)
     if hf_apply is not None:
@@ -156,7 +156,7 @@ def main() -> None:
         else f"cpu, {torch.get_num_threads()} threads"
     )
     print(f"q and k {shape} · {name} · torch {torch.__version__} · median of {args.repeats} × {inner} calls")
-    print(f"compiled path available: {rope_fast.compiler_available(device.type)}", end="")
+    print(f"compiled path available: {kernels.compiler_available(device.type)}", end="")
     print(f" · {MALLOC_ENV}={os.environ[MALLOC_ENV]}")
     head = f"{'dtype':5} {'layout':11} {'rot':>4} {'floor ms':>9} {'GB/s':>7} " + " ".join(
         f"{m:>16}" for m in METHODS[1:]

@@ -481,3 +481,19 @@ def test_failed_set_scaling_leaves_the_module_unchanged():
             }
         )
     assert torch.equal(rope.inv_freq, before) and rope.rope_type == "default"
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_module_cast_to_low_precision_keeps_float32_frequencies_and_table(dtype):
+    """model.to(bf16) casts every float buffer; θ rounded to bf16 moves slow pairs by hundreds of
+    positions' worth of angle. The module recomputes θ and its table in float32, so cos/sin equal
+    those of a float32 module — at cached positions and beyond the cache."""
+    want = RoPE(64, max_seq_len=16, rope_scaling={"rope_type": "yarn", "factor": 4.0})
+    cast = RoPE(64, max_seq_len=16, rope_scaling={"rope_type": "yarn", "factor": 4.0}).to(dtype)
+    assert cast.inv_freq.dtype == dtype  # what the cast did
+    for positions in (torch.arange(8), torch.arange(3000, 3008)):
+        got_cos, got_sin = cast.lookup(positions)
+        want_cos, want_sin = want.lookup(positions)
+        assert got_cos.dtype == torch.float32 and cast.inv_freq.dtype == torch.float32
+        torch.testing.assert_close(got_cos, want_cos, rtol=0, atol=0)
+        torch.testing.assert_close(got_sin, want_sin, rtol=0, atol=0)

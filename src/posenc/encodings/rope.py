@@ -1,8 +1,8 @@
-"""Rotary position embedding (RoPE; Su et al. 2021, RoFormer) and its long-context scalings.
+"""Rotary position embedding (RoPE; Su et al. 2021, RoFormer): frequencies → angle table → rotation.
 
 RoPE rotates each pair of query/key features by an angle proportional to the token's position:
 
-    for pair i = 0 … d/2 − 1 with inverse frequency θ_i = b^(−2i/d) (b = ``rope_theta``),
+    for pair i = 0 … r/2 − 1 with inverse frequency θ_i = b^(−2i/r) (b = ``rope_theta``),
     R_m [x₁, x₂]_i = [x₁ cos(m θ_i) − x₂ sin(m θ_i),  x₂ cos(m θ_i) + x₁ sin(m θ_i)]
 
 Because rotations compose, ⟨R_m q, R_n k⟩ = ⟨q, R_(n−m) k⟩: attention scores depend only on the
@@ -11,16 +11,17 @@ multiply cos/sin by an attention factor); see :mod:`posenc.encodings.rope_scalin
 PI (Chen et al. 2023), NTK-aware (bloc97 2023), dynamic NTK, YaRN (Peng et al. 2023),
 LongRoPE (Ding et al. 2024), Llama 3 (Meta 2024) and MiniMind's YaRN variant.
 
-Three steps, usable on their own:
+Read top to bottom, three steps, each usable on its own, then the module a model holds:
 
-* ``frequencies(config, seq_len)`` — inverse frequencies θ [d/2] and the attention factor from a
+* ``frequencies(config, seq_len)`` — inverse frequencies θ [r/2] and the attention factor from a
   Hugging Face style config dict; verified against transformers' ``ROPE_INIT_FUNCTIONS``.
 * ``cos_sin(positions, inv_freq, attention_scaling)`` — the angle table, one value per pair,
-  computed in float32 from integer positions whatever the activation dtype (positions cast to
-  bf16 first would collapse: only 513 of the positions 0…1023 are distinct in bf16).
-* ``apply(x, cos, sin, layout)`` — the rotation; ``"half"`` pairs feature i with i + d/2
+  computed in float32 from integer positions whatever the activation dtype.
+* ``apply(x, cos, sin, layout)`` — the rotation; ``"half"`` pairs feature i with i + r/2
   (GPT-NeoX / Llama / transformers), ``"interleaved"`` pairs 2i with 2i + 1 (GPT-J / RoFormer /
-  Meta's original Llama). Verified against transformers' Llama ``apply_rotary_pos_emb``.
+  Meta's original Llama). Verified against transformers' Llama ``apply_rotary_pos_emb``. The fast
+  paths that run it live below this module, in :mod:`posenc.encodings.kernels`.
+* ``RoPE`` — holds the cos/sin cache and rotates q and k (never v) for the model.
 
 Notation used for tensor shapes:
     b: batch size, s: sequence length, n_h: number of query heads, n_kv: number of key/value heads,
@@ -30,100 +31,40 @@ Notation used for tensor shapes:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from posenc.encodings import rope_fast, rope_native
+from posenc.encodings import kernels
 from posenc.encodings.base import PositionEncoding, check_positions
-from posenc.encodings.rope_scaling import NEEDS_ORIGINAL, ROPE_TYPES, RopeParams, validate
+from posenc.encodings.rope_scaling import (
+    NEEDS_ORIGINAL,
+    ROPE_TYPES,
+    RopeParams,
+    params_from_config,
+    validate,
+)
 
 LAYOUTS = ("half", "interleaved")
-DEFAULT_THETA = 10000.0  # transformers' default when a config has no rope_theta
 
 
 # --------------------------------------------------------------------------------------------------
-# config dict -> frequencies
+# 1. config dict -> frequencies
 # --------------------------------------------------------------------------------------------------
-
-
-def _positive_int(config: Mapping[str, Any], key: str) -> int:
-    value = config.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"config {key!r} must be a positive integer, got {value!r}")
-    return value
-
-
-def _scaling_dict(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The scaling keys from ``rope_scaling`` (transformers 4.x) or ``rope_parameters`` (5.x)."""
-    found = {}
-    for key in ("rope_scaling", "rope_parameters"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, Mapping):
-            raise ValueError(
-                f"config {key!r} must be a dict (or null), got {type(value).__name__}: {value!r}"
-            )
-        if value:
-            found[key] = dict(value)
-    if len(found) == 2 and found["rope_scaling"] != found["rope_parameters"]:
-        raise ValueError(
-            "config has both 'rope_scaling' (transformers 4.x) and 'rope_parameters' (5.x) "
-            "and they differ; keep one"
-        )
-    return next(iter(found.values()), {})
-
-
-def params_from_config(config: Mapping[str, Any]) -> RopeParams:
-    """Resolve a Hugging Face style config dict into :class:`RopeParams` (not yet validated).
-
-    Reads ``head_dim`` (or ``hidden_size // num_attention_heads``), ``partial_rotary_factor``,
-    ``rope_theta``, ``max_position_embeddings``, ``original_max_position_embeddings`` and either
-    ``rope_scaling`` (``type`` accepted for ``rope_type``) or ``rope_parameters``. Values inside
-    ``rope_parameters`` win over top-level ones, except a top-level ``original_max_position_embeddings``
-    (Phi-3 keeps it there), which wins as in transformers.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    if config.get("head_dim") is not None:
-        head_dim = _positive_int(config, "head_dim")
-    else:
-        if config.get("hidden_size") is None:
-            raise ValueError("config needs 'head_dim' or 'hidden_size' and 'num_attention_heads'")
-        head_dim = _positive_int(config, "hidden_size") // _positive_int(config, "num_attention_heads")
-
-    scaling = _scaling_dict(config)
-    rope_type = scaling.pop("rope_type", None)
-    alias = scaling.pop("type", None)
-    rope_type = rope_type or alias or "default"
-
-    base = scaling.pop("rope_theta", None)
-    base = config.get("rope_theta") if base is None else base
-    base = DEFAULT_THETA if base is None else base
-
-    partial = scaling.pop("partial_rotary_factor", None)
-    partial = config.get("partial_rotary_factor") if partial is None else partial
-    partial = 1.0 if partial is None else partial
-    if isinstance(partial, bool) or not isinstance(partial, (int, float)) or not 0 < partial <= 1:
-        raise ValueError(f"partial_rotary_factor must be a number in (0, 1], got {partial!r}")
-
-    if rope_type in NEEDS_ORIGINAL and config.get("original_max_position_embeddings") is not None:
-        scaling["original_max_position_embeddings"] = config["original_max_position_embeddings"]
-    scaling["rope_type"] = rope_type
-    return RopeParams(
-        base=base,
-        rotary_dim=int(head_dim * partial),
-        max_position_embeddings=config.get("max_position_embeddings"),
-        scaling=MappingProxyType(scaling),
-    )
 
 
 def frequencies(config: Mapping[str, Any], seq_len: int | None = None) -> tuple[Tensor, float]:
-    """Inverse frequencies and attention factor for a Hugging Face style config dict.
+    """Inverse frequencies θ and the attention factor for a Hugging Face style config dict.
+
+        θ_i = b^(−2i/r),  i = 0 … r/2 − 1           (plain RoPE; b = rope_theta)
+        θ'_i = ROPE_TYPES[rope_type](θ, …)          (a scaling changes θ, and maybe the factor)
 
     Args:
-        config (dict): keys as in a model's ``config.json`` (see :func:`params_from_config`).
+        config (dict): keys as in a model's ``config.json``: ``head_dim`` (or ``hidden_size`` and
+            ``num_attention_heads``), ``rope_theta``, ``partial_rotary_factor``,
+            ``max_position_embeddings``, ``rope_scaling`` or ``rope_parameters`` (see
+            :func:`~posenc.encodings.rope_scaling.params_from_config`).
         seq_len (int | None): current sequence length; only ``dynamic`` (NTK base grows with it)
             and ``longrope`` (long factors when it exceeds ``original_max_position_embeddings``) use it.
 
@@ -142,7 +83,7 @@ def frequencies(config: Mapping[str, Any], seq_len: int | None = None) -> tuple[
 
 
 # --------------------------------------------------------------------------------------------------
-# angles and the rotation
+# 2. positions -> the angle table
 # --------------------------------------------------------------------------------------------------
 
 
@@ -180,20 +121,24 @@ def cos_sin(positions: Tensor, inv_freq: Tensor, attention_scaling: float = 1.0)
     return cos, sin
 
 
+# --------------------------------------------------------------------------------------------------
+# 3. the rotation
+# --------------------------------------------------------------------------------------------------
+
+
 def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: str | None = None) -> Tensor:
     """Rotate the first r = 2 · cos.shape[-1] features of ``x``; the remaining h_d − r pass through.
+
+        y₁ = x₁ cos − x₂ sin,    y₂ = x₂ cos + x₁ sin          (for every pair i, at every position)
 
     Args:
         x (Tensor): queries or keys [b, n_h, s, h_d], any float dtype.
         cos, sin (Tensor): from :func:`cos_sin`, [s, r/2] or [b, s, r/2] (broadcast over heads).
-        layout (str): ``"half"`` — pair i is features (i, i + r/2) (GPT-NeoX, Llama, transformers);
-            ``"interleaved"`` — pair i is features (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
+        layout (str): ``"half"`` — pair i is features (x₁, x₂) = (i, i + r/2) (GPT-NeoX, Llama,
+            transformers); ``"interleaved"`` — (2i, 2i + 1) (GPT-J, RoFormer, Meta's Llama).
         impl (str | None): ``"auto"`` (default), ``"compiled"`` or ``"eager"``; ``None`` reads the
-            environment variable ``POSENC_ROPE_IMPL``. ``auto`` takes, for large x (≥ 2^20 elements)
-            when a compiler is present, the native C++ kernel (float32/bf16 on CPU,
-            :mod:`posenc.encodings.rope_native`) or a ``torch.compile``-fused one (CUDA, other dtypes),
-            else the eager kernel that writes into one preallocated output; see
-            :mod:`posenc.encodings.rope_fast`.
+            environment variable ``POSENC_ROPE_IMPL``. Which fast path runs, never what it computes:
+            see :mod:`posenc.encodings.kernels` (the plain formula: ``kernels/formula.py``).
 
     Returns:
         Tensor [b, n_h, s, h_d] in x's dtype. Products are formed in float32 (or x's dtype if wider).
@@ -204,6 +149,13 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
         (tests/encodings/test_rope.py checks it).
         Differentiable with respect to x (and to cos/sin).
     """
+    cos, sin = _check_apply(x, cos, sin, layout)
+    return kernels.rotate(x, cos, sin, layout == "interleaved", impl)
+
+
+def _check_apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str) -> tuple[Tensor, Tensor]:
+    """Check :func:`apply`'s arguments (``ValueError`` naming the bad one); cos, sin [s, r/2] or
+    [b, 1, s, r/2], ready to broadcast over heads."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if not isinstance(x, Tensor) or x.dim() != 4 or not x.is_floating_point():
@@ -215,8 +167,7 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
         )
     if cos.dim() not in (2, 3):
         raise ValueError(f"cos/sin must be [s, r/2] or [b, s, r/2], got {tuple(cos.shape)}")
-    half = cos.shape[-1]
-    rotary_dim, head_dim, seq_len = 2 * half, x.shape[-1], x.shape[-2]
+    rotary_dim, head_dim, seq_len = 2 * cos.shape[-1], x.shape[-1], x.shape[-2]
     if rotary_dim > head_dim:
         raise ValueError(
             f"rotary_dim (2 * cos.shape[-1] = {rotary_dim}) exceeds the head dim of x ({head_dim})"
@@ -227,23 +178,11 @@ def apply(x: Tensor, cos: Tensor, sin: Tensor, layout: str = "half", *, impl: st
         if cos.shape[0] not in (1, x.shape[0]):
             raise ValueError(f"cos/sin batch size {cos.shape[0]} does not match x's batch size {x.shape[0]}")
         cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [b, 1, s, r/2], broadcast over heads
-
-    interleaved = layout == "interleaved"
-    partial = 2 * cos.shape[-1] < x.shape[-1]
-    resolved = rope_fast.resolve_impl(impl)
-    if rope_native.use_native(x, resolved):
-        rotated = rope_native.apply_native(x, cos, sin, interleaved)
-        if rotated is not None:  # None: the kernel did not build, or cos/sin need gradients
-            return rotated
-    if rope_fast.use_compiled(x, resolved, interleaved, partial):
-        return rope_fast.apply_compiled(x, cos, sin, interleaved)
-    if torch.compiler.is_compiling():  # inside the caller's graph: Inductor fuses the plain formula
-        return rope_fast.rotate_formula(x, cos, sin, interleaved)
-    return rope_fast.apply_eager(x, cos, sin, interleaved)
+    return cos, sin
 
 
 # --------------------------------------------------------------------------------------------------
-# the module a model holds
+# 4. the module a model holds
 # --------------------------------------------------------------------------------------------------
 
 
@@ -261,10 +200,12 @@ class RoPE(PositionEncoding):
 
     The cos/sin cache is a pair of non-persistent buffers built by ``build_cache`` and rebuilt
     only when a position outgrows it (to the next power of two), the device changes or the
-    scaling changes. ``dynamic`` and ``longrope`` depend on the current length n = max position + 1:
-    past the original length their frequencies are ``frequencies(config, seq_len=n)``. Unlike
-    transformers, which keeps the largest n seen until a short input resets it, this module is
-    stateless: the same positions always give the same angles, whatever ran before.
+    scaling changes; ``model.to(bf16)`` casts buffers, so θ and the table are then recomputed in
+    float32 on the next lookup. ``dynamic`` and ``longrope`` depend on the current length
+    n = max position + 1: past the original length their frequencies are
+    ``frequencies(config, seq_len=n)``. Unlike transformers, which keeps the largest n seen
+    until a short input resets it, this module is stateless: the same positions always give the
+    same angles, whatever ran before.
     """
 
     name = "rope"
@@ -397,6 +338,8 @@ class RoPE(PositionEncoding):
         """
         check_positions(positions)
         device = positions.device if device is None else torch.device(device)
+        if self.inv_freq.dtype != torch.float32 or self.cos_cached.dtype != torch.float32:
+            self.set_scaling(self.rope_scaling)  # model.to(bf16) cast the buffers: back to float32 θ
         if torch.compiler.is_compiling() and self.rope_type not in ("dynamic", "longrope"):
             return cos_sin(positions.to(device), self.inv_freq.to(device), self.attention_scaling)
         # inference tensors keep no version counter: for them only identity is checked

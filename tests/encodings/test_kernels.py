@@ -1,4 +1,5 @@
-"""RoPE fast paths (eager in-place kernel, torch.compile on CPU, CUDA) against independent references.
+"""RoPE fast paths (posenc.encodings.kernels: eager in-place kernel, torch.compile on CPU, CUDA) against
+independent references.
 
 References: transformers' Llama / GPT-NeoX ``apply_rotary_pos_emb`` (half layout) and the complex
 multiplication of Meta's original Llama (interleaved layout), both in float64.
@@ -6,16 +7,22 @@ multiplication of Meta's original Llama (interleaved layout), both in float64.
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from transformers.models.gpt_neox.modeling_gpt_neox import apply_rotary_pos_emb as neox_apply_rotary_pos_emb
 
-from posenc.encodings import rope_fast
+from posenc.encodings import kernels
+from posenc.encodings.kernels import compiled, eager
 from posenc.encodings.rope import RoPE, apply, cos_sin, frequencies
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA fast path: no CUDA device here")
 needs_cpu_compiler = pytest.mark.skipif(
-    not rope_fast.compiler_available("cpu"), reason="compiled path: no C++ compiler here"
+    not compiled.compiler_available("cpu"), reason="compiled path: no C++ compiler here"
 )
 
 
@@ -77,7 +84,7 @@ def test_eager_kernel_in_position_blocks_equals_the_whole(layout, dtype, partial
     interleaved blocks are sized by their float32 copy, reused from block to block.)"""
     x, positions, cos, sin = inputs((2, 3, 40, 64), dtype, partial, offset=1000)
     whole = apply(x, cos, sin, layout, impl="eager")
-    monkeypatch.setattr(rope_fast, "EAGER_BLOCK_BYTES", 3 * 2 * 3 * 64 * 4)
+    monkeypatch.setattr(eager, "EAGER_BLOCK_BYTES", 3 * 2 * 3 * 64 * 4)
     torch.testing.assert_close(apply(x, cos, sin, layout, impl="eager"), whole, rtol=0, atol=0)
     batched = apply(x, cos.expand(2, -1, -1), sin.expand(2, -1, -1), layout, impl="eager")
     torch.testing.assert_close(batched, whole, rtol=0, atol=0)
@@ -117,12 +124,12 @@ def test_interleaved_pairs_are_viewed_as_complex_only_where_aligned():
     """The complex fast path needs float32/64, a unit last stride and an even storage offset; any
     other x takes the strided kernel and still equals the reference."""
     x, positions, cos, sin = inputs((2, 3, 10, 64), torch.float32, 1.0, offset=7)
-    assert rope_fast._complex_pairs(x, 32).shape == (2, 3, 10, 32)
-    assert rope_fast._complex_pairs(x.bfloat16(), 32) is None
+    assert eager._complex_pairs(x, 32).shape == (2, 3, 10, 32)
+    assert eager._complex_pairs(x.bfloat16(), 32) is None
     shifted = torch.cat((torch.zeros(2, 3, 10, 1), x), dim=-1)[..., 1:]  # odd storage offset
     transposed = x.transpose(-1, -2).contiguous().transpose(-1, -2)  # last-dim stride 10
     for odd in (shifted, transposed):
-        assert rope_fast._complex_pairs(odd, 32) is None
+        assert eager._complex_pairs(odd, 32) is None
         got = apply(odd, cos, sin, "interleaved", impl="eager")
         torch.testing.assert_close(
             got.double(), reference(x, positions, 1.0, "interleaved"), rtol=1e-5, atol=1e-5
@@ -189,9 +196,9 @@ def test_failed_compilation_falls_back_to_eager_with_a_warning(monkeypatch):
     def broken(key):
         raise RuntimeError("no compiler today")
 
-    monkeypatch.setattr(rope_fast, "_compiled_fn", broken)
-    monkeypatch.setattr(rope_fast, "_failed", set())
-    monkeypatch.setattr(rope_fast, "compiler_available", lambda device_type: True)
+    monkeypatch.setattr(compiled, "_compiled_fn", broken)
+    monkeypatch.setattr(compiled, "_failed", set())
+    monkeypatch.setattr(compiled, "compiler_available", lambda device_type: True)
     x, positions, cos, sin = inputs((1, 2, 6, 16), torch.float32, 1.0)
     with pytest.warns(RuntimeWarning, match="no compiler today"):
         got = apply(x, cos, sin, impl="compiled")
@@ -204,37 +211,37 @@ def test_failed_compilation_falls_back_to_eager_with_a_warning(monkeypatch):
 
 
 def test_auto_compiles_only_large_tensors_and_never_inside_tracing(monkeypatch):
-    monkeypatch.setattr(rope_fast, "compiler_available", lambda device_type: True)
+    monkeypatch.setattr(compiled, "compiler_available", lambda device_type: True)
     small = torch.empty(1, 1, 16, 64)
     large = torch.empty(1, 8, 1024, 128)  # 2^20 elements
-    assert not rope_fast.use_compiled(small, "auto")
-    assert rope_fast.use_compiled(large, "auto")
-    assert rope_fast.use_compiled(small, "compiled")
-    assert not rope_fast.use_compiled(large, "eager")
+    assert not compiled.use_compiled(small, "auto")
+    assert compiled.use_compiled(large, "auto")
+    assert compiled.use_compiled(small, "compiled")
+    assert not compiled.use_compiled(large, "eager")
     # interleaved on CPU: the eager complex multiply (bf16 in float32 blocks) is the faster path
-    assert not rope_fast.use_compiled(large, "auto", interleaved=True)
-    assert not rope_fast.use_compiled(large.bfloat16(), "auto", interleaved=True)
-    assert rope_fast.use_compiled(large, "compiled", interleaved=True)
+    assert not compiled.use_compiled(large, "auto", interleaved=True)
+    assert not compiled.use_compiled(large.bfloat16(), "auto", interleaved=True)
+    assert compiled.use_compiled(large, "compiled", interleaved=True)
     # partial rotary on CPU: eager for float32/64, compiled for bf16 (the faster of each)
-    assert not rope_fast.use_compiled(large, "auto", partial=True)
-    assert not rope_fast.use_compiled(large.double(), "auto", partial=True)
-    assert rope_fast.use_compiled(large.bfloat16(), "auto", partial=True)
-    assert rope_fast.use_compiled(large, "compiled", partial=True)
+    assert not compiled.use_compiled(large, "auto", partial=True)
+    assert not compiled.use_compiled(large.double(), "auto", partial=True)
+    assert compiled.use_compiled(large.bfloat16(), "auto", partial=True)
+    assert compiled.use_compiled(large, "compiled", partial=True)
     monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    assert not rope_fast.use_compiled(large, "auto")
+    assert not compiled.use_compiled(large, "auto")
 
 
 def test_auto_without_a_compiler_runs_eager(monkeypatch):
-    monkeypatch.setattr(rope_fast, "compiler_available", lambda device_type: False)
-    assert not rope_fast.use_compiled(torch.empty(1, 8, 1024, 128), "auto")
+    monkeypatch.setattr(compiled, "compiler_available", lambda device_type: False)
+    assert not compiled.use_compiled(torch.empty(1, 8, 1024, 128), "auto")
 
 
 def test_impl_comes_from_the_argument_then_the_environment(monkeypatch):
     monkeypatch.setenv("POSENC_ROPE_IMPL", "eager")
-    assert rope_fast.resolve_impl(None) == "eager"
-    assert rope_fast.resolve_impl("compiled") == "compiled"
+    assert kernels.resolve_impl(None) == "eager"
+    assert kernels.resolve_impl("compiled") == "compiled"
     monkeypatch.delenv("POSENC_ROPE_IMPL")
-    assert rope_fast.resolve_impl(None) == "auto"
+    assert kernels.resolve_impl(None) == "auto"
 
 
 def test_bad_impl_raises_value_error_naming_its_source(monkeypatch):
@@ -317,7 +324,7 @@ def test_cuda_paths_equal_reference(impl, layout, partial, dtype):
 @needs_cuda
 def test_cuda_auto_path_on_a_large_tensor_equals_reference_and_trains():
     x, positions, cos, sin = inputs((1, 8, 1024, 128), torch.bfloat16, 1.0, device="cuda")
-    assert rope_fast.use_compiled(x, "auto")
+    assert compiled.use_compiled(x, "auto")
     x.requires_grad_()
     got = apply(x, cos, sin, "half")
     torch.testing.assert_close(
@@ -325,3 +332,26 @@ def test_cuda_auto_path_on_a_large_tensor_equals_reference_and_trains():
     )
     got.float().square().sum().backward()  # |R x|² = |x|²: gradient 2x
     torch.testing.assert_close(x.grad.float(), 2 * x.detach().float(), rtol=4e-2, atol=4e-2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# layout: the kernels sit below the reference and import nothing back
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_kernels_import_nothing_from_the_reference_modules():
+    """Every posenc import inside encodings/kernels/ names a kernels module (the reference imports the
+    kernels, never the other way round), and importing the package loads no reference module."""
+    folder = Path(kernels.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                if name.startswith("posenc"):
+                    assert name.startswith("posenc.encodings.kernels"), f"{path.name} imports {name}"
+    code = "import sys, posenc.encodings.kernels; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for reference in ("posenc.encodings.rope", "posenc.encodings.rope_scaling", "posenc.encodings.xpos"):
+        assert reference not in loaded.split()

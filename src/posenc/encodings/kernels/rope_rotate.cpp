@@ -8,7 +8,7 @@
 //
 // x: [b, n_h, s, h_d] with contiguous features and any other strides; y: the same, contiguous;
 // cos, sin: float32 [tables, s, half] (one table per batch element, or one for all).
-// Built and loaded by posenc/encodings/rope_native.py (plain C ABI, called through ctypes).
+// Built and loaded by posenc/encodings/kernels/native.py (plain C ABI, called through ctypes).
 #include <cstdint>
 #include <cstring>
 #include <thread>

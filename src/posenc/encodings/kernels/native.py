@@ -1,7 +1,7 @@
 """Native C++ kernels for the RoPE rotation on CPU: one pass over x, float32 and bf16, both layouts.
 
 Each kernel reads a pair, rotates it in float32 and writes it, features ≥ r copied in the same pass
-(``native/rope_rotate.cpp``); bf16 is widened with a 16-bit shift and rounded once to bf16 (nearest
+(``rope_rotate.cpp`` beside this file); bf16 is widened with a 16-bit shift and rounded once to bf16 (nearest
 even, NaN kept — c10::BFloat16's rounding), an interleaved bf16 pair read and written as one 32-bit
 word. Measured on 2 cores (benchmarks/rope_apply.py, q and k of (4, 16, 2048, 128)): 1.0-1.2× the
 copy floor in every layout, dtype and partial-rotary case, where the eager ops reach 1.25-1.55× on
@@ -18,9 +18,9 @@ between machines never loads a library built for another CPU. Loaded through cty
 no Python headers, no torch headers). A failed build is warned about once and the other paths run.
 
 ``posenc.encodings.rope.apply`` takes this path under ``impl="auto"`` for large float32/bf16 x (≥
-``rope_fast.COMPILE_MIN_NUMEL`` elements) on CPU when a compiler is present.
-``python -m posenc.encodings.rope_native`` builds the kernels ahead of time (e.g. in an image build),
-prints where they are and checks each against torch.
+``compiled.COMPILE_MIN_NUMEL`` elements) on CPU when a compiler is present.
+``python -m posenc.encodings.kernels.native`` builds the kernels ahead of time (e.g. in an image
+build), prints where they are and checks each against torch.
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from posenc.encodings.rope_fast import COMPILE_MIN_NUMEL, Rotation, rotate_formula
-from posenc.encodings.rope_fast import cxx_compiler as compiler
+from posenc.encodings.kernels.compiled import COMPILE_MIN_NUMEL
+from posenc.encodings.kernels.compiled import cxx_compiler as compiler
+from posenc.encodings.kernels.eager import Rotation
+from posenc.encodings.kernels.formula import rotate_formula
 
-SOURCE = Path(__file__).with_name("native") / "rope_rotate.cpp"
+SOURCE = Path(__file__).with_name("rope_rotate.cpp")
 #: the kernel of each (dtype, interleaved): an ``extern "C"`` function of SOURCE
 ENTRIES = {
     (torch.float32, False): "posenc_rope_f32_half",
@@ -194,7 +196,7 @@ def apply_native(x: Tensor, cos: Tensor, sin: Tensor, interleaved: bool) -> Tens
 
 
 def main() -> int:
-    """``python -m posenc.encodings.rope_native``: build (or load) the kernels now, say where they are,
+    """``python -m posenc.encodings.kernels.native``: build (or load) the kernels now, say where they are,
     and check each against torch's float32 ops on a small input. Exit status 0 when all four agree."""
     lib = library()
     if lib is None:
