@@ -1,0 +1,190 @@
+// Inspector: the report comes from POST /api/inspect (posenc inspect's own functions); this script only
+// checks what it sends and draws what comes back.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const form = $("inspect-form");
+  const MAX_BODY = Number(form.dataset.maxBody);
+  const MAX_DEPTH = Number(form.dataset.maxDepth);
+  const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  let lastRequest = null; // the body of the last successful inspection (for the static plot)
+  let plotUrl = null;
+
+  function fail(message) {
+    $("inspect-busy").hidden = true;
+    $("inspect-error").textContent = message;
+    $("inspect-error").hidden = false;
+  }
+
+  function jsonType(v) {
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "array";
+    return typeof v;
+  }
+
+  // refuse in the page what the server would refuse: too big, not JSON, not an object, too deep, non-finite
+  function checkText(text) {
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > MAX_BODY - 100) return `the config is ${Math.ceil(bytes / 1024)} KiB; the lab reads at most ${Math.floor(MAX_BODY / 1024) - 1} KiB`;
+    if (!text.trim()) return "paste a config.json (a JSON object) or choose a file first";
+    let value;
+    try { value = JSON.parse(text); } catch (err) {
+      return err instanceof RangeError ? `the JSON is nested too deeply (at most ${MAX_DEPTH} levels are read)` : `not valid JSON: ${err.message}`;
+    }
+    if (jsonType(value) !== "object") return `expected a JSON object {...} as in a config.json, got a JSON ${jsonType(value)}`;
+    const stack = [[value, 1, "config"]];
+    while (stack.length) {
+      const [item, depth, where] = stack.pop();
+      if (typeof item === "number" && !Number.isFinite(item)) return `${where} is a number too large for a float; use a finite number`;
+      if (item === null || typeof item !== "object") continue;
+      if (depth > MAX_DEPTH) return `the JSON is nested more than ${MAX_DEPTH} levels deep; a config.json nests a few levels`;
+      for (const [k, v] of Object.entries(item)) stack.push([v, depth + 1, Array.isArray(item) ? `${where}[${k}]` : `${where}.${k}`]);
+    }
+    return null;
+  }
+
+  function targetPart() {
+    const raw = $("target-length").value.trim();
+    if (!raw) return { part: "", error: null };
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 16777216) return { part: "", error: `target length must be an integer between 1 and 16777216, got ${raw}` };
+    return { part: `, "target_length": ${n}`, error: null };
+  }
+
+  function cell(row, text, cls) {
+    const td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    row.appendChild(td);
+  }
+
+  function hline(x0, x1, y, name, color, dash) {
+    return { x: [x0, x1], y: [y, y], mode: "lines", name, line: { color, dash, width: 1.6 }, hovertemplate: `${name}<extra></extra>` };
+  }
+
+  function layout(title, ytitle, log) {
+    return {
+      title: { text: title, font: { size: 15 } },
+      margin: { l: 70, r: 20, t: 40, b: 50 },
+      xaxis: { title: { text: "pair index i (features i and i + d/2)" }, zeroline: false },
+      yaxis: { title: { text: ytitle }, type: log ? "log" : "linear", exponentformat: "power" },
+      legend: { orientation: "h", x: 0, y: -0.2, xanchor: "left", yanchor: "top" },
+      height: 430, hovermode: "closest",
+      font: { family: "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif", size: 12 },
+    };
+  }
+
+  function drawPlots(r) {
+    const pairs = (r.pairs || []).map((p) => p.pair);
+    if (!pairs.length) { Plotly.purge("inspect-plot"); Plotly.purge("scale-plot"); return; }
+    const first = pairs[0], last = pairs[pairs.length - 1];
+    const plain = r.pairs.map((p) => p.wavelength_default), scaled = r.pairs.map((p) => p.wavelength);
+    const traces = [
+      { x: pairs, y: plain, mode: "lines", name: `plain RoPE (base ${Lab.fmt(r.base)})`, line: { color: "#7a8394", dash: "dash", width: 2 },
+        hovertemplate: "pair %{x}: %{y:.4g} tokens (plain)<extra></extra>" },
+      { x: pairs, y: scaled, mode: "lines+markers", name: `${r.rope_type} at N = ${Lab.fmt(r.target_length)}`,
+        line: { color: "#2f5fd0", width: 2 }, marker: { size: 4 }, hovertemplate: "pair %{x}: %{y:.4g} tokens<extra></extra>" },
+      hline(first, last, r.training_length, `training length L = ${Lab.fmt(r.training_length)}`, "#444b57", "dot"),
+    ];
+    if (r.target_length !== r.training_length) traces.push(hline(first, last, r.target_length, `target length N = ${Lab.fmt(r.target_length)}`, "#c2410c", "dashdot"));
+    const crit = r.critical_dimension && r.critical_dimension.pairs_below;
+    if (Number.isFinite(crit)) {
+      const values = plain.concat(scaled).filter((v) => v !== null);
+      traces.push({ x: [crit - 0.5, crit - 0.5], y: [Math.min(...values), Math.max(...values)], mode: "lines",
+        name: `critical dimension: pairs ≥ ${crit} never turned fully in training`, line: { color: "#111", dash: "dot", width: 1.2 },
+        hovertemplate: "critical dimension<extra></extra>" });
+    }
+    Plotly.react("inspect-plot", traces, layout(`RoPE wavelengths: ${r.name}`, "wavelength 2π/θ (tokens, log scale)", true), PLOT_CONFIG);
+    const scale = [
+      { x: pairs, y: r.pairs.map((p) => p.scale_factor), mode: "lines+markers", name: "θ_plain / θ_scaled",
+        line: { color: "#2f5fd0", width: 2 }, marker: { size: 4 }, hovertemplate: "pair %{x}: θ divided by %{y:.4g}<extra></extra>" },
+      hline(first, last, 1, "1: pair untouched", "#7a8394", "dot"),
+    ];
+    Plotly.react("scale-plot", scale, layout("What the scaling does to each pair", "scale factor θ_plain / θ_scaled (×)", false), PLOT_CONFIG);
+  }
+
+  function show(d) {
+    const r = d.report;
+    $("result").hidden = false;
+    $("result-title").textContent = `${d.name}${r.rope_type ? ` — RoPE, rope_type ${r.rope_type}` : ""}`;
+    $("result-message").hidden = d.family === "rope";
+    $("result-message").textContent = r.message || "";
+    const figures = $("figures");
+    figures.replaceChildren(...d.figures.map((f) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th"); th.textContent = f.label; tr.appendChild(th);
+      cell(tr, typeof f.value === "number" ? Lab.fmt(f.value, 6) : String(f.value), "num");
+      cell(tr, f.detail || "", "hint");
+      return tr;
+    }));
+    $("scaling-summary").textContent = (r.scaling && r.scaling.summary) || "—";
+    $("attention-summary").textContent = (r.attention && r.attention.explanation) || "—";
+    const pitfalls = $("pitfalls");
+    const items = (r.pitfalls || []).map((p) => {
+      const li = document.createElement("li"); li.className = p.severity;
+      const tag = document.createElement("span"); tag.className = "severity"; tag.textContent = p.severity;
+      li.append(tag, document.createTextNode(p.message));
+      return li;
+    });
+    if (!items.length) { const li = document.createElement("li"); li.textContent = "none found"; items.push(li); }
+    pitfalls.replaceChildren(...items);
+    $("terminal").textContent = d.text;
+    $("static-plot").hidden = d.family !== "rope";
+    $("static-plot-box").replaceChildren();
+    drawPlots(r);
+  }
+
+  async function inspect(body) {
+    $("inspect-error").hidden = true;
+    $("inspect-busy").hidden = false;
+    try {
+      const d = await Lab.api("/api/inspect", { method: "POST", headers: { "content-type": "application/json" }, body });
+      lastRequest = body;
+      show(d);
+      $("inspect-busy").hidden = true;
+      $("result").scrollIntoView({ behavior: "instant", block: "start" });
+    } catch (err) { fail(err.message); }
+  }
+
+  $("bundled").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-name]");
+    if (!button) return;
+    const { part, error } = targetPart();
+    if (error) { fail(error); return; }
+    inspect(`{"name": ${JSON.stringify(button.dataset.name)}${part}}`);
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("config-text").value;
+    const problem = checkText(text);
+    if (problem) { fail(problem); return; }
+    const { part, error } = targetPart();
+    if (error) { fail(error); return; }
+    inspect(`{"config": ${text}${part}}`); // the text as pasted: the server reads the very numbers given
+  });
+
+  $("config-file").addEventListener("change", async () => {
+    const file = $("config-file").files[0];
+    if (!file) return;
+    if (file.size > MAX_BODY - 100) { fail(`${file.name} is ${Math.ceil(file.size / 1024)} KiB; the lab reads at most ${Math.floor(MAX_BODY / 1024) - 1} KiB`); return; }
+    $("config-text").value = await file.text();
+    form.requestSubmit();
+  });
+
+  $("static-plot").addEventListener("click", async () => {
+    if (!lastRequest) return;
+    const button = $("static-plot");
+    button.disabled = true;
+    $("static-plot-box").replaceChildren(Object.assign(document.createElement("p"), { className: "busy", textContent: "Drawing with matplotlib…" }));
+    try {
+      const body = lastRequest.replace(/}\s*$/, ', "plot": true}');
+      const d = await Lab.api("/api/inspect", { method: "POST", headers: { "content-type": "application/json" }, body });
+      if (plotUrl) URL.revokeObjectURL(plotUrl);
+      plotUrl = URL.createObjectURL(new Blob([d.plot_svg], { type: "image/svg+xml" }));
+      const img = Object.assign(document.createElement("img"), { src: plotUrl, className: "inspect-plot", alt: `posenc inspect --plot for ${d.name}` });
+      $("static-plot-box").replaceChildren(img);
+    } catch (err) { $("static-plot-box").replaceChildren(); fail(err.message); }
+    finally { button.disabled = false; }
+  });
+})();
