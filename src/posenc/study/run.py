@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -244,8 +245,10 @@ class _Bar:
     When stderr is not a terminal (``posenc study > log 2>&1``, nohup, CI), rich draws no live bar, so
     each new stage is printed as one line instead, with the work done so far and the ETA."""
 
-    def __init__(self, enabled: bool, total: float):
+    def __init__(self, enabled: bool, total: float, on_progress: Callable[[float, str], None] | None = None):
         self.enabled = enabled
+        # on_progress(fraction done, stage) for a caller without a terminal (the web lab's worker)
+        self.on_progress, self.total, self.done, self.text = on_progress, total, 0.0, ""
         if enabled:
             from rich.console import Console
             from rich.progress import (
@@ -278,7 +281,13 @@ class _Bar:
         if self.enabled:
             self.progress.stop()
 
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(min(1.0, self.done / self.total) if self.total > 0 else 1.0, self.text)
+
     def describe(self, text: str) -> None:
+        self.text = text
+        self._report()
         if not self.enabled:
             return
         self.progress.update(self.task, description=text)
@@ -294,11 +303,15 @@ class _Bar:
             )
 
     def advance(self, units: float) -> None:
+        self.done += units
+        self._report()
         if self.enabled:
             self.progress.advance(self.task, units)
 
     def skip(self, units: float) -> None:
         """Work found done (cached) leaves the total, so the ETA counts only work still to do."""
+        self.total = max(0.0, self.total - units)
+        self._report()
         if self.enabled:
             total = self.progress.tasks[0].total or 0.0
             self.progress.update(self.task, total=max(0.0, total - units))
@@ -315,8 +328,12 @@ def run_study(
     *,
     device: str | None = None,
     progress: bool = True,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> dict:
     """Run (or resume) the study; returns the results dict also written to OUT/results.json.
+
+    ``on_progress(fraction, stage)``, when given, is called at each stage and as work completes
+    (the fraction of the work left to do, cached runs excluded, now done), with or without a bar.
 
     Raises ValueError for an unknown preset, NotADirectoryError when ``out_dir`` is a file,
     KeyboardInterrupt when a training was interrupted (its checkpoint is kept; run again to resume).
@@ -341,7 +358,7 @@ def run_study(
     )
     trained, evaluated, train_info, eval_rows = [], [], {}, {}
     eval_device = "cuda" if device == "cuda" else ("cpu" if device == "cpu" else None)
-    with _Bar(progress, total) as bar:
+    with _Bar(progress, total, on_progress) as bar:
         for job in jobs:
             run_dir = runs_dir / job.run_name
             mcfg, tcfg = _configs(job, spec, device)
