@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quiz": ("posenc.learn.quiz", "the module quiz: five multiple-choice questions, scored and explained"),
     "grill": ("posenc.learn.grill", "the 45-question interview grill, self-graded with bands"),
     "cards": ("posenc.learn.cards", "flip through the flashcards, the self-check and the walk-through"),
+    "exercise": ("posenc.exercises.cli", "implement RoPE & co. yourself; a checker says what is wrong"),
     "train": ("posenc.train.cli", "train a tiny LM with a chosen position encoding"),
     "eval": ("posenc.evaluate.cli", "perplexity and passkey retrieval vs length for a trained run"),
     "generate": ("posenc.evaluate.generate_cli", "sample text from a trained run with the KV cache"),

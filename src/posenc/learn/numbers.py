@@ -74,7 +74,9 @@ def render(text: str, where: str = "content", decorate: Callable[[str, str], str
         value = _NUMBERS[name]()
         return decorate(name, value) if decorate is not None else value
 
-    return PLACEHOLDER.sub(replace, text)
+    from posenc.learn.coderefs import resolve
+
+    return PLACEHOLDER.sub(replace, resolve(text, where))  # line references first: see coderefs
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "explorer": ("Frequency explorer", "posenc lab  (then open Explorer)", "/explorer"),
     "practice": ("Practice: walk-through, self-check, flashcards", "posenc cards", "/practice"),
     "inspector": ("Inspect a real model's config.json", "posenc inspect llama-3.1-8b", "/inspector"),
+    "exercises": ("Exercises: implement it yourself, checked", "posenc exercise list", "/exercises"),
     "quiz": ("Quiz", "posenc quiz", "/quiz"),
     "grill": ("Interview grill", "posenc grill", "/grill"),
     "study": ("Challenge: the extrapolation study", "posenc study --preset quick", "/study"),

@@ -7,6 +7,7 @@
     web/practice_pages.py quiz, grill, practice (self-check, walk-through, flashcards)
     web/tool_pages.py    rotation playground, frequency explorer, inspector (+ their JSON routes)
     web/job_pages.py     experiments and the study, run as jobs with live progress
+    web/exercise_pages.py the exercises: what to write and the commands (the lab runs no learner code)
     web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
     web/templates/       Jinja2 templates (base.html holds the navigation and the "Next" link)
     web/static/          style sheet and scripts; plotly's script is served from the plotly package
@@ -52,6 +53,7 @@ NAV = [
     ("Grill", "/grill"),
     ("Experiments", "/experiments"),
     ("Inspector", "/inspector"),
+    ("Exercises", "/exercises"),
     ("Study", "/study"),
 ]
 
@@ -91,10 +93,10 @@ def _templates() -> Jinja2Templates:
 
 
 def _page_routes(lab: Lab) -> list[BaseRoute]:
-    from posenc.web import job_pages, learn_pages, practice_pages, tool_pages
+    from posenc.web import exercise_pages, job_pages, learn_pages, practice_pages, tool_pages
 
     routes: list[BaseRoute] = []
-    for module in (learn_pages, tool_pages, job_pages, practice_pages):
+    for module in (learn_pages, tool_pages, job_pages, practice_pages, exercise_pages):
         routes += module.routes(lab)
     return routes
 

@@ -24,6 +24,7 @@ KIND_LABELS = {
     "explorer": "Try",
     "practice": "Practise",
     "inspector": "Try",
+    "exercises": "Practise",
     "quiz": "Test",
     "grill": "Test",
     "study": "Challenge",

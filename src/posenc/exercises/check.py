@@ -1,0 +1,509 @@
+"""``posenc exercise check FILE``: run a learner's function on every case and say, precisely, what differs.
+
+The learner's file is imported in a separate worker process (:mod:`posenc.exercises.runner`), one
+case at a time with a time limit each: code that raises, hangs, exits or crashes fails its case with
+a plain message, and the next case runs in a fresh worker. Results come back as files and are
+compared here with the library's values (:mod:`posenc.exercises.catalog`): type, shape, dtype,
+inputs left unchanged, then the values — the largest error, the first wrong index with the expected
+and the actual value there, and a hint when the result matches a usual mistake.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posenc.exercises.catalog import EXERCISES, Case, Exercise, find
+
+TIME_LIMIT = 10.0  # seconds per case
+STARTUP_LIMIT = 120.0  # seconds for a worker to import torch and the learner's file
+WIDTH = 80
+INDENT = " " * 11  # under the case label: "  12  FAIL  "
+HEADER = re.compile(r"^#\s*posenc exercise:\s*([A-Za-z0-9_-]+)", re.MULTILINE)
+
+
+@dataclass
+class CaseResult:
+    number: int  # 1-based
+    case: Case
+    passed: bool
+    lines: list[str] = field(default_factory=list)  # what differs, one finding per line
+    hints: list[str] = field(default_factory=list)  # keys of the exercise's hints
+
+
+@dataclass
+class Report:
+    exercise: Exercise
+    path: Path
+    results: list[CaseResult] = field(default_factory=list)
+    problem: str | None = None  # the file could not be used at all (no case ran)
+    hints: list[str] = field(default_factory=list)  # hints drawn from several cases together
+    printed: list[str] = field(default_factory=list)  # what the learner's code printed
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and bool(self.results) and all(r.passed for r in self.results)
+
+
+# --------------------------------------------------------------------------------------------------
+# which exercise a file is
+# --------------------------------------------------------------------------------------------------
+
+
+def detect(source: str, path: Path) -> Exercise:
+    """The exercise named by the file's ``# posenc exercise: NAME`` line, else the one whose function
+    the file defines; ``ValueError`` saying what to add otherwise."""
+    found = HEADER.search("\n".join(source.splitlines()[:10]))
+    if found:
+        return find(found.group(1))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    matches = [e for e in EXERCISES.values() if e.function in defined]
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(
+        f"cannot tell which exercise {path.name} is: put the line `# posenc exercise: NAME` at its top "
+        f"or pass --exercise NAME ({', '.join(EXERCISES)})"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# the worker process
+# --------------------------------------------------------------------------------------------------
+
+
+class _Worker:
+    """One ``posenc.exercises.runner`` process; messages are read by a thread, so that waiting for one
+    can time out."""
+
+    def __init__(self, path: Path, function: str, workdir: Path, log):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "posenc.exercises.runner", str(path), function, str(workdir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self.messages: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.messages.put(line)
+        self.messages.put(None)  # end of output: the process has ended
+
+    def receive(self, timeout: float) -> dict[str, Any] | None:
+        """The next message; ``{"event": "exit"}`` when the worker ended; None after ``timeout`` s."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                line = self.messages.get(timeout=left)
+            except queue.Empty:
+                return None
+            if line is None:
+                return {"event": "exit", "status": self.proc.wait()}
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the learner wrote to the real stdout (os.write(1, …)): not ours
+            if isinstance(message, dict):
+                return message
+
+    def run(self, case: int, timeout: float) -> dict[str, Any] | None:
+        try:
+            self.proc.stdin.write(f"{case}\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return {"event": "exit", "status": self.proc.wait()}
+        return self.receive(timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _where(message: dict[str, Any], path: Path) -> str:
+    where = message.get("where")
+    if not where:
+        return ""
+    code = f": {where['code']}" if where.get("code") else ""
+    return f" ({path.name} line {where['line']}{code})"
+
+
+def _raised(message: dict[str, Any], path: Path) -> str:
+    text = f"{message['type']}: {message['message']}" if message.get("message") else message["type"]
+    return text + _where(message, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# comparing one result
+# --------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    kind = payload["kind"]
+    if kind == "tensor":
+        t = payload["value"]
+        return f"a tensor {list(t.shape)} {str(t.dtype).removeprefix('torch.')}"
+    if kind == "number":
+        return f"the number {_fmt(payload['value'])}"
+    if kind == "tuple":
+        return f"a {payload['type']} of {len(payload['items'])}"
+    if payload["type"] == "NoneType":
+        return "None (is a `return` missing?)"
+    return f"a {payload['type']}"
+
+
+def _as_value(payload: dict[str, Any], expected: Any) -> Any:
+    """The payload as a tensor or a float of the expected kind, or None when it is not one."""
+    import torch
+
+    if isinstance(expected, torch.Tensor):
+        return payload["value"] if payload["kind"] == "tensor" else None
+    if payload["kind"] == "number":
+        return payload["value"]
+    if payload["kind"] == "tensor" and payload["value"].numel() == 1:
+        return float(payload["value"].reshape(()))  # a one-element tensor counts as a number
+    return None
+
+
+def _value_lines(expected: Any, got: Any, atol: float, rtol: float, name: str) -> list[str]:
+    """What differs between ``got`` and ``expected`` (a tensor or a float); [] when they agree."""
+    import torch
+
+    prefix = f"{name}: " if name else ""
+    tolerance = f"tolerance {_fmt(atol)}" + (f" + {_fmt(rtol)}·|expected|" if rtol else "")
+    if not isinstance(expected, torch.Tensor):
+        error = abs(got - expected)
+        if error <= atol + rtol * abs(expected):
+            return []
+        return [f"{prefix}expected {_fmt(expected)}, got {_fmt(got)} (error {_fmt(error)}, {tolerance})"]
+    lines = []
+    if tuple(got.shape) != tuple(expected.shape):
+        return [f"{prefix}wrong shape: expected {list(expected.shape)}, got {list(got.shape)}"]
+    if got.dtype != expected.dtype:
+        lines.append(
+            f"{prefix}wrong dtype: expected {str(expected.dtype).removeprefix('torch.')}, "
+            f"got {str(got.dtype).removeprefix('torch.')}"
+        )
+    if got.is_complex() or not (got.is_floating_point() or got.dtype in (torch.int32, torch.int64)):
+        return lines + [f"{prefix}values of dtype {got.dtype} cannot be compared"]
+    want, have = expected.double(), got.double()
+    bad = ~torch.isclose(have, want, rtol=rtol, atol=atol)  # NaN counts as wrong
+    if not bad.any():
+        return lines
+    index = tuple(int(i) for i in torch.nonzero(bad)[0])
+    error = (have - want).abs()
+    finite = torch.isfinite(have)
+    worst = float(error[finite].max()) if finite.any() else float("nan")
+    count = f"{int(bad.sum())} of {bad.numel()} values wrong"
+    if not finite.all():
+        lines.append(f"{prefix}{int((~finite).sum())} values are NaN or infinite")
+    at = f"[{', '.join(map(str, index))}]" if index else "the value"
+    lines.append(f"{prefix}max abs error {_fmt(worst)} ({tolerance}); {count}")
+    lines.append(f"{prefix}first wrong at {at}: expected {_fmt(want[index])}, got {_fmt(have[index])}")
+    return lines
+
+
+def _matches(got: Any, value: Any, atol: float, rtol: float) -> bool:
+    from posenc.exercises.catalog import _close
+
+    try:
+        return got is not None and _close(got, value, atol, rtol)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
+def compare(case: Case, payload: dict[str, Any], changed: list[int], arg_names: list[str]) -> CaseResult:
+    """Judge one result; ``changed`` lists the arguments the function modified in place."""
+    import torch
+
+    result = CaseResult(0, case, passed=False)
+    if case.raises:
+        result.lines.append(
+            f"expected it to raise {case.raises} (the docstring asks for it), but it returned "
+            f"{_describe(payload)}"
+        )
+        return result
+    for index in changed:
+        name = arg_names[index] if index < len(arg_names) else f"argument {index + 1}"
+        result.lines.append(f"it changed its input `{name}` in place: leave the inputs as they are")
+
+    if case.parts:
+        items = payload.get("items") if payload["kind"] == "tuple" else None
+        if items is None or len(items) != len(case.parts):
+            result.lines.append(
+                f"expected a tuple ({', '.join(case.parts)}), got {_describe(payload)}"
+            )
+            return result
+        got = tuple(_as_value(item, exp) for item, exp in zip(items, case.expected, strict=True))
+        named = list(zip(case.parts, case.expected, got, items, strict=True))
+    else:
+        got = _as_value(payload, case.expected)
+        named = [("", case.expected, got, payload)]
+
+    failed_parts = set()
+    for part, (name, expected, value, item) in enumerate(named):
+        if value is None:
+            kind = "a torch.Tensor" if isinstance(expected, torch.Tensor) else "a number"
+            result.lines.append(f"{name + ': ' if name else ''}expected {kind}, got {_describe(item)}")
+            failed_parts.add(part)
+            continue
+        lines = _value_lines(expected, value, case.atol, case.rtol, name)
+        if lines:
+            failed_parts.add(part)
+            result.lines += lines
+            if isinstance(value, torch.Tensor) and tuple(value.shape) in case.shape_hints:
+                result.hints.append(case.shape_hints[tuple(value.shape)])
+
+    if case.agree and not failed_parts and all(v is not None for _, _, v, _ in named):
+        a, b = (named[i][2] for i in case.agree)
+        if abs(a - b) > case.atol:
+            first, second = (case.parts[i] for i in case.agree)
+            result.lines.append(f"{first} and {second} differ by {_fmt(abs(a - b))}: they must agree")
+
+    for part in sorted(failed_parts):
+        value = named[part][2]
+        if value is None:
+            continue
+        for mistake in case.mistakes:
+            whole = mistake.part is None
+            if (whole and part == min(failed_parts)) or mistake.part == part:
+                candidate = (got if case.parts else value) if whole else value
+                if _matches(candidate, mistake.value, mistake.atol, mistake.rtol):
+                    result.hints.append(mistake.hint)
+                    break
+        if (
+            case.tail_from is not None
+            and isinstance(value, torch.Tensor)
+            and value.shape == case.expected.shape
+            and not result.hints
+        ):
+            r = case.tail_from
+            head_ok = _matches(value[..., :r], case.expected[..., :r], case.atol, case.rtol)
+            if head_ok and not _matches(value[..., r:], case.expected[..., r:], case.atol, case.rtol):
+                result.hints.append("tail")
+    result.hints = list(dict.fromkeys(result.hints))
+    result.passed = not result.lines
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# checking a file
+# --------------------------------------------------------------------------------------------------
+
+
+def _arg_names(exercise: Exercise) -> list[str]:
+    tree = ast.parse(exercise.solution())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == exercise.function)
+    return [a.arg for a in fn.args.args]
+
+
+def check_file(
+    path: str | Path,
+    exercise: Exercise | str | None = None,
+    time_limit: float = TIME_LIMIT,
+    startup_limit: float = STARTUP_LIMIT,
+) -> Report:
+    """Run every case of the exercise on the learner's file; never raises for what the file does
+    (``ValueError``/``FileNotFoundError`` only for a missing file or an unknown exercise)."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    source = path.read_text(encoding="utf-8", errors="replace")
+    if isinstance(exercise, str):
+        exercise = find(exercise)
+    exercise = exercise or detect(source, path)
+    report = Report(exercise, path)
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as err:
+        code = f": {err.text.strip()}" if err.text else ""
+        report.problem = f"{path.name} line {err.lineno}: {type(err).__name__}: {err.msg}{code}"
+        return report
+
+    names = _arg_names(exercise)
+    cases = exercise.cases
+    with tempfile.TemporaryDirectory(prefix="posenc-exercise-") as tmp:
+        workdir = Path(tmp)
+        for number, case in enumerate(cases):
+            torch.save(list(case.args), workdir / f"case-{number}.pt")
+        log_path = workdir / "printed.txt"
+        with open(log_path, "w", encoding="utf-8") as log:
+            worker, problem = _start(path, exercise, workdir, log, startup_limit)
+            if problem:
+                report.problem = problem
+            else:
+                for number, case in enumerate(cases):
+                    if worker is None:
+                        worker, problem = _start(path, exercise, workdir, log, startup_limit)
+                        if problem:
+                            report.problem = problem
+                            break
+                    result, keep = _run_case(worker, number, case, workdir, time_limit, path, names)
+                    result.number = number + 1
+                    report.results.append(result)
+                    if not keep:
+                        worker.stop()
+                        worker = None
+            if worker is not None:
+                worker.stop()
+        report.printed = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    report.hints = _cross_case_hints(report)
+    return report
+
+
+def _start(path: Path, exercise: Exercise, workdir: Path, log, limit: float) -> tuple[_Worker | None, str]:
+    worker = _Worker(path, exercise.function, workdir, log)
+    message = worker.receive(limit)
+    if message is not None and message.get("event") == "ready":
+        return worker, ""
+    worker.stop()
+    if message is None:
+        return None, f"importing {path.name} did not finish within {limit:g} s (a loop at import?)"
+    event = message.get("event")
+    if event == "import-error":
+        return None, f"importing {path.name} raised {_raised(message, path)}"
+    if event == "missing":
+        return None, f"{path.name} defines no function {exercise.function}({', '.join(_arg_names(exercise))})"
+    return None, f"the worker ended while importing {path.name} (exit status {message.get('status')})"
+
+
+def _run_case(
+    worker: _Worker, number: int, case: Case, workdir: Path, time_limit: float, path: Path, names: list[str]
+) -> tuple[CaseResult, bool]:
+    """The case's result, and whether the worker can go on with the next case."""
+    import torch
+
+    message = worker.run(number, time_limit)
+    if message is None:
+        line = f"did not finish within {time_limit:g} s (an endless loop?)"
+        return CaseResult(0, case, False, [line]), False
+    event = message.get("event")
+    if event == "exit":
+        status = message.get("status")
+        line = f"the process running your function ended (exit status {status}): os._exit, or a crash"
+        return CaseResult(0, case, False, [line]), False
+    if event == "raised":
+        if case.raises and case.raises in message.get("bases", []):
+            return CaseResult(0, case, True), True
+        if message.get("type") == "NotImplementedError":
+            return CaseResult(0, case, False, ["not written yet: it raises NotImplementedError"]), True
+        if case.raises:
+            line = f"expected {case.raises}, but it raised {_raised(message, path)}"
+        else:
+            line = f"raised {_raised(message, path)}"
+        return CaseResult(0, case, False, [line]), True
+    payload = torch.load(workdir / f"out-{number}.pt", weights_only=True)
+    return compare(case, payload, message.get("changed", []), names), True
+
+
+def _cross_case_hints(report: Report) -> list[str]:
+    hint = report.exercise.bf16_hint
+    failed = [r for r in report.results if not r.passed]
+    if not hint or not failed or any(hint in r.hints for r in failed):
+        return []
+    only_bf16 = all("bf16" in r.case.tags for r in failed)
+    some_fp32 = any(r.passed and "bf16" not in r.case.tags for r in report.results)
+    return [hint] if only_bf16 and some_fp32 else []
+
+
+# --------------------------------------------------------------------------------------------------
+# the report, 80 columns wide
+# --------------------------------------------------------------------------------------------------
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    wrapper = textwrap.TextWrapper(WIDTH, first, rest, break_long_words=False, break_on_hyphens=False)
+    return wrapper.wrap(text) or [first]
+
+
+def render(report: Report, shown_path: str | None = None) -> str:
+    """The check's report, readable at 80 columns, ending with one ``Next:`` line."""
+    exercise, file = report.exercise, shown_path or str(report.path)
+    total = len(exercise.cases)
+    title = f"{report.path.name}: {exercise.title} ({exercise.name}), {total} cases"
+    out = _wrap(title, "", "")
+    out.append("")
+    if report.problem:
+        out += _wrap(report.problem, "  ", "  ")
+    seen: dict[tuple, int] = {}  # a failure already shown -> the case that showed it
+    hinted: dict[str, int] = {}
+    for r in report.results:
+        out += _wrap(r.case.label, f"  {r.number:>2}  {'pass' if r.passed else 'FAIL'}  ", INDENT)
+        failure = (tuple(r.lines), tuple(r.hints))
+        if not r.passed and failure in seen and not any("error" in line for line in r.lines):
+            out.append(f"{INDENT}the same as case {seen[failure]}")
+            continue
+        seen.setdefault(failure, r.number)
+        for line in r.lines:
+            out += _wrap(line, INDENT, INDENT + "  ")
+        for key in r.hints:
+            if key in hinted:
+                out.append(f"{INDENT}hint: as for case {hinted[key]}")
+                continue
+            hinted[key] = r.number
+            out += _wrap(exercise.hints[key], INDENT + "hint: ", INDENT + "      ")
+    for key in report.hints:
+        out.append("")
+        out += _wrap(
+            "the float32 cases pass and only bf16 ones fail: " + exercise.hints[key], "  hint: ", "        "
+        )
+    if report.printed:
+        out.append("")
+        out.append(f"  your code printed {len(report.printed)} lines; the first ones:")
+        out += [f"    {line[: WIDTH - 4]}" for line in report.printed[:5]]
+    out.append("")
+    passed = sum(r.passed for r in report.results)
+    if report.passed:
+        out.append(f"All {total} cases pass.")
+        following = _following(exercise)
+        out.append(
+            f"Next: `posenc exercise start {following.name}`" if following
+            else "Next: compare with `posenc exercise solution " + exercise.name + "`, or `posenc quiz`"
+        )
+    else:
+        if report.results:
+            out.append(f"{passed} of {total} cases pass.")
+        first = next((r.number for r in report.results if not r.passed), None)
+        fix = f"fix case {first}" if first else "fix that"
+        out.append(f"Next: {fix}, then run `posenc exercise check {file}` again.")
+    return "\n".join(out) + "\n"
+
+
+def _following(exercise: Exercise) -> Exercise | None:
+    names = list(EXERCISES)
+    here = names.index(exercise.name)
+    return EXERCISES[names[here + 1]] if here + 1 < len(names) else None
