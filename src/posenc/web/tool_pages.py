@@ -546,7 +546,10 @@ def _figures(r: dict[str, Any]) -> list[dict[str, Any]]:
     add("scaling factor", r.get("factor"))
     add("attention_scaling (cos/sin)", attention.get("attention_scaling"))
     add("critical dimension d_extra", critical.get("d_extra"), "features that saw a full turn in training")
-    add("longest wavelength (tokens)", r.get("longest_wavelength"))
+    longest = r.get("longest_wavelength")
+    if isinstance(longest, float) and math.isfinite(longest) and longest >= 100:
+        longest = round(longest)  # tokens: a whole number reads better than 2.04736e+7
+    add("longest wavelength (tokens)", longest)
     pitfalls = r.get("pitfalls")
     if isinstance(pitfalls, list):
         add("warnings", sum(1 for p in pitfalls if isinstance(p, dict) and p.get("severity") == "warning"))

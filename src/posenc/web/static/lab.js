@@ -30,6 +30,7 @@ const Lab = (() => {
     if (x === null || x === undefined) return "—";
     if (!Number.isFinite(x)) return String(x);
     const a = Math.abs(x);
+    if (Number.isInteger(x) && a < 1e15) return x.toLocaleString("en-US");  // lengths: every digit
     if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(digits - 1);
     return Number(x.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
   }

@@ -1,0 +1,108 @@
+"""The lab's tools in real Chromium: every page loads clean, the playground's slider moves the dot
+product, the explorer's factor moves the wavelengths, the inspector explains a bundled config.
+
+Expected numbers come from closed forms (a 2D rotation; λ = 2π/θ with PI's θ/s), not from the page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from posenc.web.app import NAV
+from tests.web.conftest import screenshot
+
+
+def number(text: str) -> float:
+    """The first number in a cell ("1,234.5 tokens" -> 1234.5; "−0.25" -> -0.25)."""
+    found = re.search(r"[-−]?[0-9][0-9,]*(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?", text)
+    assert found, f"no number in {text!r}"
+    return float(found.group(0).replace(",", "").replace("−", "-"))
+
+
+@pytest.mark.parametrize("href", [href for _, href in NAV] + ["/playground", "/explorer", "/experiments/1"])
+def test_every_page_loads_with_no_console_error_and_nothing_from_the_network(page, href):
+    """The page fixture fails the test on any console error or any request that leaves 127.0.0.1."""
+    response = page.goto(page.lab + href)
+    assert response.status == 200
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").count() >= 1
+    assert page.locator("#next-link").count() == 1  # every page says where to go next
+
+
+def test_playground_slider_changes_the_dot_product_and_a_common_shift_keeps_it(page):
+    page.goto(page.lab + "/playground")
+    score = page.locator("#score")
+    page.wait_for_function("document.querySelector('#score').textContent.trim() !== '—'")
+    first = number(score.inner_text())
+    # unit q at 30°, k at 80°, θ = 0.5, m = 3, n = 7: <R_m q, R_n k> = cos(80° - 30° + (n - m)θ)
+    assert first == pytest.approx(math.cos(math.radians(50) + 4 * 0.5), abs=1e-3)
+    page.locator("#n").fill("10")  # a range input: fill sets the value and fires input/change
+    page.wait_for_function(f"document.querySelector('#score').textContent.trim() !== {score.inner_text()!r}")
+    moved = number(score.inner_text())
+    assert moved == pytest.approx(math.cos(math.radians(50) + 7 * 0.5), abs=1e-3) and moved != first
+    before = score.inner_text()
+    page.locator("#shift-up").click()
+    page.wait_for_function("document.querySelector('#m-out').textContent.trim() === '4'")
+    assert page.locator("#same").is_visible()
+    assert score.inner_text() == before
+    screenshot(page, "playground")
+
+
+def test_explorer_factor_changes_the_wavelengths(page):
+    page.goto(page.lab + "/explorer")
+    page.locator("#head_dim").fill("64")
+    page.locator("#base").select_option("10000")
+    page.locator("#rope_type").select_option("linear")
+    page.wait_for_function(  # the page shows linear's answer: every pair divided by s
+        "document.querySelector('#counts').textContent.replace(/\\s/g, '') === '0/32/0'"
+    )
+    longest = page.locator("#longest")
+    # the slowest pair of d = 64 has θ = 10000^(-62/64); PI divides θ by s, so λ grows s-fold
+    slowest_plain = 2 * math.pi * 10000 ** (62 / 64)
+
+    def wavelengths_at(factor: str) -> tuple[float, float]:
+        """Set the factor; the "plain → scaled" longest wavelengths once the page shows them."""
+        before = longest.inner_text()
+        page.locator("#factor").fill(factor)  # a range input: fill sets it and fires input/change
+        page.wait_for_function(
+            "([v]) => document.querySelector('#factor-out').textContent.trim() === v", arg=[factor]
+        )
+        page.wait_for_function(
+            "([b]) => document.querySelector('#longest').textContent !== b", arg=[before]
+        )
+        plain, scaled = longest.inner_text().split("→")
+        return number(plain), number(scaled)
+
+    plain, two = wavelengths_at("2")
+    assert plain == pytest.approx(slowest_plain, rel=1e-3)  # shown to 4 significant digits
+    assert two == pytest.approx(2 * slowest_plain, rel=1e-3)
+    _, eight = wavelengths_at("8")
+    assert eight == pytest.approx(8 * slowest_plain, rel=1e-3)
+    assert number(page.locator("#counts").inner_text().split("/")[1]) == 32  # PI divides every pair
+    assert page.locator("#pair-rows tr").count() == 32
+    assert page.locator("#wavelength-plot .main-svg").count() >= 1  # plotly drew the figure
+    screenshot(page, "explorer")
+
+
+def test_inspector_explains_a_bundled_config(page):
+    page.goto(page.lab + "/inspector")
+    page.locator('#bundled button[data-name="llama-3.1-8b"]').click()
+    page.wait_for_selector("#result:not([hidden])")
+    figures = page.locator("#figures").inner_text()
+    assert "500,000" in figures  # Llama 3.1's rope_theta
+    assert page.locator("#scaling-summary").inner_text().strip() != ""
+    assert page.locator("#inspect-plot .main-svg").count() >= 1
+    screenshot(page, "inspector")
+
+
+def test_inspector_refuses_malformed_json_by_name_and_keeps_the_text(page):
+    page.goto(page.lab + "/inspector")
+    page.locator("#config-text").fill('{"hidden_size": 4096,')
+    page.locator("#inspect-button").click()
+    error = page.locator("#inspect-error")
+    error.wait_for(state="visible")
+    assert "JSON" in error.inner_text()
+    assert page.locator("#config-text").input_value() == '{"hidden_size": 4096,'
