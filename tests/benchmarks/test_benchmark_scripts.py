@@ -7,6 +7,7 @@ refactor cannot silently break the measurements the performance issue relies on.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -74,3 +75,17 @@ def test_generation_prints_both_timings_and_the_speed_up():
     recompute = number_after("  recompute (full-sequence fwd)", out)
     assert cached > 0 and recompute > 0
     assert number_after("  speed-up", out) == pytest.approx(recompute / cached, abs=0.06)
+
+
+def test_lab_latency_starts_the_lab_times_each_route_and_stops_it():
+    out = run_script("lab_latency.py", "--concurrency", "3", "--bursts", "1", "--routes", "/", "/nosuch")
+    assert 0 < number_after("posenc lab answered GET /", out) < 60
+    row = re.search(r"^/\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+(\d+)$", out, re.MULTILINE)
+    assert row, out
+    p50, p99, worst, errors = row.groups()
+    assert 0 < float(p50) <= float(p99) <= float(worst) and errors == "0"
+    assert re.search(r"^/nosuch\s+not served by this lab$", out, re.MULTILINE), out
+    assert number_after("worst p99", out) == float(p99)
+    pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
+    with pytest.raises(ProcessLookupError):  # stopped by its PID, and waited for (no zombie left)
+        os.kill(pid, 0)
