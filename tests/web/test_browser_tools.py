@@ -24,7 +24,8 @@ def number(text: str) -> float:
 
 @pytest.mark.parametrize("href", [href for _, href in NAV] + ["/playground", "/explorer", "/experiments/1"])
 def test_every_page_loads_with_no_console_error_and_nothing_from_the_network(page, href):
-    """The page fixture fails the test on any console error or any request that leaves 127.0.0.1."""
+    """The page fixture fails the test on any console error or any request that leaves 127.0.0.1.
+    (Predicates passed to wait_for_function are functions: the lab's CSP forbids eval of a string.)"""
     response = page.goto(page.lab + href)
     assert response.status == 200
     page.wait_for_load_state("networkidle")
@@ -35,17 +36,23 @@ def test_every_page_loads_with_no_console_error_and_nothing_from_the_network(pag
 def test_playground_slider_changes_the_dot_product_and_a_common_shift_keeps_it(page):
     page.goto(page.lab + "/playground")
     score = page.locator("#score")
-    page.wait_for_function("document.querySelector('#score').textContent.trim() !== '—'")
+    page.wait_for_function("() => document.querySelector('#score').textContent.trim() !== '—'")
     first = number(score.inner_text())
     # unit q at 30°, k at 80°, θ = 0.5, m = 3, n = 7: <R_m q, R_n k> = cos(80° - 30° + (n - m)θ)
     assert first == pytest.approx(math.cos(math.radians(50) + 4 * 0.5), abs=1e-3)
+    shown = score.inner_text()
     page.locator("#n").fill("10")  # a range input: fill sets the value and fires input/change
-    page.wait_for_function(f"document.querySelector('#score').textContent.trim() !== {score.inner_text()!r}")
+    page.wait_for_function("([b]) => document.querySelector('#score').textContent !== b", arg=[shown])
     moved = number(score.inner_text())
     assert moved == pytest.approx(math.cos(math.radians(50) + 7 * 0.5), abs=1e-3) and moved != first
     before = score.inner_text()
-    page.locator("#shift-up").click()
-    page.wait_for_function("document.querySelector('#m-out').textContent.trim() === '4'")
+    rows = page.locator("#history tr").count()
+    page.locator("#shift-up").click()  # m = 4, n = 11: the server's answer adds a row to the history
+    page.wait_for_function(
+        "([n]) => document.querySelectorAll('#history tr').length > n", arg=[rows]
+    )
+    assert page.locator("#m-out").inner_text().strip() == "4"
+    assert page.locator("#history tr").first.inner_text().split()[:3] == ["4", "11", "7"]
     assert page.locator("#same").is_visible()
     assert score.inner_text() == before
     screenshot(page, "playground")
@@ -57,7 +64,7 @@ def test_explorer_factor_changes_the_wavelengths(page):
     page.locator("#base").select_option("10000")
     page.locator("#rope_type").select_option("linear")
     page.wait_for_function(  # the page shows linear's answer: every pair divided by s
-        "document.querySelector('#counts').textContent.replace(/\\s/g, '') === '0/32/0'"
+        "() => document.querySelector('#counts').textContent.replace(/\\s/g, '') === '0/32/0'"
     )
     longest = page.locator("#longest")
     # the slowest pair of d = 64 has θ = 10000^(-62/64); PI divides θ by s, so λ grows s-fold

@@ -17,12 +17,14 @@ from posenc.learn.content import DATA_DIR, _load_yaml, _Reader, find_topic
 PAGES: dict[str, tuple[str, str, str]] = {
     "playground": ("Rotation playground", "posenc lab  (then open Playground)", "/playground"),
     "explorer": ("Frequency explorer", "posenc lab  (then open Explorer)", "/explorer"),
+    "angles": ("Angle map and long-term decay", "posenc lab  (then open Angles)", "/angles"),
     "practice": ("Practice: walk-through, self-check, flashcards", "posenc cards", "/practice"),
     "inspector": ("Inspect a real model's config.json", "posenc inspect llama-3.1-8b", "/inspector"),
     "exercises": ("Exercises: implement it yourself, checked", "posenc exercise list", "/exercises"),
     "quiz": ("Quiz", "posenc quiz", "/quiz"),
     "grill": ("Interview grill", "posenc grill", "/grill"),
     "study": ("Challenge: the extrapolation study", "posenc study --preset quick", "/study"),
+    "models": ("Trained models on your text", "posenc lab  (then open Models)", "/models"),
 }
 KINDS = ("note", "experiment", *PAGES)
 

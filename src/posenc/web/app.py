@@ -8,6 +8,7 @@
     web/tool_pages.py    rotation playground, frequency explorer, inspector (+ their JSON routes)
     web/job_pages.py     experiments and the study, run as jobs with live progress
     web/exercise_pages.py the exercises: what to write and the commands (the lab runs no learner code)
+    web/position_pages.py angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
     web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
     web/templates/       Jinja2 templates (base.html holds the navigation and the "Next" link)
     web/static/          style sheet and scripts; plotly's script is served from the plotly package
@@ -48,6 +49,7 @@ NAV = [
     ("Notes", "/notes"),
     ("Playground", "/playground"),
     ("Explorer", "/explorer"),
+    ("Angles", "/angles"),
     ("Practice", "/practice"),
     ("Quiz", "/quiz"),
     ("Grill", "/grill"),
@@ -93,10 +95,18 @@ def _templates() -> Jinja2Templates:
 
 
 def _page_routes(lab: Lab) -> list[BaseRoute]:
-    from posenc.web import exercise_pages, job_pages, learn_pages, practice_pages, tool_pages
+    from posenc.web import (
+        exercise_pages,
+        job_pages,
+        learn_pages,
+        position_pages,
+        practice_pages,
+        tool_pages,
+    )
 
     routes: list[BaseRoute] = []
-    for module in (learn_pages, tool_pages, job_pages, practice_pages, exercise_pages):
+    pages = (learn_pages, tool_pages, position_pages, job_pages, practice_pages, exercise_pages)
+    for module in pages:
         routes += module.routes(lab)
     return routes
 

@@ -22,6 +22,8 @@ KIND_LABELS = {
     "experiment": "Run",
     "playground": "Try",
     "explorer": "Try",
+    "angles": "Try",
+    "models": "Try",
     "practice": "Practise",
     "inspector": "Try",
     "exercises": "Practise",

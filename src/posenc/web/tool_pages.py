@@ -245,10 +245,13 @@ def rotation(params: QueryParams) -> dict[str, Any]:
 FREQUENCY_PARAMS = tuple(EXPLORER_DEFAULTS)
 
 
-def explorer_config(params: QueryParams) -> tuple[dict[str, Any], int | None, dict[str, Any]]:
+def explorer_config(
+    params: QueryParams, *, also: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], int | None, dict[str, Any]]:
     """The Hugging Face style config the explorer's controls stand for, the ``seq_len`` to compute at,
-    and the values read (each checked)."""
-    _only(params, FREQUENCY_PARAMS)
+    and the values read (each checked). ``also``: further parameters the calling route reads itself
+    (the angles page's), accepted here instead of refused as unknown."""
+    _only(params, FREQUENCY_PARAMS + also)
     rope_type = params.get("rope_type", EXPLORER_DEFAULTS["rope_type"])
     if rope_type not in EXPLORER_TYPES:
         raise BadInput(f"unknown rope_type {rope_type[:40]!r}; choose one of: {', '.join(EXPLORER_TYPES)}")
