@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quiz": ("posenc.learn.quiz", "the module quiz: five multiple-choice questions, scored and explained"),
     "grill": ("posenc.learn.grill", "the 45-question interview grill, self-graded with bands"),
     "cards": ("posenc.learn.cards", "flip through the flashcards, the self-check and the walk-through"),
+    "progress": ("posenc.learn.progress", "your last quiz, grill scores per section and cards to redo"),
     "exercise": ("posenc.exercises.cli", "implement RoPE & co. yourself; a checker says what is wrong"),
     "train": ("posenc.train.cli", "train a tiny LM with a chosen position encoding"),
     "eval": ("posenc.evaluate.cli", "perplexity and passkey retrieval vs length for a trained run"),
@@ -50,7 +51,12 @@ def _top_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     top = _top_parser()
-    if not argv or argv[0] not in COMMANDS:
+    if not argv:  # a learner who types just `posenc`: where to start, the path, what next
+        from posenc.learn.start import show
+
+        show()
+        return 0
+    if argv[0] not in COMMANDS:
         args = top.parse_args(argv[:1])  # exits with a clear message on an unknown command
         if args.version:
             from posenc import __version__

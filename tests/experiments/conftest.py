@@ -27,6 +27,12 @@ def _check_plots(out: Path, results: dict, stems: list[str]) -> None:
     assert not leftovers, f"temporary files left behind: {leftovers}"
 
 
+@pytest.fixture(autouse=True)
+def progress_home(tmp_path_factory, monkeypatch):
+    """`posenc exp` records the step for `posenc progress`: in a temporary folder, not the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture(scope="session")
 def load_results():
     return _load_results

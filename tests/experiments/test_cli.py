@@ -37,6 +37,8 @@ def test_cli_run_prints_tables_and_writes_results(capsys, tmp_path):
     assert main(["exp", "rope-base", "--quick", "--no-train", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "rope_base at head_dim" in out and "Training skipped" in out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines[-1].startswith("Next: ") and sum(line.startswith("Next:") for line in lines) == 1
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["experiment"] == "rope-base"
 

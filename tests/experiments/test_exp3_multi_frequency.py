@@ -110,3 +110,87 @@ def test_larger_base_decays_more_slowly(run):
 def test_plots_written(run, check_plots):
     out, results = run
     check_plots(out, results, ["wavelength_ladder", "sine_curves", "clock_hands", "long_term_decay"])
+
+
+# --------------------------------------------------------------------------------------------------
+# the decay's trend: single distances oscillate, the octave mean ranks the bases
+# --------------------------------------------------------------------------------------------------
+
+
+def octave(delta: int) -> range:
+    """Every integer Δ' with Δ/√2 ≤ Δ' ≤ Δ·√2."""
+    return range(max(1, math.ceil(delta / math.sqrt(2))), math.floor(delta * math.sqrt(2)) + 1)
+
+
+def test_octave_mean_is_the_mean_over_the_octave():
+    import torch
+
+    from posenc.experiments.rope_geometry import octave_mean
+
+    distances = torch.tensor([0, 1, 2, 3, 10, 100, 1000])
+    means = octave_mean(lambda d: d.double() ** 2, distances)
+    for delta, got in zip(distances.tolist(), means.tolist(), strict=True):
+        window = octave(delta) if delta else range(0, 1)
+        assert got == pytest.approx(sum(x * x for x in window) / len(window)), delta
+
+
+def test_random_phase_level_is_the_mean_partial_sum_of_random_unit_steps():
+    import torch
+
+    from posenc.experiments.rope_geometry import random_phase_level
+
+    g = torch.Generator().manual_seed(0)
+    phases = torch.rand(100_000, D // 2, generator=g, dtype=torch.float64) * 2 * math.pi  # [n, 32]
+    simulated = torch.polar(torch.ones_like(phases), phases).cumsum(1).abs().mean().item()
+    assert random_phase_level(D // 2) == pytest.approx(simulated, rel=0.01)
+
+
+@pytest.mark.parametrize("key, base", [("1e+04", 1e4), ("1e+06", 1e6)])
+def test_bound_trend_is_the_octave_mean_of_the_bound(run, key, base):
+    decay = run[1]["numbers"]["decay"]
+    distances, trend = decay["distances"], decay["bases"][key]["roformer_bound_trend"]
+    for delta in (10, 100):
+        window = octave(delta)
+        expected = sum(roformer_bound(base, d) for d in window) / len(window)
+        assert trend[distances.index(delta)] == pytest.approx(expected, abs=1e-4), delta
+
+
+def test_takeaway_says_what_the_numbers_show_at_4096(run):
+    """At Δ = 4096 the bound is lower for base 1e6 than for 1e4 (a single point of an oscillating
+    curve), while its trend is higher: the takeaway must say both, and conclude from the trend."""
+    decay = run[1]["numbers"]["decay"]
+    i = decay["distances"].index(4096)
+    b4, b6 = decay["bases"]["1e+04"], decay["bases"]["1e+06"]
+    assert roformer_bound(1e6, 4096) < roformer_bound(1e4, 4096)  # 3.14 < 5.29: the point misleads
+    window = octave(4096)
+    trend4 = sum(roformer_bound(1e4, d) for d in window) / len(window)
+    trend6 = sum(roformer_bound(1e6, d) for d in window) / len(window)
+    assert trend6 > trend4 + 0.5  # 4.48 vs 3.42: the trend does not
+    text = " ".join(str(item) for item in exp3.summary(run[1]) if isinstance(item, str))
+    assert "oscillates" in text and "single distances mislead" in text
+    assert (
+        f"at Δ = 4,096 it is {b6['roformer_bound'][i]:.2f} for base 1e6 and {b4['roformer_bound'][i]:.2f}"
+        in text
+    )
+    assert f"its trend there (the mean over Δ/√2 … Δ·√2) is {trend6:.2f} and {trend4:.2f}" in text
+    assert "A larger base slows the decay" in text
+    assert "e+0" not in text  # bases written 1e4, numbers 4,096
+
+
+def test_decay_plot_is_labelled(run):
+    """The SVG keeps its text: a defined title, labelled axes with units, one legend entry per base."""
+    svg = (run[0] / "long_term_decay.svg").read_text(encoding="utf-8")
+    for words in (
+        "Long-term decay, head_dim 64",
+        "thick = trend",
+        "RoFormer",
+        "relative distance Δ = n − m (tokens, log scale)",
+        "base 1e2",
+        "base 1e4",
+        "base 1e6",
+        "level of random phases",
+        "value at each Δ (oscillates)",
+        "independent q, k",
+    ):
+        assert words in svg, words
+    assert len(set(exp3.LINE_STYLES)) == len(exp3.DECAY_BASES)  # the bases differ in style, not only colour

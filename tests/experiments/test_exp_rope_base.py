@@ -69,3 +69,55 @@ def test_quick_run_trains_one_model_per_base_and_evaluates_beyond_the_training_l
         for row in entry["rows"]:
             assert math.isfinite(row["last_ppl"]) and row["last"] == length
     check_plots(tmp_path, results, ["wavelengths_and_decay", "perplexity_vs_length"])
+    # a quick run is a smoke test, and its plot says so
+    assert "SMOKE TEST" in (tmp_path / "perplexity_vs_length.svg").read_text(encoding="utf-8")
+
+
+def test_both_panels_at_the_trained_head_dim_with_a_trend(analytic):
+    out, results = analytic
+    decay, d = results["numbers"]["decay"], results["settings"]["head_dim"]
+    assert decay["head_dim"] == d  # the decay panel is about the model that was trained, like the ladder
+    for key, entry in decay["bases"].items():
+        assert len(entry["roformer_bound_trend"]) == len(decay["distances"]), key
+    svg = (out / "wavelengths_and_decay.svg").read_text(encoding="utf-8")
+    assert svg.count(f"head_dim {d}") >= 2 and "head_dim 64" not in svg
+    text = " ".join(str(item) for item in exp_rope_base.summary(results) if isinstance(item, str))
+    assert "compare trends" in text and "within 10 % of it" in text
+
+
+def _earlier_trained_results(out, load_results, **changes) -> dict:
+    """results.json as a trained run in ``out`` would have left it (perplexities made up, settings real)."""
+    import json
+
+    results = load_results(out)
+    results["settings"] |= {"trained": True, **changes}
+    rows = [{"length": 64, "multiple": 1.0, "windows": 8, "loss": 3.0, "ppl": 20.1, "last": 64,
+             "last_loss": 3.0, "last_ppl": 20.1}]  # fmt: skip
+    results["numbers"]["perplexity"] = {key: {"run": "runs/x", "rows": rows} for key in BASES}
+    (out / "results.json").write_text(json.dumps(results))
+    for ext in ("png", "svg"):
+        (out / f"perplexity_vs_length.{ext}").write_text("an earlier plot")
+    return results
+
+
+def test_no_train_keeps_the_perplexities_of_an_earlier_run_with_the_same_settings(tmp_path, load_results):
+    exp_rope_base.run(tmp_path, quick=True, train=False)
+    earlier = _earlier_trained_results(tmp_path, load_results)
+    results = exp_rope_base.run(tmp_path, quick=True, train=False)
+    assert load_results(tmp_path)["numbers"]["perplexity"] == earlier["numbers"]["perplexity"]
+    assert "perplexity_vs_length.png" in results["plots"]
+    assert (tmp_path / "perplexity_vs_length.svg").read_text() != "an earlier plot"  # redrawn from them
+    text = " ".join(str(item) for item in exp_rope_base.summary(results) if isinstance(item, str))
+    assert "measured by the earlier trained run in this folder" in text
+
+
+def test_no_train_after_a_run_with_other_settings_leaves_no_stale_plot(tmp_path, load_results):
+    exp_rope_base.run(tmp_path, quick=True, train=False)
+    _earlier_trained_results(tmp_path, load_results, eval_windows=999)
+    results = exp_rope_base.run(tmp_path, quick=True, train=False)
+    assert results["numbers"]["perplexity"] is None
+    assert not (tmp_path / "perplexity_vs_length.png").exists()
+    assert not (tmp_path / "perplexity_vs_length.svg").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".png", ".svg")) == sorted(
+        results["plots"]
+    )

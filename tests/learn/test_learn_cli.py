@@ -8,6 +8,8 @@ the tests look for.
 from __future__ import annotations
 
 import io
+import json
+import re
 import subprocess
 import sys
 
@@ -33,6 +35,11 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def plain(markdown: str) -> str:
+    """One line of content Markdown as the terminal shows it: emphasis and code marks dropped."""
+    return flat(re.sub(r"[*`]", "", markdown))
+
+
 RIGHT = [q.answer for q in load_quiz().mcq]
 WRONG = [next(letter for letter in LETTERS if letter != right) for right in RIGHT]
 
@@ -51,7 +58,8 @@ def test_quiz_all_wrong_scores_0_and_explains_every_option(monkeypatch, capsys):
     for mcq, wrong in zip(load_quiz().mcq, WRONG, strict=True):
         assert f"you chose {wrong}, the answer is {mcq.answer}" in out
         for option in mcq.options:
-            assert flat(option.why) in out, option.why[:40]
+            assert plain(option.why) in out, option.why[:40]
+    assert "*" not in out and "`" not in out  # no raw Markdown on the screen
 
 
 def test_quiz_reasks_on_invalid_answer_and_accepts_upper_case(monkeypatch, capsys):
@@ -98,7 +106,7 @@ def test_quiz_from_a_real_pipe():
     assert "Score: 5/5" in proc.stdout
 
 
-def test_grill_section_from_pipe_scores_and_bands(monkeypatch, capsys):
+def test_grill_section_from_pipe_scores_lists_the_missed_and_gives_no_band(monkeypatch, capsys):
     section = load_grill().section("D")
     n = len(section.questions)
     answers = "".join("\ny\n" if k % 2 == 0 else "\nn\n" for k in range(n))
@@ -106,16 +114,33 @@ def test_grill_section_from_pipe_scores_and_bands(monkeypatch, capsys):
     score = (n + 1) // 2
     assert rc == 0
     assert f"Score: {score}/{n}" in out
-    assert f"scaled to 45: {round(score * 45 / n)}" in out
-    assert f"Band: {load_grill().band(score, n).label}" in out
+    assert "Band:" not in out and "scaled to" not in out  # a band is for all 45 questions only
+    assert f"No band: bands are for all 45 questions, and {n} say too little" in out
     assert all(f"· {q.id} ·" in out for q in section.questions)
     assert "block diagonal" in out  # the first model answer was revealed
+    missed = [q for k, q in enumerate(section.questions) if k % 2 == 1]
+    listed = out.split("Missed (")[1]
+    assert listed.startswith(f"{len(missed)}), with the note that teaches each:")
+    for q in missed:  # each missed question, in full, then the note that teaches it
+        assert f"{q.id} {plain(q.question)} → posenc notes {q.note}" in listed
+    for q in section.questions[::2]:
+        assert f"{q.id} {plain(q.question)}" not in listed
 
 
 def test_grill_full_run_reaches_top_band(monkeypatch, capsys):
     rc, out, _ = run(["grill"], "\ny\n" * 45, monkeypatch, capsys)
     assert rc == 0
     assert "Score: 45/45 Band: Interview ready" in out
+    assert "Missed" not in out
+
+
+@pytest.mark.parametrize("right", [0, 1, 3])
+def test_grill_random_3_gives_no_band_whatever_the_score(right, monkeypatch, capsys):
+    answers = "".join("\ny\n" if k < right else "\nn\n" for k in range(3))
+    rc, out, _ = run(["grill", "--random", "3", "--seed", "5"], answers, monkeypatch, capsys)
+    assert rc == 0 and f"Score: {right}/3" in out
+    assert "Band:" not in out and "scaled to" not in out
+    assert not any(band.label in out for band in load_grill().bands)
 
 
 def test_grill_end_of_input_gives_partial_score(monkeypatch, capsys):
@@ -157,17 +182,46 @@ def test_grill_list_prints_every_question(monkeypatch, capsys):
 
 @pytest.mark.parametrize(("deck", "count"), [("flashcards", 10), ("self-check", 5), ("walkthrough", 14)])
 def test_cards_flip_through_a_deck(deck, count, monkeypatch, capsys):
+    # flip with Enter, then Enter again: "got it" (graded decks) or the next card (the walk-through)
     rc, out, _ = run(["cards", "--deck", deck], "\n" * (2 * count), monkeypatch, capsys)
     assert rc == 0
     assert f"Went through {count} of {count} cards." in out
-    assert f"Card {count}/{count}" in out
+    assert f"Card {count} of {count}" in out or f"Card {count}/{count}" in out
 
 
 def test_cards_end_of_input_and_quit(monkeypatch, capsys):
     _, out, err = run(["cards", "--shuffle", "--seed", "1"], "\n\n\n", monkeypatch, capsys)
-    assert "Went through 2 of 10 cards." in out and "Traceback" not in err
+    assert "Went through 1 of 10 cards." in out and "Traceback" not in err
     _, out, _ = run(["cards"], "q\n", monkeypatch, capsys)
     assert "Went through 0 of 10 cards." in out
+
+
+def test_cards_again_brings_a_card_back_in_the_session_and_first_next_time(
+    progress_home, monkeypatch, capsys
+):
+    # card 1: again; cards 2, 3, 4: got it; card 1 is back after three cards: got it; then the rest
+    answers = "\na\n" + "\ng\n" * 3 + "\ng\n" + "\n\n" * 6
+    rc, out, _ = run(["cards"], answers, monkeypatch, capsys)
+    assert rc == 0
+    assert "Card 1 comes back 3 cards later." in out
+    order = re.findall(r"Card (\d+) of 10 ·", out)
+    assert order[:6] == ["1", "2", "3", "4", "1", "5"]
+    assert "Went through 10 of 10 cards." in out
+    assert "You marked 1 card again (1): they come first next time." in out
+    saved = json.loads((progress_home / "posenc" / "progress.json").read_text())
+    assert saved["cards"]["flashcards"]["missed"] == [1]
+    # next session: card 1 first; got at once, it leaves the list
+    _, out, _ = run(["cards", "--shuffle", "--seed", "3"], "\n\n" * 10, monkeypatch, capsys)
+    assert "1 card you marked again last time comes first." in out
+    assert re.findall(r"Card (\d+) of 10 ·", out)[0] == "1"
+    saved = json.loads((progress_home / "posenc" / "progress.json").read_text())
+    assert saved["cards"]["flashcards"]["missed"] == []
+
+
+def test_cards_reask_on_an_unknown_grade(monkeypatch, capsys):
+    _, out, _ = run(["cards", "--deck", "self-check"], "\nmaybe\ngot it\n", monkeypatch, capsys)
+    assert "Please answer one of: a, again, g, got, got it (or q to stop)." in out
+    assert "Went through 1 of 5 cards." in out
 
 
 def test_notes_lists_topics(monkeypatch, capsys):

@@ -202,3 +202,49 @@ def test_papers_model_sizes():
     assert "ALiBi's main runs are word-level models of about 250M parameters (WikiText-103" in text
     assert "PI and YaRN extend subword LLMs of 7B to 65B parameters" in text
     assert "the papers' are word-level models of hundreds of millions of parameters" not in text
+
+
+# --------------------------------------------------------------------------------------------------
+# 1 (grill D7, quiz), 7 (grill D8), 9 (quiz `advantage`): the grill and the quiz agree with the notes
+# --------------------------------------------------------------------------------------------------
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_grill_d7_names_minimind_as_the_counter_example():
+    d7 = next(q for q in content.load_grill().questions if q.id == "D7")
+    text = flat(d7.answer)
+    assert "which is how Llama 2 Long and MiniMind use it" not in text
+    assert "Llama 2 Long raised the base from 1e4 to 5e5 for continual pretraining at 32k tokens" in text
+    assert (
+        f"MiniMind is a counter-example: base 1e6, but it pretrains at {MINIMIND_PRETRAIN_MAX_SEQ_LEN} tokens"
+        in text
+    )
+    assert "only through YaRN at inference" in text
+
+
+def test_quiz_open_answer_does_not_cite_minimind_for_long_training():
+    text = flat(" ".join(q.reference_answer for q in content.load_quiz().open_questions))
+    assert "1e6 as in MiniMind" not in text
+    assert "Llama 2 Long: 5e5 with continual pretraining at 32k tokens" in text
+
+
+def test_grill_d8_gives_the_absorption_reason_for_decoupled_rope():
+    """DeepSeek-V2 §2.1.3: a rotation between W^Q and W^UK stops W^UK being absorbed into W^Q, so the
+    prefix keys would have to be recomputed — an efficiency problem, not keys that cannot be rotated."""
+    d8 = next(q for q in content.load_grill().questions if q.id == "D8")
+    text = flat(d8.answer)
+    assert "cannot be rotated" not in text
+    assert "absorbs the key up-projection W^UK into W^Q" in text
+    assert "would stop that absorption" in text and "recomputed for every new token" in text
+
+
+def test_quiz_advantage_agrees_with_grill_c2_on_learned_tables():
+    advantage = next(q for q in content.load_quiz().mcq if q.id == "advantage")
+    why = flat(next(o.why for o in advantage.options if o.correct))
+    assert "have no such extension" not in why
+    assert "interpolating the table to more rows and fine-tuning (as ViT does" in why
+    c2 = next(q for q in content.load_grill().questions if q.id == "C2")
+    assert "interpolate the table to more rows and fine-tune (as ViT does" in flat(c2.answer)

@@ -117,8 +117,28 @@ LISTS = {"alibi_slopes_8": alibi(8), "alibi_slopes_12": alibi(12)}
 TABLES = {"wavelength_table", "t5_bucket_table"}
 
 
+SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
 def parse(text: str) -> float:
-    return float(text.replace(",", "").replace("−", "-"))
+    """A number as the content writes it: 47,117 · −0.5 · 1.75e7 · 8.82 × 10⁻⁵."""
+    text = text.replace(",", "").replace("−", "-")
+    if "×" in text:
+        mantissa, power = (part.strip() for part in text.split("×"))
+        assert power.startswith("10"), text
+        return float(mantissa) * 10 ** int(power[2:].translate(SUPERSCRIPTS))
+    return float(text)
+
+
+@pytest.mark.parametrize("name", sorted(SCALARS) + sorted(LISTS) + sorted(TABLES))
+def test_numbers_in_one_style_no_e_notation(name):
+    """Prose and tables write 47,117 and 8.82 × 10⁻⁵, never 4.712e+04 or 8.82e-05 (a base such as
+    b' = 1.75e7 is written as the notes write bases: 1e4, 1e6, 5e5)."""
+    import re
+
+    text = numbers.value(name)
+    assert not re.search(r"\de[+-]", text), text
+    assert not re.search(r"(?<![\d.,])\d{5,}", text), text  # 10,000 and up carry separators
 
 
 def test_every_placeholder_has_a_closed_form_check_here():

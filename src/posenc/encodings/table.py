@@ -33,10 +33,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table(title="posenc position encodings")
     for col in ("name", "acts on", "paper", "verified against"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # 80 columns: long names wrap, never cut
     for f in FAMILIES.values():
         table.add_row(f.name, HOOK[f.acts_on], f.paper, f.reference)
     console = Console()
     console.print(table)
     console.print("RoPE scaling (rope_type): " + ", ".join(ROPE_TYPES))
+    console.print("Next: posenc notes other-encodings (how each family enters attention)")
     return 0

@@ -1,4 +1,5 @@
-"""`posenc exp NAME`: run one of the module's experiments and explain what it measured."""
+"""`posenc exp NAME`: run one of the module's experiments, explain what it measured, and end with
+the ``Next:`` step of the learning path (the experiment is recorded for ``posenc progress``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from posenc.experiments import DEFAULT_OUT, EXPERIMENTS, load
 
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         options["train"] = False
     out_dir = args.out or DEFAULT_OUT[args.experiment]
     console = Console()
-    console.rule(f"posenc exp {args.experiment}: {module.TITLE}")
+    console.print(Text(f"posenc exp {args.experiment}: {module.TITLE}", style="bold"))  # wraps, never cut
+    console.rule()
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
@@ -49,4 +52,10 @@ def run(args: argparse.Namespace) -> int:
     for item in module.summary(results):
         console.print(item)
     console.print(f"results: {out_dir}/results.json; plots: {', '.join(results['plots'])}")
+    from posenc.learn import progress
+    from posenc.learn.terminal import path_next_line, print_next
+
+    key = f"experiment:{args.experiment}"
+    progress.record_step(key)
+    print_next(console, path_next_line(key))
     return 0

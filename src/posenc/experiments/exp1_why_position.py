@@ -35,6 +35,7 @@ from torch import Tensor
 from posenc.encodings import build
 from posenc.encodings.base import PositionEncoding
 from posenc.experiments import TITLES, plotting
+from posenc.experiments import formatting as fmt
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 
 EXPERIMENT = "1"
@@ -280,9 +281,10 @@ def summary(results: dict) -> list[RenderableType]:
 
     table = Table(
         title="Attn(PX) vs P·Attn(X), max abs difference",
-        caption="one layer, random weights (seed 0); reversed = [C,B,A], rotated = [B,C,A]",
+        caption="one layer, random weights (seed 0); reversed = [C,B,A], rotated = [B,C,A]; "
+        "reversed, rotated and the verdict: bidirectional attention",
     )
-    for col in ("encoding", "acts on", "reversed", "rotated", "causal, reversed", "bidirectional"):
+    for col in ("encoding", "acts on", "reversed", "rotated", "causal, reversed", "verdict"):
         table.add_column(
             col, justify="right" if col in ("reversed", "rotated", "causal, reversed") else "left"
         )
@@ -290,9 +292,9 @@ def summary(results: dict) -> list[RenderableType]:
         table.add_row(
             name,
             g["acts_on"],
-            f"{g['bidirectional_reversed']:.1e}",
-            f"{g['bidirectional_rotated']:.1e}",
-            f"{g['causal_reversed']:.1e}",
+            fmt.num(g["bidirectional_reversed"], 2),
+            fmt.num(g["bidirectional_rotated"], 2),
+            fmt.num(g["causal_reversed"], 2),
             verdict(g),
         )
     t2 = Table(
@@ -300,19 +302,19 @@ def summary(results: dict) -> list[RenderableType]:
         "(word-level tokens, bidirectional attention)"
     )
     for col in ("encoding", "mean-pooled output diff", "'like' row diff"):
-        t2.add_column(col)
+        t2.add_column(col, justify="left" if col == "encoding" else "right")
     for name in gaps:
-        t2.add_row(name, f"{sent[name]['pooled_diff']:.2e}", f"{sent[name]['like_row_diff']:.2e}")
+        t2.add_row(name, fmt.num(sent[name]["pooled_diff"], 3), fmt.num(sent[name]["like_row_diff"], 3))
     nope = gaps["nope"]
     return [
         table,
         f"No encoding: permuting the tokens only permutes the outputs "
-        f"(gap {nope['bidirectional_reversed']:.1e}, round-off). A causal mask alone breaks it "
+        f"(gap {fmt.num(nope['bidirectional_reversed'])}, round-off). A causal mask alone breaks it "
         f"(gap {nope['causal_reversed']:.2f}): token i sees i+1 tokens.",
         "Bidirectional ALiBi penalises |i−j|, which a reversal preserves, so it cannot see [A,B,C] vs "
         "[C,B,A] (it does see the rotation); in a causal model, as the paper uses it, it sees both.",
         t2,
         f"Without position the two sentences pool to the same vector "
-        f"(diff {sent['nope']['pooled_diff']:.1e}); 'like' sits in the middle of both, and its output row "
-        "is the same too.",
+        f"(diff {fmt.num(sent['nope']['pooled_diff'])}); 'like' sits in the middle of both, and its "
+        "output row is the same too.",
     ]

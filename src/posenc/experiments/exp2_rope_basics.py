@@ -26,6 +26,7 @@ from rich.table import Table
 from torch import Tensor
 
 from posenc.experiments import TITLES, plotting
+from posenc.experiments import formatting as fmt
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 from posenc.experiments.rope_geometry import inv_freq, rotate_at
 
@@ -221,9 +222,9 @@ def summary(results: dict) -> list[RenderableType]:
     return [
         t1,
         t2,
-        f"head_dim {results['settings']['head_dim']}, base {results['settings']['base']:g}, "
+        f"head_dim {results['settings']['head_dim']}, base {fmt.base(results['settings']['base'])}, "
         f"{results['settings']['n_positions']} positions: scores up to {h['max_abs_score']:.1f}; along every "
-        f"diagonal n − m = const they vary by at most {h['max_diagonal_deviation']:.1e} "
-        f"({h['relative_diagonal_deviation']:.1e} of the largest score): float32 round-off of the angles "
-        "m·θ_i, which grows with the position. The score is a function of n − m alone.",
+        f"diagonal n − m = const they vary by at most {fmt.num(h['max_diagonal_deviation'])} "
+        f"({fmt.num(h['relative_diagonal_deviation'])} of the largest score): float32 round-off of the "
+        "angles m·θ_i, which grows with the position. The score is a function of n − m alone.",
     ]

@@ -2,8 +2,8 @@
 
 RoPE with head_dim d = 64 rotates 32 pairs at geometrically spaced speeds θ_i = base^(−2i/d):
 pair 0 turns one radian per token (wavelength λ_0 = 2π ≈ 6.28 tokens), pair 31 turns
-base^(−62/64) radians per token (λ_31 = 2π·base^(62/64): ≈ 4.7e4 tokens at base 1e4, ≈ 1.2e6
-at MiniMind's 1e6). Like the hands of a clock, the fast pairs tell neighbours apart and the slow
+base^(−62/64) radians per token (λ_31 = 2π·base^(62/64): 47,117 tokens at base 1e4, 4,080,185 at
+MiniMind's 1e6). Like the hands of a clock, the fast pairs tell neighbours apart and the slow
 pairs tell far-apart positions apart.
 
 Measured here:
@@ -12,7 +12,12 @@ Measured here:
    with all of them no two positions within N look alike (angle resolution stated);
 3. long-term decay: RoFormer's bound (Su et al. 2021, §3.4.3) and the mean score of a query
    against a key with the same content Δ tokens away, for several bases; plus the control —
-   independent random q and k show no decay at all.
+   independent random q and k show no decay at all. Both curves oscillate from one Δ to the next,
+   so bases are compared by their trend — the mean over the octave around each Δ
+   (:func:`~posenc.experiments.rope_geometry.octave_mean`) — not by single points: at Δ = 4096
+   the bound is lower for base 1e6 than for 1e4, yet its trend is higher (a larger base decays
+   more slowly). Every base's bound settles at the same random-phase level (≈ 3.4 for 32 pairs);
+   a larger base gets there later.
 """
 
 from __future__ import annotations
@@ -26,11 +31,15 @@ from rich.table import Table
 
 from posenc.encodings import rope
 from posenc.experiments import TITLES, plotting
+from posenc.experiments import formatting as fmt
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 from posenc.experiments.rope_geometry import (
     colliding_offsets,
     count_colliding_pairs,
+    expected_same_score,
     inv_freq,
+    octave_mean,
+    random_phase_level,
     roformer_bound,
     self_similarity,
     wavelengths,
@@ -56,6 +65,8 @@ def base_key(base: float) -> str:
 
 
 TABLE_DISTANCES = [1, 10, 100, 1000, 4096, 16384]  # always among the measured distances
+COMPARE_AT = 4096  # the distance the takeaway compares single points and trends at
+NEAR_LEVEL = 1.1  # "has decayed": the trend is within 10 % of the random-phase level
 
 
 def decay_distances(max_distance: int, marks: list[int] = TABLE_DISTANCES) -> torch.Tensor:
@@ -106,15 +117,23 @@ def run(out_dir: str | Path = "results/exp3", quick: bool = False, progress: Pro
     report(progress, 0.4, "long-term decay")
     distances = decay_distances(4096 if quick else 16384)
     n_samples = 256 if quick else 2048
-    decay = {"distances": distances, "n_samples": n_samples, "bases": {}}
+    decay = {
+        "distances": distances,
+        "n_samples": n_samples,
+        "smoothing": "trend = mean over every integer Δ' with Δ/√2 ≤ Δ' ≤ Δ·√2 (one octave)",
+        "random_phase_level": random_phase_level(HEAD_DIM // 2),
+        "bases": {},
+    }
     for j, base in enumerate(DECAY_BASES):
-        report(progress, 0.4 + 0.4 * j / len(DECAY_BASES), f"long-term decay, base {base:g}")
+        report(progress, 0.4 + 0.4 * j / len(DECAY_BASES), f"long-term decay, base {fmt.base(base)}")
         theta_b = inv_freq(base, HEAD_DIM).double()
         sim = self_similarity(theta_b, distances, n_samples, seed=SEED)
         decay["bases"][base_key(base)] = {
             "base": base,
             "roformer_bound": roformer_bound(theta_b, distances),
+            "roformer_bound_trend": octave_mean(lambda d, t=theta_b: roformer_bound(t, d), distances),
             "same_content_score": sim["same"],
+            "same_content_trend": octave_mean(lambda d, t=theta_b: expected_same_score(t, d), distances),
             "independent_abs_score": sim["independent"],
         }
 
@@ -226,35 +245,108 @@ def _plot_clocks(out: Path) -> list[str]:
         return plotting.save_figure(fig, out, "clock_hands")
 
 
+def bound_label(n_pairs: int) -> str:
+    """The y label of a bound panel: (1/(d/2))·Σ_j |S_j(Δ)| written out, S_j(Δ) = Σ_{k<j} e^{iΔθ_k}."""
+    n = n_pairs
+    partial = r"\left|\sum_{k<j} e^{\,i\Delta\theta_k}\right|"  # |S_j(Δ)|
+    return rf"relative bound $\frac{{1}}{{{n}}}\sum_{{j=1}}^{{{n}}}\,{partial}$"
+
+
+#: one line style per base, so the curves stay apart in grey print and for colour-blind readers
+LINE_STYLES = ["-", "--", "-."]
+
+
 def _plot_decay(out: Path, decay: dict) -> list[str]:
-    distances = decay["distances"].clamp(min=0)
+    """Two panels against log Δ: RoFormer's bound and the same-content score. Each base: its value
+    at every Δ (thin, faint) and its trend, the octave mean (thick, own colour and line style)."""
+    distances = decay["distances"][1:]  # Δ ≥ 1 on a log axis
+    level = decay["random_phase_level"]
     with plotting.style():
-        fig, (ax, ax2) = plotting.new_figure(1, 2, width=6.0, height=4.4)
-        for j, (key, entry) in enumerate(decay["bases"].items()):
-            color = plotting.COLORS[j]
-            ax.plot(distances[1:], entry["roformer_bound"][1:], color=color, label=f"base {key}")
-            ax2.plot(distances[1:], entry["same_content_score"][1:], color=color, label=f"base {key}")
-            ax2.plot(distances[1:], entry["independent_abs_score"][1:], color=color, ls=":", lw=1)
-        ax2.plot([], [], color="black", label="k = q (same content)")
-        ax2.plot([], [], color="black", ls=":", lw=1, label="k independent: mean |score|")
-        ax2.set_ylim(-0.4, 1.45)  # room for the legend
-        ax.set_xscale("log")
-        ax2.set_xscale("log")
+        fig, (ax, ax2) = plotting.new_figure(1, 2, width=6.2, height=4.6)
+        for j, entry in enumerate(decay["bases"].values()):
+            color, ls, label = (
+                plotting.COLORS[j],
+                LINE_STYLES[j % len(LINE_STYLES)],
+                f"base {fmt.base(entry['base'])}",
+            )
+            ax.plot(distances, entry["roformer_bound"][1:], color=color, lw=0.6, alpha=0.3)
+            ax.plot(distances, entry["roformer_bound_trend"][1:], color=color, ls=ls, lw=2.2, label=label)
+            ax2.plot(distances, entry["same_content_score"][1:], color=color, lw=0.6, alpha=0.3)
+            ax2.plot(distances, entry["same_content_trend"][1:], color=color, ls=ls, lw=2.2, label=label)
+        ax.axhline(level, color="gray", ls=":", lw=1.2, label=f"level of random phases ≈ {level:.1f}")
+        ax.plot([], [], color="gray", lw=0.6, alpha=0.5, label="value at each Δ (oscillates)")
+        independent = [e["independent_abs_score"][1:] for e in decay["bases"].values()]
+        mean_independent = [sum(v) / len(v) for v in zip(*independent, strict=True)]
+        ax2.plot(
+            distances,
+            mean_independent,
+            color="black",
+            ls=":",
+            lw=1.2,
+            label="independent q, k: mean |q·k| / d",
+        )
         ax2.axhline(0, color="black", lw=0.5)
+        ax.set_ylim(0, None)
+        for axis in (ax, ax2):
+            axis.set_xscale("log")
         plotting.style_axes(
             ax,
-            title="RoFormer bound (1/(d/2))·Σ_j |S_j|, head_dim 64",
-            xlabel="relative distance Δ (tokens, log scale)",
-            ylabel="relative upper bound",
+            title="RoFormer's upper bound on |q·k| (relative)",
+            xlabel="relative distance Δ = n − m (tokens, log scale)",
+            ylabel=bound_label(HEAD_DIM // 2),
         )
         plotting.style_axes(
             ax2,
-            title=f"mean <R_0 q, R_Δ k> / d over {decay['n_samples']} random q, d = {HEAD_DIM}",
-            xlabel="relative distance Δ (tokens, log scale)",
-            ylabel="score / d",
+            title="Score of a query against a key with the same content",
+            xlabel="relative distance Δ = n − m (tokens, log scale)",
+            ylabel=f"mean q·k / d over {decay['n_samples']:,} random q",
         )
-        ax2.legend(ncols=2, loc="upper right")
+        for axis in (ax, ax2):  # below the panels: clear of every curve
+            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3)
+        fig.suptitle(
+            f"Long-term decay, head_dim {HEAD_DIM}: thick = trend (mean over Δ/√2 … Δ·√2), "
+            "thin = value at each Δ",
+            fontsize=11,
+        )
         return plotting.save_figure(fig, out, "long_term_decay")
+
+
+def first_near_level(distances: list[int], trend: list[float], level: float) -> int | None:
+    """The first Δ from which the trend stays within :data:`NEAR_LEVEL` of the random-phase level."""
+    near = None
+    for d, value in zip(distances, trend, strict=True):
+        if d > 0 and value <= NEAR_LEVEL * level:
+            near = d if near is None else near
+        else:
+            near = None
+    return near
+
+
+def decay_takeaway(decay: dict) -> str:
+    """What the decay numbers show, in words computed from them (single points vs trends)."""
+    distances = decay["distances"]
+    bases = list(decay["bases"].values())
+    at = COMPARE_AT if COMPARE_AT in distances else max(d for d in TABLE_DISTANCES if d in distances)
+    i, far, level = distances.index(at), distances[-1], decay["random_phase_level"]
+    mid, big = bases[-2], bases[-1]  # 1e4 and 1e6
+    mid_name, big_name = (f"base {fmt.base(b['base'])}" for b in (mid, big))
+
+    def reached(b: dict) -> str:
+        d = first_near_level(distances, b["roformer_bound_trend"], level)
+        name = f"base {fmt.base(b['base'])}"
+        return f"{name} by Δ ≈ {fmt.num(float(f'{d:.1g}'))}" if d else f"{name} not by {fmt.num(far)}"
+
+    point = f"{big['roformer_bound'][i]:.2f} for {big_name} and {mid['roformer_bound'][i]:.2f} for {mid_name}"
+    trend = f"{big['roformer_bound_trend'][i]:.2f} and {mid['roformer_bound_trend'][i]:.2f}"
+    score_mid, score_big = (fmt.signed(b["same_content_trend"][i], 2) for b in (mid, big))
+    score = f"{score_mid} for {mid_name} and {score_big} for {big_name}"
+    return (
+        f"The bound oscillates, so single distances mislead: at Δ = {fmt.num(at)} it is {point}, yet its "
+        f"trend there (the mean over Δ/√2 … Δ·√2) is {trend}. Every base's bound falls towards the same "
+        f"level, ≈ {level:.1f} (where the phases look random); within 10 % of it: "
+        f"{'; '.join(reached(b) for b in bases)}. A larger base slows the decay — it gets there later — "
+        f"and the same-content score agrees: its trend at Δ = {fmt.num(at)} is {score}."
+    )
 
 
 def summary(results: dict) -> list[RenderableType]:
@@ -263,19 +355,20 @@ def summary(results: dict) -> list[RenderableType]:
     ladder = num["ladder"]
     t1 = Table(title=f"Wavelength λ_i = 2π·base^(2i/{st['head_dim']}) in tokens")
     t1.add_column("pair i", justify="right")
-    for key in ladder:
-        t1.add_column(f"base {key}", justify="right")
+    for entry in ladder.values():
+        t1.add_column(f"base {fmt.base(entry['base'])}", justify="right")
     for i in (0, 1, 2, 8, 16, 24, 31):
-        t1.add_row(str(i), *[f"{ladder[key]['wavelength'][i]:.4g}" for key in ladder])
+        t1.add_row(str(i), *[fmt.num(entry["wavelength"][i]) for entry in ladder.values()])
 
     t2 = Table(
-        title=f"Collisions among positions 0 … {st['n_positions'] - 1} (base {st['uniqueness_base']:g})",
+        title=f"Collisions among positions 0 … {fmt.num(st['n_positions'] - 1)} "
+        f"(base {fmt.base(st['uniqueness_base'])})",
         caption=f"same = every used pair's angle within {st['tolerance_rad']} rad (mod 2π)",
     )
     for col in ("pairs used", "colliding offsets Δ", "first few Δ", "colliding position pairs"):
         t2.add_column(col, justify="right" if col != "first few Δ" else "left")
     for row in num["uniqueness"]:
-        first = ", ".join(str(v) for v in row["first_offsets"][:5])
+        first = ", ".join(fmt.num(v) for v in row["first_offsets"][:5])
         t2.add_row(
             row["pairs"], str(row["colliding_offsets"]), first or "—", f"{row['colliding_position_pairs']:,}"
         )
@@ -283,23 +376,32 @@ def summary(results: dict) -> list[RenderableType]:
     decay = num["decay"]
     distances = decay["distances"]
     show = [d for d in TABLE_DISTANCES if d in distances]
-    at_far = [f"{b['independent_abs_score'][distances.index(show[-1])]:.3f}" for b in decay["bases"].values()]
+    bases = decay["bases"].values()
+    at_far = [f"{b['independent_abs_score'][distances.index(show[-1])]:.3f}" for b in bases]
     flat = math.sqrt(2 / (math.pi * st["head_dim"]))  # E|N(0, d)| / d
     t3 = Table(
-        title="Long-term decay: bound | same-content score / d",
-        caption=f"independent random q, k: mean |score|/d = {', '.join(at_far)} at Δ = {show[-1]}, "
+        title="Long-term decay: RoFormer's bound at Δ (its trend)",
+        caption=f"trend = mean over Δ/√2 … Δ·√2; random-phase level ≈ {decay['random_phase_level']:.2f}",
+    )
+    t4 = Table(
+        title="Same-content score q·k / d at Δ (its trend)",
+        caption=f"independent random q, k: mean |score|/d = {', '.join(at_far)} at Δ = {fmt.num(show[-1])}, "
         f"flat at √(2/(πd)) = {flat:.4f}: no decay",
     )
-    t3.add_column("Δ (tokens)", justify="right")
-    for key in decay["bases"]:
-        t3.add_column(f"base {key}", justify="right")
+    for table in (t3, t4):
+        table.add_column("Δ (tokens)", justify="right")
+        for b in bases:
+            table.add_column(f"base {fmt.base(b['base'])}", justify="right")
     for d in show:
-        idx = distances.index(d)
+        i = distances.index(d)
         t3.add_row(
-            str(d),
+            fmt.num(d), *[f"{b['roformer_bound'][i]:.2f} ({b['roformer_bound_trend'][i]:.2f})" for b in bases]
+        )
+        t4.add_row(
+            fmt.num(d),
             *[
-                f"{b['roformer_bound'][idx]:5.2f} | {b['same_content_score'][idx]:+.3f}"
-                for b in decay["bases"].values()
+                f"{fmt.signed(b['same_content_score'][i], 3)} ({fmt.signed(b['same_content_trend'][i], 2)})"
+                for b in bases
             ],
         )
     return [
@@ -308,5 +410,6 @@ def summary(results: dict) -> list[RenderableType]:
         "One hand alone repeats (every ≈ 2π tokens for pair 0, and it can barely move for the slowest pair); "
         "all 32 together give every position its own reading.",
         t3,
-        "A larger base slows the decay: more pairs still turn slowly at long distances.",
+        t4,
+        decay_takeaway(decay),
     ]

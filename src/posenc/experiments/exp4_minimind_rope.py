@@ -31,6 +31,7 @@ from torch import Tensor
 
 from posenc.encodings import rope
 from posenc.experiments import TITLES, plotting
+from posenc.experiments import formatting as fmt
 from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 
 EXPERIMENT = "4"
@@ -262,14 +263,16 @@ def summary(results: dict) -> list[RenderableType]:
     """Rich tables and short conclusions for the terminal, from the results dict alone."""
     num, st = results["numbers"], results["settings"]
     y = num["yarn"]
-    t1 = Table(title=f"Steps 1–4: MiniMind RoPE (base {st['rope_base']:g}, head_dim {st['head_dim']})")
+    t1 = Table(
+        title=f"Steps 1–4: MiniMind RoPE (base {fmt.base(st['rope_base'])}, head_dim {st['head_dim']})"
+    )
     t1.add_column("step")
     t1.add_column("what the numbers say")
     theta, lam = num["inv_freq"], num["wavelength"]
     t1.add_row(
         "1 frequencies",
-        f"θ_0 = {theta[0]:.3g}, θ_1 = {theta[1]:.3g}, θ_31 = {theta[31]:.3g} rad/token; "
-        f"λ from {lam[0]:.2f} to {lam[31]:.3g} tokens",
+        f"θ_0 = {fmt.num(theta[0], 3)}, θ_1 = {fmt.num(theta[1], 3)}, θ_31 = {fmt.num(theta[31], 3)} "
+        f"rad/token; λ from {fmt.num(lam[0], 3)} to {fmt.num(lam[31])} tokens",
     )
     c = num["cache"]
     t1.add_row(
@@ -281,13 +284,13 @@ def summary(results: dict) -> list[RenderableType]:
     t1.add_row(
         "3 rotate_half",
         f"{[int(v) for v in rh['x']]} -> {[int(v) for v in rh['rotate_half_x']]}; MiniMind's "
-        f"formula vs library: {num['minimind_formula_vs_library']:.1e}; half = permuted interleaved: "
-        f"{num['half_vs_interleaved_permuted']:.1e}",
+        f"formula vs library: {fmt.num(num['minimind_formula_vs_library'])}; half = permuted "
+        f"interleaved: {fmt.num(num['half_vs_interleaved_permuted'])}",
     )
     sh = num["shift_invariance"]
     t1.add_row(
         "4 q, k only",
-        f"shift every position by {sh['offset']}: output changes by {sh['rotate_qk']:.1e} "
+        f"shift every position by {sh['offset']}: output changes by {fmt.num(sh['rotate_qk'])} "
         f"(q, k rotated) vs {sh['rotate_qkv']:.2f} (v rotated too)",
     )
 
@@ -319,12 +322,12 @@ def summary(results: dict) -> list[RenderableType]:
         t1,
         t2,
         f"minimind_yarn vs transformers yarn: per-pair factors differ by at most "
-        f"{y['max_abs_factor_diff_minimind_vs_yarn']:.1e}; attention scaling {a['minimind_yarn']:.4f} "
+        f"{fmt.num(y['max_abs_factor_diff_minimind_vs_yarn'])}; attention scaling {a['minimind_yarn']:.4f} "
         f"(MiniMind's default) vs {a['yarn']:.4f} (0.1·ln s + 1). MiniMind also applies the ramp only when "
         "its cache is longer than L, and clamps the ramp's end at d/2 − 1 (transformers: d − 1).",
         f"'YaRN = position / scale' is PI: PI's factor is 1/{st['yarn']['factor']} for every pair "
-        f"(max deviation {y['pi_max_abs_dev_from_1_over_s']:.1e}); YaRN keeps {len(y['kept_pairs'])} fast "
-        "pairs untouched.",
+        f"(max deviation {fmt.num(y['pi_max_abs_dev_from_1_over_s'])}); YaRN keeps "
+        f"{len(y['kept_pairs'])} fast pairs untouched.",
     ]
 
 

@@ -221,6 +221,23 @@ def comparison_rows(reports: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {label: [get(r) if r["family"] == "rope" else None for r in reports] for label, get in FIGURES}
 
 
+def tokens(x: float) -> str:
+    """A wavelength in the ladder: whole tokens with separators from 10,000 on (47,117, 20,473,451;
+    never 2.047e+07), 4 significant digits below. The column folds rather than cutting a number."""
+    return f"{x:,.0f}" if abs(x) >= 1e4 else num(x)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def turns(x: float) -> str:
+    """Turns in the training length: 4 significant digits, or ``9.8 × 10⁻⁴`` below 0.001 (no e-notation)."""
+    if x == 0 or abs(x) >= 1e-3:
+        return num(x)
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
 def _print_ladder(r: dict[str, Any], console: Console) -> None:
     crit = r["critical_dimension"]["pairs_below"]
     _heading(console, f"Frequency ladder ({_set_label(r)})")
@@ -233,6 +250,9 @@ def _print_ladder(r: dict[str, Any], console: Console) -> None:
         )
     )
     table = _table("pair", "features", "λ plain", "turns in L", "scale", "λ at N", "", right=("pair",))
+    table.collapse_padding = True  # one space between columns: room for ten-digit wavelengths
+    for column in table.columns[:-1]:  # numbers keep their width; only the last, the mark, wraps
+        column.no_wrap = True
     for p in r["pairs"]:
         mark = " ".join(
             x
@@ -242,10 +262,10 @@ def _print_ladder(r: dict[str, Any], console: Console) -> None:
         table.add_row(
             str(p["pair"]),
             f"{p['dims'][0]},{p['dims'][1]}",
-            num(p["wavelength_default"]),
-            num(p["turns_in_training"]),
+            tokens(p["wavelength_default"]),
+            turns(p["turns_in_training"]),
             num(p["scale_factor"]),
-            num(p["wavelength"]),
+            tokens(p["wavelength"]),
             mark,
             style="dim" if p["pair"] >= crit else None,
             end_section=p["pair"] == crit - 1,

@@ -5,7 +5,8 @@ Content lives in data files beside this code, so editing it touches no code:
 ``data/grill.yaml``, ``data/practice.yaml`` and ``data/cards.yaml``. :mod:`posenc.learn.content`
 loads and validates them; numbers the library computes are ``{{placeholders}}`` filled in by
 :mod:`posenc.learn.numbers`. Commands: ``posenc notes``, ``posenc quiz``, ``posenc grill``,
-``posenc cards``.
+``posenc cards``, ``posenc progress`` (the last scores, kept in the user's data folder:
+:mod:`posenc.learn.progress`); :mod:`posenc.learn.start` is what ``posenc`` alone shows.
 """
 
 from posenc.learn.content import (

@@ -2,7 +2,8 @@
 
 Without a topic, lists the topics in reading order. With one (an id such as ``rope-scaling``, a
 unique prefix, its number, or ``all``), renders its Markdown with rich in a pager (``--no-pager``
-prints it; output that is not a terminal is never paged). ``--markdown`` prints the Markdown
+prints it; output that is not a terminal is never paged), then prints the ``Next:`` step of the
+learning path, which stays on the screen when the pager closes. ``--markdown`` prints the Markdown
 source with the library's numbers filled in and the math as LaTeX (for copying, or for another
 renderer). Content: ``posenc/learn/data/notes/`` (``index.yaml`` + one Markdown file per topic).
 
@@ -21,14 +22,12 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 
-from rich.markdown import CodeBlock, Markdown, TableDataElement
-from rich.syntax import Syntax
 from rich.table import Table
-from rich.text import Text
 
+from posenc.learn import progress
 from posenc.learn.content import NoteTopic, find_topic, load_notes_index
 from posenc.learn.mathtext import letter_subscripts_fit, to_text
-from posenc.learn.terminal import make_console
+from posenc.learn.terminal import WrappingMarkdown, inline, make_console, path_next_line, print_next
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,33 +200,8 @@ def math_spans(markdown: str) -> list[tuple[str, bool]]:
 # --------------------------------------------------------------------------------------------------
 
 
-class _WrappingCodeBlock(CodeBlock):
-    """A code block whose long lines wrap instead of being cut at the terminal's edge."""
-
-    def __rich_console__(self, console, options):
-        yield Syntax(str(self.text).rstrip(), self.lexer_name, theme=self.theme, word_wrap=True, padding=1)
-
-
-class _FoldingCell(TableDataElement):
-    """A table cell whose words longer than the column fold onto the next line instead of being cut
-    with an ellipsis (a formula such as 10000^(2i/d) must show whole)."""
-
-    def __init__(self, justify) -> None:
-        super().__init__(justify)
-        self.content = Text("", justify=justify, overflow="fold")
-
-
-class NoteMarkdown(Markdown):
-    """rich's Markdown, with code blocks (and so display formulas) that wrap and table cells that
-    fold: nothing is cut at the terminal's width."""
-
-    elements = {
-        **Markdown.elements,
-        "fence": _WrappingCodeBlock,
-        "code_block": _WrappingCodeBlock,
-        "td_open": _FoldingCell,
-        "th_open": _FoldingCell,
-    }
+#: rich's Markdown with wrapping code blocks and folding table cells (see learn.terminal)
+NoteMarkdown = WrappingMarkdown
 
 
 def render(markdown: str) -> NoteMarkdown:
@@ -273,22 +247,29 @@ def _environment(extra: Mapping[str, str]):
 def run(args: argparse.Namespace) -> int:
     console = make_console()
     if not args.topic:
-        table = Table(title="posenc notes — run `posenc notes TOPIC`")
+        table = Table(
+            title="The notes, in reading order",
+            caption="posenc notes TOPIC shows one: its id, its number or a unique prefix; all: every note",
+        )
         for column in ("#", "topic", "title", "summary"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for t in load_notes_index():
-            table.add_row(str(t.number), t.id, t.title, t.summary)
+            table.add_row(str(t.number), t.id, inline(t.title), inline(t.summary))
         console.print(table)
+        print_next(console, path_next_line(None))
         return 0
     topics = topics_for(args.topic)
     text = "\n\n---\n\n".join(t.markdown() for t in topics)
     if args.markdown:
-        print(text)
+        print(text)  # source for another renderer: no Next: line
         return 0
     if args.no_pager or not console.is_terminal:
         console.print(render(text))
-        return 0
-    colours, extra = pager_settings(os.environ)
-    with _environment(extra), console.pager(styles=colours):
-        console.print(render(text))
+    else:
+        colours, extra = pager_settings(os.environ)
+        with _environment(extra), console.pager(styles=colours):
+            console.print(render(text))
+    key = f"note:{topics[-1].id}"
+    progress.record_step(key)
+    print_next(console, path_next_line(key))  # after the pager closes: left on the screen
     return 0

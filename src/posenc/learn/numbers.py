@@ -94,8 +94,18 @@ def tokens(x: float) -> str:
 
 
 def sig(x: float, digits: int = 4) -> str:
-    """``digits`` significant digits (``1.75e+07``, ``0.0001334``, ``1.277``)."""
-    return f"{x:.{digits}g}"
+    """``digits`` significant digits in the experiments' one style (:mod:`posenc.experiments.formatting`):
+    ``0.02292``, ``1.277``, ``8.82 × 10⁻⁵`` below 0.001 — never ``8.82e-05``."""
+    from posenc.experiments.formatting import num, power_of_ten
+
+    return power_of_ten(x, digits) if 0 < abs(x) < 1e-3 else num(x, digits)
+
+
+def base(b: float, digits: int = 3) -> str:
+    """A RoPE base as the notes write bases: ``1e6``, ``1.75e7``."""
+    from posenc.experiments.formatting import base as written
+
+    return written(b, digits)
 
 
 def fixed(x: float, decimals: int = 3) -> str:
@@ -151,6 +161,13 @@ def _bands(kappa: list[float], factor: float) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _theta(x: float) -> str:
+    """θ_i in the wavelength table: 4 significant digits with trailing zeros (1.000, 0.7499, 1.334 × 10⁻⁴)."""
+    from posenc.experiments.formatting import power_of_ten
+
+    return power_of_ten(x, 4) if x < 1e-3 else f"{x:#.4g}"
+
+
 @_number
 def wavelength_table() -> str:
     """Markdown table: pair i, θ_i and λ_i at base 1e4 and 1e6, head_dim 64."""
@@ -160,7 +177,8 @@ def wavelength_table() -> str:
     ]
     lo, hi = _inv_freq(1e4), _inv_freq(1e6)
     for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
-        rows.append(f"| {i} | {a:#.4g} | {tokens(2 * math.pi / a)} | {b:#.4g} | {tokens(2 * math.pi / b)} |")
+        lam_a, lam_b = tokens(2 * math.pi / a), tokens(2 * math.pi / b)
+        rows.append(f"| {i} | {_theta(a)} | {lam_a} | {_theta(b)} | {lam_b} |")
     return "\n".join(rows)
 
 
@@ -232,7 +250,7 @@ def ntk_base() -> str:
     from posenc.encodings.rope import frequencies
 
     inv_freq, _ = frequencies(MINIMIND | {"rope_scaling": {"rope_type": "ntk", "factor": 16}})
-    return sig(float(inv_freq.double()[1]) ** (-HEAD_DIM / 2))
+    return base(float(inv_freq.double()[1]) ** (-HEAD_DIM / 2))
 
 
 def _ntk_kappa() -> list[float]:
@@ -360,7 +378,7 @@ def minimind_vs_yarn_max_diff() -> str:
     a, _ = frequencies(_yarn_config("yarn"))
     b, _ = frequencies(_yarn_config("minimind_yarn"))
     diff = float((a.double() - b.double()).abs().max())
-    return "0" if diff == 0 else f"{diff:.1e}"
+    return "0" if diff == 0 else sig(diff, 2)
 
 
 @_number

@@ -1,0 +1,358 @@
+"""`posenc progress`: where you stand — the last quiz, the last score per grill section, the cards
+you marked "again" — kept in one small JSON file on this computer.
+
+The file is ``$XDG_DATA_HOME/posenc/progress.json`` (``~/.local/share/posenc/progress.json`` when
+``XDG_DATA_HOME`` is unset or not an absolute path, as the XDG spec says). ``posenc quiz``,
+``grill``, ``cards``, ``notes TOPIC`` and ``exp NAME`` update it; the web lab keeps its own progress
+in the browser. Its layout::
+
+    {
+      "format": "posenc-progress/1",
+      "last_step": "note:clock",                    # the latest learning-path step taken here
+      "quiz": {"score": 4, "asked": 5, "missed": ["frequencies"], "when": "2026-12-01T10:00Z"},
+      "grill": {
+        "sections": {"D": {"score": 3, "asked": 8, "missed": ["D2", "D5"], "when": "…"}, …},
+        "full": {"score": 38, "of": 45, "band": "Strong", "when": "…"}   # the last full run only
+      },
+      "cards": {"flashcards": {"missed": [3, 7], "when": "…"}, …}       # card numbers, 1-based
+    }
+
+Every write is atomic (:func:`posenc.atomic.atomic_write_text`): a crash leaves the old file or
+the new one. A file that cannot be read as this layout is reported, moved aside to
+``progress.json.corrupt-<time>`` and replaced by a fresh one; a file that cannot be written is
+reported. Neither ever stops a quiz or a grill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from posenc.atomic import atomic_write_text
+
+FORMAT = "posenc-progress/1"
+FILE_NAME = "progress.json"
+#: a grill section answered below this fraction is the one `posenc progress` sends you back to
+WEAK = 0.6
+
+Warn = Callable[[str], None]
+
+
+def _warn(message: str) -> None:
+    print(f"posenc: {message}", file=sys.stderr)
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/posenc``, or ``~/.local/share/posenc`` (a relative XDG_DATA_HOME is ignored)."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "posenc"
+
+
+def progress_file(environ: Mapping[str, str] | None = None) -> Path:
+    return data_dir(environ) / FILE_NAME
+
+
+def now() -> str:
+    """The time of a record, UTC to the minute: ``2026-12-01T10:00Z``."""
+    return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+
+
+def empty() -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "last_step": None,
+        "quiz": None,
+        "grill": {"sections": {}, "full": None},
+        "cards": {},
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# the layout, checked: anything else is a corrupt file
+# --------------------------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _score(entry: Any, where: str) -> str | None:
+    if not isinstance(entry, dict):
+        return f"{where} is not an object"
+    if not (_is_int(entry.get("score")) and _is_int(entry.get("asked")) and entry["score"] <= entry["asked"]):
+        return f"{where} needs whole numbers score ≤ asked"
+    if not _strings(entry.get("missed", [])):
+        return f"{where}.missed is not a list of question ids"
+    return None
+
+
+def problem(data: Any) -> str | None:
+    """What is wrong with ``data`` as a progress file, or None when it has the layout above."""
+    if not isinstance(data, dict):
+        return "the top level is not an object"
+    if data.get("format") != FORMAT:
+        return f"format is {data.get('format')!r}, not {FORMAT!r}"
+    if data.get("last_step") is not None and not isinstance(data["last_step"], str):
+        return "last_step is not text"
+    if data.get("quiz") is not None and (found := _score(data["quiz"], "quiz")):
+        return found
+    grill = data.get("grill", {"sections": {}})
+    if not isinstance(grill, dict) or not isinstance(grill.get("sections", {}), dict):
+        return "grill.sections is not an object"
+    for letter, entry in grill.get("sections", {}).items():
+        if found := _score(entry, f"grill.sections.{letter}"):
+            return found
+    full = grill.get("full")
+    if full is not None and not (
+        isinstance(full, dict) and _is_int(full.get("score")) and isinstance(full.get("band"), str)
+    ):
+        return "grill.full needs a score and a band"
+    cards = data.get("cards", {})
+    if not isinstance(cards, dict):
+        return "cards is not an object"
+    for deck, entry in cards.items():
+        missed = entry.get("missed") if isinstance(entry, dict) else None
+        if not (isinstance(missed, list) and all(_is_int(n) and n > 0 for n in missed)):
+            return f"cards.{deck}.missed is not a list of card numbers"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# reading and writing
+# --------------------------------------------------------------------------------------------------
+
+
+def _set_aside(file: Path) -> Path:
+    """Rename ``file`` to ``file.corrupt-<UTC time>`` (a free name) and return the new path."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = file.with_name(f"{file.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = file.with_name(f"{file.name}.corrupt-{stamp}-{n}")
+        n += 1
+    os.replace(file, target)
+    return target
+
+
+def load(file: Path | None = None, warn: Warn = _warn) -> dict[str, Any]:
+    """The progress in ``file`` (default :func:`progress_file`); a fresh record when there is none.
+
+    A file that is not this layout (not JSON, not UTF-8, a wrong shape) is reported through ``warn``
+    and moved aside; a file that cannot be read (permissions) is reported and left alone."""
+    file = progress_file() if file is None else file
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return empty()
+    except OSError as err:
+        warn(f"cannot read your progress file {file} ({err.strerror or err}); progress is not shown")
+        return empty()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        why = problem(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        why = f"not valid JSON: {err}"
+    if why is None:
+        return {**empty(), **data, "grill": {"sections": {}, "full": None, **data.get("grill", {})}}
+    try:
+        moved = f"moved it to {_set_aside(file)}"
+    except OSError as err:
+        moved = f"could not move it aside ({err.strerror or err})"
+    warn(f"your progress file {file} could not be read ({why}); {moved} and started afresh")
+    return empty()
+
+
+def save(data: dict[str, Any], file: Path | None = None, warn: Warn = _warn) -> bool:
+    """Write ``data`` to ``file`` atomically; a failure is reported through ``warn``, never raised."""
+    file = progress_file() if file is None else file
+    try:
+        atomic_write_text(file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        warn(f"could not save your progress to {file} ({err.strerror or err})")
+        return False
+    return True
+
+
+def update(change: Callable[[dict[str, Any]], None], file: Path | None = None, warn: Warn = _warn) -> dict:
+    """Load, apply ``change`` (which edits the dict in place), save; returns the new progress."""
+    data = load(file, warn)
+    change(data)
+    save(data, file, warn)
+    return data
+
+
+def record_step(key: str, file: Path | None = None) -> None:
+    """The learner took the path step ``key`` (``"note:clock"``, ``"experiment:3"``, ``"quiz"``)."""
+    update(lambda data: data.__setitem__("last_step", key), file)
+
+
+def record_quiz(score: int, asked: int, missed: list[str], file: Path | None = None) -> None:
+    entry = {"score": score, "asked": asked, "missed": list(missed), "when": now()}
+
+    def change(data: dict) -> None:
+        data["quiz"], data["last_step"] = entry, "quiz"
+
+    update(change, file)
+
+
+def record_grill(
+    sections: dict[str, tuple[int, int, list[str]]],
+    full: tuple[int, int, str] | None,
+    file: Path | None = None,
+) -> None:
+    """``sections``: letter -> (score, asked, missed ids) for each section asked in this run; ``full``:
+    (score, of, band label) when the whole grill was graded."""
+    when = now()
+
+    def change(data: dict) -> None:
+        grill = data["grill"]
+        for letter, (score, asked, missed) in sections.items():
+            grill["sections"][letter] = {"score": score, "asked": asked, "missed": list(missed), "when": when}
+        if full is not None:
+            grill["full"] = {"score": full[0], "of": full[1], "band": full[2], "when": when}
+        data["last_step"] = "grill"
+
+    update(change, file)
+
+
+def record_cards(deck: str, missed: list[int], file: Path | None = None) -> None:
+    """The cards of ``deck`` marked "again" in the latest session (card numbers, 1-based)."""
+
+    def change(data: dict) -> None:
+        data["cards"][deck] = {"missed": sorted(set(missed)), "when": now()}
+        data["last_step"] = "practice"
+
+    update(change, file)
+
+
+def missed_cards(deck: str, file: Path | None = None) -> list[int]:
+    entry = load(file)["cards"].get(deck)
+    return list(entry["missed"]) if entry else []
+
+
+# --------------------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Your progress in the terminal: the last quiz, the last score per grill section and the "
+        f"cards you marked again, kept in {progress_file()}."
+    )
+    parser.add_argument("--reset", action="store_true", help="forget it all (the file is removed)")
+
+
+def _date(when: Any) -> str:
+    return str(when)[:10] if when else ""
+
+
+def _next(data: dict[str, Any]) -> str:
+    """Back to the weakest grill section's note, else the cards marked again, else the path."""
+    from posenc.learn.content import load_grill
+    from posenc.learn.terminal import next_line, path_next_line
+
+    grill = load_grill()
+    scored = [
+        (e["score"] / e["asked"], letter, e)
+        for letter, e in data["grill"]["sections"].items()
+        if e["asked"] and letter in {s.id for s in grill.sections}
+    ]
+    if scored:
+        fraction, letter, e = min(scored)
+        if fraction < WEAK:
+            note = grill.section(letter).note
+            return next_line(f"posenc notes {note}", f"then posenc grill --section {letter}")
+    decks = [deck for deck, entry in data["cards"].items() if entry["missed"]]
+    if decks:
+        return next_line(f"posenc cards --deck {decks[0]}", "the cards you marked again come first")
+    return path_next_line(data["last_step"])
+
+
+def render(data: dict[str, Any], console: Console, file: Path) -> None:
+    from posenc.learn.content import load_grill, load_quiz
+    from posenc.learn.path import load_path
+
+    console.print(Text("Your progress", style="bold"))
+    console.print(Text(f"kept in {file}", style="dim"), overflow="fold")
+    steps = {s.key: s for s in load_path()}
+    last = steps.get(data["last_step"] or "")
+    if last is not None:
+        console.print(f"Last step taken here: {last.number} of {len(steps)}, {last.title} ({last.command})")
+
+    quiz = data["quiz"]
+    if quiz is None:
+        console.print("Quiz: not taken yet (posenc quiz).")
+    else:
+        numbers = {q.id: n for n, q in enumerate(load_quiz().mcq, 1)}
+        missed = ", ".join(f"question {numbers.get(i, i)}" for i in quiz["missed"]) or "none"
+        console.print(f"Quiz: {quiz['score']}/{quiz['asked']} on {_date(quiz['when'])}; missed: {missed}.")
+
+    grill = load_grill()
+    table = Table(
+        title="Grill: last score per section",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for column, justify in (("", "left"), ("section", "left"), ("score", "right"), ("on", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for section in grill.sections:
+        entry = data["grill"]["sections"].get(section.id)
+        score = f"{entry['score']}/{entry['asked']}" if entry else "—"
+        if entry and entry["asked"] < len(section.questions):
+            score += f" (of {len(section.questions)})"
+        table.add_row(section.id, section.title, score, _date(entry["when"]) if entry else "")
+    console.print(table)
+    full = data["grill"]["full"]
+    if full:
+        when = _date(full["when"])
+        console.print(f"Last full grill: {full['score']}/{full['of']}, {full['band']} ({when}).")
+    else:
+        console.print("No full grill yet: a band is given for all 45 questions (posenc grill).")
+
+    if not data["cards"]:
+        console.print('Cards: none marked "again" yet (posenc cards).')
+    for deck, entry in data["cards"].items():
+        marked = ", ".join(str(n) for n in entry["missed"])
+        if marked:
+            console.print(f'Cards marked "again" in {deck}: {marked} (they come first next time).')
+        else:
+            console.print(f"Cards in {deck}: none needed a second go last time.")
+
+
+def run(args: argparse.Namespace) -> int:
+    from posenc.learn.terminal import make_console, path_next_line, print_next
+
+    file = progress_file()
+    console = make_console()
+    if args.reset:
+        try:
+            file.unlink()
+            console.print(f"Progress forgotten: removed {file}.")
+        except FileNotFoundError:
+            console.print(f"No progress to forget: {file} does not exist.")
+        print_next(console, path_next_line(None))
+        return 0
+    data = load(file)
+    render(data, console, file)
+    print_next(console, _next(data))
+    return 0
