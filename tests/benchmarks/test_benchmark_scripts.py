@@ -89,3 +89,27 @@ def test_lab_latency_starts_the_lab_times_each_route_and_stops_it():
     pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
     with pytest.raises(ProcessLookupError):  # stopped by its PID, and waited for (no zombie left)
         os.kill(pid, 0)
+
+
+def test_model_views_times_each_view_and_the_page_latency_beside_it():
+    out = run_script(
+        "model_views.py", "--preset", "quick", "--bytes", "64", "--repeats", "1", "--probes", "3"
+    )
+    for view in ("attention", "profiles", "loss"):
+        row = re.search(rf"^{view}\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
+        assert row, out  # first call, median, max of the later calls (s)
+        first, median, worst = map(float, row.groups())
+        assert first > 0 and 0 < median <= worst
+    idle = re.search(r"^idle\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
+    busy = re.search(r"^while views compute\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
+    ratio = re.search(r"^ratio busy / idle\s+([0-9.]+)\s+([0-9.]+)$", out, re.MULTILINE)
+    assert idle and busy and ratio, out
+    for k in (0, 1):  # the ratio is of the printed latencies (rounded to 0.1 ms)
+        i, b = float(idle.groups()[k]), float(busy.groups()[k])
+        assert (b - 0.05) / (i + 0.05) - 0.005 <= float(ratio.groups()[k]) <= (b + 0.05) / (i - 0.05) + 0.005
+    assert (
+        int(re.search(r"^views computed meanwhile: (\d+) \(refused: 0\)$", out, re.MULTILINE).group(1)) >= 1
+    )
+    pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

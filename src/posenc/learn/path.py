@@ -24,6 +24,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "quiz": ("Quiz", "posenc quiz", "/quiz"),
     "grill": ("Interview grill", "posenc grill", "/grill"),
     "study": ("Challenge: the extrapolation study", "posenc study --preset quick", "/study"),
+    "models": ("Trained models on your text", "posenc lab  (then open Models)", "/models"),
 }
 KINDS = ("note", "experiment", *PAGES)
 

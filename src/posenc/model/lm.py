@@ -34,6 +34,7 @@ model/model_minimind.py) and Llama for RMSNorm, SwiGLU, GQA and the KV cache.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -162,13 +163,7 @@ class CausalSelfAttention(nn.Module):
         Returns [b, s, d].
         """
         b, s, _ = x.shape
-        q_size, kv_size = self.n_heads * self.head_dim, self.n_kv_heads * self.head_dim
-        q, k, v = self.qkv(x).split([q_size, kv_size, kv_size], dim=-1)
-        q = q.view(b, s, self.n_heads, self.head_dim).transpose(1, 2)  # [b, n_h, s, h_d]
-        k = k.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [b, n_kv, s, h_d]
-        v = v.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [b, n_kv, s, h_d]
-
-        q, k = pe.rotate_qk(q, k, positions)  # position enters q and k, never v
+        q, k, v = self._project(x, pe, positions)
         if cache is not None:
             k, v = cache.update(self.layer, k, v)  # [b, n_kv, k_len, h_d]
 
@@ -191,8 +186,43 @@ class CausalSelfAttention(nn.Module):
                 for i in range(0, s, rows)
             ]
             y = chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=2)  # [b, n_h, s, h_d]
-        y = y.transpose(1, 2).reshape(b, s, q_size)  # [b, s, n_h · h_d]
+        y = y.transpose(1, 2).reshape(b, s, self.n_heads * self.head_dim)  # [b, s, n_h · h_d]
         return self.resid_dropout(self.out(y))
+
+    def _project(self, x: Tensor, pe: PositionEncoding, positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q [b, n_h, s, h_d], k and v [b, n_kv, s, h_d] of x [b, s, d]; q and k rotated by the encoding."""
+        b, s, _ = x.shape
+        q_size, kv_size = self.n_heads * self.head_dim, self.n_kv_heads * self.head_dim
+        q, k, v = self.qkv(x).split([q_size, kv_size, kv_size], dim=-1)
+        q = q.view(b, s, self.n_heads, self.head_dim).transpose(1, 2)  # [b, n_h, s, h_d]
+        k = k.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [b, n_kv, s, h_d]
+        v = v.view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [b, n_kv, s, h_d]
+        q, k = pe.rotate_qk(q, k, positions)  # position enters q and k, never v
+        return q, k, v
+
+    def attention_weights(
+        self, x: Tensor, pe: PositionEncoding, positions: Tensor, attn_mask: AttentionMask | None
+    ) -> Tensor:
+        """The weights forward applies to v, which SDPA computes without returning them:
+
+            w = softmax(q·kᵀ / √h_d + mask),   float32 [b, n_h, s, s],
+
+        for the s tokens of x [b, s, d] attending to each other (no KV cache), with the same q and k as
+        forward and the same mask (score bias + causal −∞; plain causal when ``attn_mask`` is None).
+        For inspection (the lab's attention view, ``posenc.evaluate.views``): it builds the whole
+        [b, n_h, s, s] tensor that forward avoids.
+        """
+        s = x.size(1)
+        q, k, _ = self._project(x, pe, positions)
+        group = self.n_heads // self.n_kv_heads  # query head h reads key head h // group
+        k = k.repeat_interleave(group, dim=1)  # [b, n_h, s, h_d]
+        scores = q.float() @ k.float().transpose(-2, -1) / math.sqrt(self.head_dim)  # [b, n_h, s, s]
+        if attn_mask is None:
+            future = torch.ones(s, s, dtype=torch.bool, device=x.device).triu(1)  # [s, s]: key after query
+            scores = scores.masked_fill(future, float("-inf"))
+        else:
+            scores = scores + attn_mask.rows(0, s)  # [n_h or 1, s, s] broadcast over b
+        return torch.softmax(scores, dim=-1)  # [b, n_h, s, s]
 
     def _sdpa(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
         """SDPA of q [b, n_h, r, h_d] over k, v [b, n_kv or n_h, k_len, h_d]; mask float [n_h or 1, r,
@@ -271,7 +301,7 @@ class TinyLM(nn.Module):
                 **config.pe_options,
             )
         except (TypeError, ValueError) as err:  # TypeError: an option the encoding does not take
-            raise ValueError(f"pe_options for {config.pe!r}: {err}") from err
+            raise ValueError(f"pe_options for {config.pe!r} (--pe-option): {err}") from err
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList([Block(config, layer) for layer in range(config.n_layers)])
         self.norm = RMSNorm(config.d_model, config.norm_eps)
@@ -352,17 +382,29 @@ class TinyLM(nn.Module):
         top_k: int | None = None,
         use_cache: bool = True,
         generator: torch.Generator | None = None,
+        on_token: Callable[[Tensor], object] | None = None,
     ) -> Tensor:
         """Continue ``idx`` [b, s] by ``max_new_tokens`` tokens; returns [b, s + max_new_tokens].
 
         Samples from softmax(logits / temperature) restricted to the ``top_k`` most likely
         tokens; ``temperature == 0`` is greedy (argmax). With ``use_cache`` the prompt is
         run once (prefill) and each new token costs one single-token forward.
+        ``on_token(next_token [b, 1])``, when given, is called as each token is chosen (streaming).
+        Raises ``ValueError`` for a non-finite or negative temperature, and when the model's
+        logits turn NaN/inf (there is then nothing to sample from).
         """
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
             raise ValueError(f"max_new_tokens must be a non-negative integer, got {max_new_tokens!r}")
-        if not temperature >= 0:
-            raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature!r}")
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float))
+            or not math.isfinite(temperature)
+            or temperature < 0
+        ):
+            raise ValueError(
+                f"--temperature must be a finite number >= 0 (0 = greedy, 1 = the model's own "
+                f"distribution), got {temperature!r}"
+            )
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
         was_training = self.training
@@ -372,9 +414,18 @@ class TinyLM(nn.Module):
             new = idx  # what the next forward has to read
             for _ in range(max_new_tokens):
                 logits, _ = self(new if use_cache else idx, cache=cache)
-                next_token = _sample(logits[:, -1, :], temperature, top_k, generator)  # [b, 1]
+                last = logits[:, -1, :]  # [b, V]
+                if not bool(torch.isfinite(last).all()):
+                    raise ValueError(
+                        f"the model's logits are NaN or inf at position {idx.size(1) - 1}: its weights or "
+                        "its position encoding give no usable numbers there (check the checkpoint, and "
+                        "the length against --rope-scaling)"
+                    )
+                next_token = _sample(last, temperature, top_k, generator)  # [b, 1]
                 idx = torch.cat([idx, next_token], dim=1)  # [b, s + 1]
                 new = next_token
+                if on_token is not None:
+                    on_token(next_token)
         finally:
             self.train(was_training)
         return idx
@@ -450,7 +501,8 @@ def _sample(
     """logits (Tensor): [b, V] -> next token ids [b, 1]."""
     if temperature == 0:
         return logits.argmax(dim=-1, keepdim=True)
-    logits = logits / temperature
+    # shift by the max first: a tiny temperature then sends every other logit to -inf, never to NaN
+    logits = (logits - logits.max(dim=-1, keepdim=True).values) / temperature  # [b, V], max 0
     if top_k is not None and top_k < logits.size(-1):
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # [b, 1]
         logits = logits.masked_fill(logits < kth, float("-inf"))

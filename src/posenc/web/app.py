@@ -9,6 +9,7 @@
     web/job_pages.py     experiments and the study, run as jobs with live progress
     web/exercise_pages.py the exercises: what to write and the commands (the lab runs no learner code)
     web/position_pages.py angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
+    web/model_pages.py   trained models on the learner's text: attention maps, per-byte loss
     web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
     web/templates/       Jinja2 templates (base.html holds the navigation and the "Next" link)
     web/static/          style sheet and scripts; plotly's script is served from the plotly package
@@ -55,6 +56,7 @@ NAV = [
     ("Grill", "/grill"),
     ("Experiments", "/experiments"),
     ("Inspector", "/inspector"),
+    ("Models", "/models"),
     ("Exercises", "/exercises"),
     ("Study", "/study"),
 ]
@@ -99,13 +101,14 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
         exercise_pages,
         job_pages,
         learn_pages,
+        model_pages,
         position_pages,
         practice_pages,
         tool_pages,
     )
 
     routes: list[BaseRoute] = []
-    pages = (learn_pages, tool_pages, position_pages, job_pages, practice_pages, exercise_pages)
+    pages = (learn_pages, tool_pages, position_pages, job_pages, model_pages, practice_pages, exercise_pages)
     for module in pages:
         routes += module.routes(lab)
     return routes
