@@ -46,7 +46,7 @@ def test_encodings_table_wraps_long_names_at_80_columns(tmp_path):
             cells = [c.strip() for c in line.split("│")[1:-1]]
             if cells[0]:
                 rows.append(["", "", "", ""])
-            rows[-1] = [f"{have}{cell}" for have, cell in zip(rows[-1], cells)]  # spaces dropped
+            rows[-1] = [f"{have}{cell}" for have, cell in zip(rows[-1], cells, strict=True)]
     shown = {row[0]: "".join(row[3].split()) for row in rows}  # name -> its reference, wrapping undone
     for family in FAMILIES.values():
         assert shown[family.name] == "".join(family.reference.split()), family.reference
