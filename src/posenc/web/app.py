@@ -20,15 +20,17 @@ Nothing here imports torch at import time: the lab answers its first page before
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -111,7 +113,59 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
     pages = (learn_pages, tool_pages, position_pages, job_pages, model_pages, practice_pages, exercise_pages)
     for module in pages:
         routes += module.routes(lab)
-    return routes
+    return [
+        Route(r.path, _cached(r.endpoint), methods=["GET", "HEAD"], name=r.name)
+        if isinstance(r, Route) and r.path in PACKAGED_PAGES
+        else r
+        for r in routes
+    ]
+
+
+#: pages whose HTML depends only on their address and the packaged content (notes, quiz, grill, tools),
+#: never on the results folder: rendered once, then served from memory. Pages that read results
+#: (experiments, the study, the models) are rendered on every request.
+PACKAGED_PAGES = frozenset(
+    {
+        "/",
+        "/notes",
+        "/notes/{topic}",
+        "/quiz",
+        "/grill",
+        "/practice",
+        "/playground",
+        "/explorer",
+        "/angles",
+        "/inspector",
+        "/exercises",
+    }
+)
+
+
+def _cached(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """``endpoint`` with its 200 answers kept per address (a query string bypasses the cache).
+
+    The wrapper is a coroutine, so a cached page is answered on the event loop without a trip through
+    the thread pool a plain function endpoint takes; a first render of a plain endpoint still runs in
+    that pool. Under a burst of requests this is what keeps a page as cheap as a JSON route
+    (``benchmarks/lab_latency.py``).
+    """
+    kept: dict[str, tuple[bytes, str | None]] = {}
+    is_coroutine = inspect.iscoroutinefunction(endpoint)
+
+    async def cached(request: Request) -> Response:
+        path = request.url.path
+        if path in kept and not request.url.query:
+            body, media_type = kept[path]
+            return Response(body, media_type=media_type)
+        if is_coroutine:
+            response = await endpoint(request)
+        else:
+            response = await run_in_threadpool(endpoint, request)
+        if response.status_code == 200 and not request.url.query and len(kept) < 256:
+            kept[path] = (bytes(response.body), response.media_type)
+        return response
+
+    return cached
 
 
 def _plotly_js(request: Request) -> Response:
