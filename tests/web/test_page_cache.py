@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from posenc.web.app import PACKAGED_PAGES, _cached
+
+
+def run(coroutine):
+    """Run a coroutine on its own loop in a thread: Playwright's sync API may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def request(path: str, query: str = "") -> Request:
@@ -23,12 +30,12 @@ def test_a_cached_endpoint_renders_once_per_address_and_a_query_bypasses_it():
         return HTMLResponse(f"<p>{req.url.path} {len(calls)}</p>")
 
     page = _cached(endpoint)
-    first = asyncio.run(page(request("/quiz")))
-    again = asyncio.run(page(request("/quiz")))
+    first = run(page(request("/quiz")))
+    again = run(page(request("/quiz")))
     assert first.body == again.body == b"<p>/quiz 1</p>" and calls == ["/quiz"]
     assert again.media_type == "text/html"
-    asyncio.run(page(request("/grill")))
-    asyncio.run(page(request("/quiz", "x=1")))
+    run(page(request("/grill")))
+    run(page(request("/quiz", "x=1")))
     assert calls == ["/quiz", "/grill", "/quiz"]
 
 
@@ -41,7 +48,7 @@ def test_an_error_answer_is_never_kept():
 
     page = _cached(endpoint)
     for _ in range(2):
-        assert asyncio.run(page(request("/notes/nosuch"))).status_code == 404
+        assert run(page(request("/notes/nosuch"))).status_code == 404
     assert len(calls) == 2
 
 
