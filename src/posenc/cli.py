@@ -12,6 +12,7 @@ import importlib
 import os
 import re
 import sys
+import warnings
 
 # command name -> (module, one-line help); the module holds add_arguments() and run()
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -71,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(rest)
     try:
-        return int(module.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *rest: _warn(name, message)
+            return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -86,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:
             pass
         return 2
+
+
+def _warn(name: str, message) -> None:
+    """A warning the library raised for the user (``CheckpointFallback``, too few windows): one line."""
+    try:
+        print(f"posenc {name}: warning: {_first_line(message)}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
 
 
 def debug() -> bool:

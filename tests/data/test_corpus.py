@@ -1,4 +1,7 @@
 import math
+import os
+import subprocess
+import sys
 import sysconfig
 from collections import Counter
 from pathlib import Path
@@ -167,3 +170,60 @@ def test_unigram_entropy_matches_the_closed_form():
     counts = Counter(data)
     expected = -sum(c / len(data) * math.log(c / len(data)) for c in counts.values())
     assert unigram_entropy(torch.tensor(list(data), dtype=torch.uint8)) == pytest.approx(expected)
+
+
+# ----------------------------------------------------------------------------- issue 18: hangs
+def _load_in_a_subprocess(path: Path) -> subprocess.CompletedProcess:
+    """load_corpus(path) in a child with a deadline (and 1 GiB of memory): a FIFO read blocks forever,
+    /dev/zero never ends, when they are not refused."""
+    code = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30)); "
+        "from posenc.data import load_corpus; load_corpus(sys.argv[1])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"), [("fifo", "(a FIFO / named pipe)"), ("/dev/zero", "(a character device)")]
+)
+def test_a_fifo_or_a_device_as_corpus_is_refused_not_read_forever(tmp_path, kind, words):
+    path = Path(kind)
+    if kind == "fifo":
+        path = tmp_path / "corpus.fifo"
+        os.mkfifo(path)
+    try:
+        done = _load_in_a_subprocess(path)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load_corpus blocked on {kind}")
+    assert done.returncode != 0
+    assert f"is not a regular file or folder {words}" in done.stderr and "UTF-8 text file" in done.stderr
+
+
+def test_a_fifo_inside_a_corpus_folder_is_skipped(tmp_path):
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_text(f"document {i}\n" * 50)
+    os.mkfifo(tmp_path / "pipe")
+    corpus = load_corpus(tmp_path)
+    assert sorted(p.name for p in corpus.train_files + corpus.heldout_files) == ["0.txt", "1.txt", "2.txt"]
+
+
+@pytest.mark.parametrize("path", ["", "   "])
+def test_an_empty_corpus_path_is_refused_not_the_current_folder(path):
+    with pytest.raises(ValueError, match="--corpus must be a path"):
+        load_corpus(path)
+
+
+def test_the_fingerprint_changes_with_the_heldout_text_only(tmp_path):
+    for i in range(12):
+        (tmp_path / f"{i:02d}.txt").write_text(f"document {i}\n" * 50)
+    first = load_corpus(tmp_path, 0.25)
+    again = load_corpus(tmp_path, 0.25)
+    assert (
+        first.fingerprint("heldout") == again.fingerprint("heldout") and len(first.fingerprint("train")) == 64
+    )
+    edited = first.heldout_files[0]
+    edited.write_text(edited.read_text() + "one more line\n")
+    assert load_corpus(tmp_path, 0.25).fingerprint("heldout") != first.fingerprint("heldout")
+    assert first.source == str(tmp_path.resolve())

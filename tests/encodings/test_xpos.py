@@ -148,8 +148,8 @@ def test_centering_keeps_far_positions_finite():
     # ζ_0^(−40000/512) = 3.5^78 ≈ 1e42 overflows float32; centred at 40000 the scale is ~1
     far = torch.tensor([40_000, 40_001])
     q, k = torch.randn(1, 1, 2, D), torch.randn(1, 1, 2, D)
-    _, k_plain = XPos(D).rotate_qk(q, k, far)
-    assert not torch.isfinite(k_plain).all()
+    with pytest.raises(ValueError, match="too far from the centre 0.*overflows float32"):
+        XPos(D).rotate_qk(q, k, far)  # inf/NaN keys, once returned silently, are refused
     q_c, k_c = build("xpos", **{**DIMS, "max_seq_len": 80_000}, center="middle").rotate_qk(q, k, far)
     assert torch.isfinite(q_c).all() and torch.isfinite(k_c).all()
 

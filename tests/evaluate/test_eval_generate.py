@@ -2,7 +2,7 @@
 
 import pytest
 
-from posenc.evaluate.generate import generate_text
+from posenc.evaluate.generate import MAX_NEW_TOKENS, generate_text
 from posenc.train.checkpoint import load_model
 
 
@@ -42,3 +42,49 @@ def test_empty_prompt_is_refused(rope_run):
     model, _ = load_model(rope_run)
     with pytest.raises(ValueError, match="--prompt"):
         generate_text(model, "", 5)
+
+
+# ----------------------------------------------------------------------------- issue 18: hangs, nonsense
+def test_the_text_is_streamed_in_pieces_that_join_to_the_result(rope_run):
+    model, _ = load_model(rope_run)
+    pieces = []
+    text, new = generate_text(model, "def ", 60, seed=3, on_text=pieces.append)
+    assert "".join(pieces) == text and len(pieces) > 10  # one piece per whole character, as it comes
+
+
+@pytest.mark.parametrize("n", [MAX_NEW_TOKENS + 1, 100_000_000])
+def test_a_huge_max_new_tokens_is_refused_at_once_with_the_cap(rope_run, n):
+    model, _ = load_model(rope_run)
+    with pytest.raises(ValueError, match=f"--max-new-tokens {n} is more than {MAX_NEW_TOKENS}"):
+        generate_text(model, "x", n)
+
+
+@pytest.mark.parametrize("temperature", [float("inf"), float("nan"), -1.0, True])
+def test_a_temperature_that_is_not_a_finite_number_is_refused(rope_run, temperature):
+    model, _ = load_model(rope_run)
+    with pytest.raises(ValueError, match="--temperature must be a finite number"):
+        generate_text(model, "x", 3, temperature=temperature)
+
+
+def test_a_tiny_temperature_is_greedy_not_nan(rope_run):
+    model, _ = load_model(rope_run)
+    tiny = generate_text(model, "x", 10, temperature=1e-45, seed=1)[1]
+    assert tiny.tolist() == generate_text(model, "x", 10, temperature=0)[1].tolist()
+
+
+def test_generate_streams_to_a_pipe_before_it_ends(rope_run):
+    """A reader sees the first bytes while generation runs (flushed per piece, not printed at the end)."""
+    import subprocess
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "posenc", "generate", str(rope_run), "--prompt", "ab"]
+    proc = subprocess.Popen([*argv, "--max-new-tokens", str(MAX_NEW_TOKENS)], stdout=subprocess.PIPE)
+    try:
+        t0 = time.monotonic()
+        first = proc.stdout.read(4)  # the prompt and the first sampled bytes
+        assert first.startswith(b"ab") and proc.poll() is None, "output came only at the end"
+        assert time.monotonic() - t0 < 60
+    finally:
+        proc.kill()
+        proc.wait()

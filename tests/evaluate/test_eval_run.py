@@ -25,6 +25,7 @@ ROW_KEYS = {
     "rope_scaling_applied",
     "seed",
     "step",
+    "basis",
 }
 SMALL = dict(n_windows=3, passkey_trials=2, batch_size=4)
 

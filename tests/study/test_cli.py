@@ -39,6 +39,31 @@ def test_gpu_preset_without_cuda_is_refused(monkeypatch, tmp_path):
         run_study("gpu", tmp_path / "o", progress=False)
 
 
+@pytest.mark.parametrize("device", [None, "cpu", "auto"])
+def test_gpu_preset_on_a_cpu_is_refused_with_advice_that_works(monkeypatch, tmp_path, capsys, device):
+    """Issue 18: the old advice, "use --device cpu", ran the gpu preset for hours in bf16 on a CPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    argv = ["study", "--preset", "gpu", "--out", str(tmp_path / "o"), "--no-progress"]
+    assert cli.main(argv + (["--device", device] if device else [])) == 2
+    err = capsys.readouterr().err
+    assert "--preset gpu is sized for a CUDA GPU" in err and "--preset default" in err
+    assert "use --device cpu" not in err and not (tmp_path / "o").exists()
+
+
+def test_gpu_preset_pushed_onto_the_cpu_is_refused_even_with_cuda(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    with pytest.raises(ValueError, match="--device cpu was given.*--preset default"):
+        run_study("gpu", tmp_path / "o", device="cpu", progress=False)
+
+
+@pytest.mark.parametrize("out", ["", "  "])
+def test_an_empty_out_is_refused_not_the_current_folder(capsys, tmp_path, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["study", "--preset", "quick", "--out", out, "--no-progress"]) == 2
+    assert "--out must name a folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_plan_is_fair_and_complete(name):
     preset = PRESETS[name]

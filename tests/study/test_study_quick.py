@@ -87,3 +87,54 @@ def test_a_second_run_redoes_no_training_and_no_evaluation(study):
     assert second["sessions"] == 2
     assert second["wall_time_total_s"] == pytest.approx(first["wall_time_total_s"] + second["wall_time_s"])
     assert "over 2 sessions" in (out / "report.md").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- stale numbers (issue 18)
+def _other_corpus(folder):
+    """A text file unlike the built-in corpus: numbered sentences, enough for every study length."""
+    path = folder / "other.txt"
+    path.write_text("".join(f"line {i}: the quick brown fox jumps over the lazy dog\n" for i in range(3000)))
+    return path
+
+
+def test_an_evaluation_on_another_corpus_never_enters_the_study(study, tmp_path):
+    """`posenc eval S/runs/alibi-s0 --corpus other.txt` with the study's own lengths, windows and passkey
+    trials, then `posenc study --out S`: the study's numbers stay those of its own corpus."""
+    from posenc import cli
+
+    out, first = study
+    preset = PRESETS["quick"]
+    lengths = ",".join(str(m * preset.train_length) for m in preset.multiples)
+    run = out / "runs" / "alibi-s0"
+    argv = ["eval", str(run), "--corpus", str(_other_corpus(tmp_path)), "--lengths", lengths]
+    argv += ["--windows", str(preset.eval_windows), "--passkey-trials", str(preset.passkey_trials)]
+    assert cli.main(argv) == 0
+    evals = json.loads((run / "eval.json").read_text(encoding="utf-8"))["evals"]
+    assert any(key.startswith("none @ ") and key.endswith("other.txt") for key in evals)  # its own key
+    again = run_study("quick", out, progress=False)
+    assert again["encodings"] == first["encodings"]
+    assert again["evaluated_this_session"] == []
+
+
+def test_cached_rows_made_otherwise_are_evaluated_again_and_the_reason_is_said(study):
+    """Rows that do not record what made them (posenc 0.1.0), or that were made on another basis, are
+    never reused: the study measures again, reports why, and ends with its own numbers."""
+    out, first = study
+    path = out / "runs" / "alibi-s0" / "eval.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for row in data["evals"]["none"]["rows"]:
+        del row["basis"]  # as written by posenc 0.1.0
+        row["loss"] = 99.0  # numbers that must not reach results.json
+    path.write_text(json.dumps(data))
+    path = out / "runs" / "rope-1e4-s0" / "eval.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for row in data["evals"]["yarn:auto"]["rows"]:
+        row["basis"]["corpus_sha256"] = "0" * 64  # made on an edited corpus
+        row["loss"] = 99.0
+    path.write_text(json.dumps(data))
+    again = run_study("quick", out, progress=False)
+    assert sorted(again["evaluated_this_session"]) == ["alibi-s0:none", "rope-1e4-s0:yarn:auto"]
+    stale = again["reevaluated_this_session"]
+    assert "older posenc" in stale["alibi-s0:none"]
+    assert "corpus content" in stale["rope-1e4-s0:yarn:auto"]
+    assert again["encodings"] == first["encodings"] and again["scaling"] == first["scaling"]

@@ -36,7 +36,8 @@ def test_checkpoint_round_trips_model_optimizer_and_configs(tmp_path, tiny):
     opt2 = torch.optim.AdamW(TinyLM(tiny.config).parameters(), lr=1e-3)
     opt2.load_state_dict(state["optimizer"])  # the optimizer state is complete
     assert {"torch", "python"} <= set(state["rng"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # no temp file left behind
+    # the state and its weights (safetensors), no temp file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "checkpoint.safetensors"]
 
 
 def test_load_model_rebuilds_the_saved_model(tmp_path, tiny):

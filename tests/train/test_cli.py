@@ -102,3 +102,23 @@ def test_bad_config_value_names_the_field(tmp_path, capsys):
 def test_unknown_pe_option_names_the_option(tmp_path, capsys):
     assert main(["train", *QUICK, "--pe-option", "bsae=1e6", "--out", str(tmp_path / "run")]) == 2
     assert "bsae" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--out", "", "--out must name the run folder"),
+        ("--out", " ", "--out must name the run folder"),
+        ("--corpus", "", "corpus must be a path"),
+    ],
+)
+def test_an_empty_path_is_refused_not_the_current_folder(
+    tmp_path, monkeypatch, capsys, option, value, message
+):
+    """Issue 18: ``--out ''`` trained into the current folder; ``--corpus ''`` read it as the corpus."""
+    monkeypatch.chdir(tmp_path)
+    argv = {"--out": str(tmp_path / "run"), "--preset": "tiny", "--steps": "1"} | {option: value}
+    assert main(["train", *[x for kv in argv.items() for x in kv], "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere

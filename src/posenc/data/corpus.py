@@ -15,6 +15,7 @@ Tokens are bytes (``posenc.data.tokenizer``); documents are joined with ``SEPARA
 from __future__ import annotations
 
 import hashlib
+import stat
 import sys
 import sysconfig
 from dataclasses import dataclass, field
@@ -82,8 +83,11 @@ class Corpus:
     train_files: list[Path]
     heldout_files: list[Path]
     documents: dict[str, list[Document]] = field(default_factory=dict, repr=False)
+    #: what was loaded: the resolved path of a user file or folder, or "built-in stdlib-3.X"
+    source: str = ""
     _doc_tokens: dict[str, list[Tensor]] = field(default_factory=dict, repr=False, compare=False)
     _tokens: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
+    _fingerprints: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def _check_split(self, split: str) -> None:
         if split not in SPLITS:
@@ -111,6 +115,16 @@ class Corpus:
             self._tokens[split] = torch.cat(parts) if parts else torch.empty(0, dtype=torch.uint8)
         return self._tokens[split]
 
+    def fingerprint(self, split: str) -> str:
+        """SHA-256 (hex) of the tokens of ``split``: the identity of the text an evaluation reads.
+
+        Two corpora with the same fingerprint give the same windows and passkey prompts; an edited,
+        replaced or differently split corpus gives another one (cached results are then stale)."""
+        self._check_split(split)
+        if split not in self._fingerprints:
+            self._fingerprints[split] = hashlib.sha256(self.tokens(split).numpy().tobytes()).hexdigest()
+        return self._fingerprints[split]
+
 
 def load_corpus(path: str | Path | None = None, heldout_fraction: float = 0.1) -> Corpus:
     """Load a corpus and split it by document.
@@ -122,7 +136,8 @@ def load_corpus(path: str | Path | None = None, heldout_fraction: float = 0.1) -
     at least one document.
 
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` naming the path when it is
-    empty, holds no text, or a file is not UTF-8 text (or contains NUL bytes).
+    empty (``""`` would be the current folder), is neither a regular file nor a folder (a FIFO or a
+    device would block or never end), holds no text, or a file is not UTF-8 text (or contains NUL bytes).
     """
     if not isinstance(heldout_fraction, (int, float)) or not 0.0 < heldout_fraction < 1.0:
         raise ValueError(f"heldout_fraction must be a number in (0, 1), got {heldout_fraction!r}")
@@ -134,11 +149,22 @@ def load_corpus(path: str | Path | None = None, heldout_fraction: float = 0.1) -
             if data and _is_text(data):  # a stdlib file that is not UTF-8 (none in 3.11) is left out
                 docs.append((Document(file, file.relative_to(root).as_posix()), data))
         name = f"stdlib-{sys.version_info.major}.{sys.version_info.minor}"
+        source = f"built-in {name}"
     else:
+        if not isinstance(path, (str, Path)) or not str(path).strip():
+            raise ValueError(
+                f"--corpus must be a path to a UTF-8 text file or folder, got {path!r} (an empty path "
+                "would read the current folder)"
+            )
         path = Path(path).expanduser()
         if not path.exists():
             raise FileNotFoundError(f"corpus path {str(path)!r} does not exist")
-        name = path.resolve().name
+        if not (path.is_dir() or path.is_file()):
+            raise ValueError(
+                f"corpus path {str(path)!r} is not a regular file or folder ({_file_kind(path)}); reading it "
+                "could block forever: give a UTF-8 text file or a folder of them"
+            )
+        name, source = path.resolve().name, str(path.resolve())
         docs = _folder_documents(path) if path.is_dir() else _single_file_documents(path)
     if len(docs) < 2:
         raise ValueError(
@@ -151,11 +177,26 @@ def load_corpus(path: str | Path | None = None, heldout_fraction: float = 0.1) -
         train_files=_unique_paths(split["train"]),
         heldout_files=_unique_paths(split["heldout"]),
         documents=split,
+        source=source,
     )
     data_of = {doc: data for doc, data in docs}  # already read: keep the tokens, read nothing twice
     for s in SPLITS:
         corpus._doc_tokens[s] = [bytes_to_tokens(data_of[doc][doc.start : doc.stop]) for doc in split[s]]
     return corpus
+
+
+def _file_kind(path: Path) -> str:
+    """What a path that is neither a regular file nor a folder is, in words."""
+    mode = path.stat().st_mode
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO / named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def _is_text(data: bytes) -> bool:

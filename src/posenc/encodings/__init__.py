@@ -55,13 +55,33 @@ def build(
     ``rope_scaling`` for RoPE; ``num_buckets``, ``max_distance`` for T5). Unknown names and
     options raise ``ValueError``.
     """
-    if name not in FAMILIES:
+    if not isinstance(name, str) or name not in FAMILIES:
         raise ValueError(f"unknown position encoding {name!r}; choose one of {', '.join(FAMILIES)}")
+    for field, value, most in (
+        ("d_model", d_model, MAX_DIM),
+        ("n_heads", n_heads, MAX_HEADS),
+        ("max_seq_len", max_seq_len, MAX_DIM),
+    ):
+        _check_dim(field, value, most)
+    if head_dim is not None:
+        _check_dim("head_dim", head_dim, MAX_HEADS)
     family = FAMILIES[name]
     cls = getattr(importlib.import_module(f"posenc.encodings.{family.module}"), family.cls)
     return cls.from_dims(
         d_model=d_model, n_heads=n_heads, head_dim=head_dim, max_seq_len=max_seq_len, **options
     )
+
+
+#: the largest width or length ``build`` accepts: beyond 2^24 float32 no longer holds every integer
+MAX_DIM = 2**24
+#: the most heads, and the widest head, accepted (real models: up to 128 heads of 256)
+MAX_HEADS = 2**16
+
+
+def _check_dim(field: str, value, most: int) -> None:
+    """A model dimension must be an int in [1, most] (not a bool, not a string like "64")."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise ValueError(f"{field} must be an integer in [1, {most}], got {value!r}")
 
 
 __all__ = ["FAMILIES", "Family", "PositionEncoding", "build"]

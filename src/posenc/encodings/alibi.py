@@ -31,6 +31,9 @@ from torch import Tensor
 
 from posenc.encodings.base import PositionEncoding, check_positions
 
+#: more heads than any model has (a typo of 2**70 would otherwise build a list for ever)
+MAX_HEADS = 2**16
+
 
 def _geometric_slopes(n: int) -> list[float]:
     """2^(-8 (h+1) / n) for h = 0 … n-1 (n a power of two)."""
@@ -43,8 +46,8 @@ def slopes(n_heads: int) -> Tensor:
     Returns:
         Tensor: float32 [n_h], largest slope first.
     """
-    if isinstance(n_heads, bool) or not isinstance(n_heads, int) or n_heads <= 0:
-        raise ValueError(f"n_heads must be a positive int, got {n_heads!r}")
+    if isinstance(n_heads, bool) or not isinstance(n_heads, int) or not 0 < n_heads <= MAX_HEADS:
+        raise ValueError(f"n_heads must be a positive int up to {MAX_HEADS}, got {n_heads!r}")
     lower = 1 << (n_heads.bit_length() - 1)  # closest power of two <= n_heads
     values = _geometric_slopes(lower)
     if lower != n_heads:

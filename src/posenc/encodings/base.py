@@ -17,6 +17,7 @@ Notation used for tensor shapes:
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal
 
 import torch
@@ -60,6 +61,25 @@ class PositionEncoding(nn.Module):
 
     def extra_repr(self) -> str:
         return f"acts_on={self.acts_on!r}"
+
+
+def check_number(
+    name: str, value, *, low: float | None = None, low_inclusive: bool = True, allow_inf: bool = False
+) -> float:
+    """``value`` as a float when it is a real number (not a bool, not a string), not NaN, finite (unless
+    ``allow_inf``) and at least ``low`` (or above it); else ``ValueError`` naming ``name``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and isinstance(value, int):
+        ok = abs(value) < 2**1023  # float(2**2000) raises OverflowError
+    if ok:
+        value = float(value)
+        ok = not math.isnan(value) and (allow_inf or math.isfinite(value))
+        if ok and low is not None:
+            ok = value >= low if low_inclusive else value > low
+    if not ok:
+        bound = "" if low is None else f" {'>=' if low_inclusive else '>'} {low:g}"
+        raise ValueError(f"{name} must be a {'' if allow_inf else 'finite '}number{bound}, got {value!r}")
+    return value
 
 
 def check_positions(positions: Tensor) -> Tensor:

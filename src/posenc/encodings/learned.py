@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from posenc.encodings.base import PositionEncoding, check_positions
+from posenc.encodings.base import PositionEncoding, check_number, check_positions
 
 
 class Learned(PositionEncoding):
@@ -34,12 +34,11 @@ class Learned(PositionEncoding):
 
     def __init__(self, max_positions: int, dim: int, init_std: float = 0.02):
         super().__init__()
-        if not isinstance(max_positions, int) or max_positions <= 0:
+        if isinstance(max_positions, bool) or not isinstance(max_positions, int) or max_positions <= 0:
             raise ValueError(f"max_positions must be a positive int, got {max_positions!r}")
-        if not isinstance(dim, int) or dim <= 0:
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
             raise ValueError(f"dim must be a positive int, got {dim!r}")
-        if not init_std >= 0:
-            raise ValueError(f"init_std must be >= 0, got {init_std!r}")
+        init_std = check_number("init_std", init_std, low=0)
         self.max_positions = max_positions
         self.embedding = nn.Embedding(max_positions, dim)  # weight [max_positions, d]
         nn.init.normal_(self.embedding.weight, mean=0.0, std=init_std)

@@ -39,6 +39,7 @@ from torch import Tensor
 from posenc.encodings import kernels
 from posenc.encodings.base import PositionEncoding, check_positions
 from posenc.encodings.rope_scaling import (
+    MAX_ATTENTION_FACTOR,
     NEEDS_ORIGINAL,
     ROPE_TYPES,
     RopeParams,
@@ -78,8 +79,29 @@ def frequencies(config: Mapping[str, Any], seq_len: int | None = None) -> tuple[
     validate(params)
     if seq_len is not None and (not isinstance(seq_len, int) or isinstance(seq_len, bool) or seq_len <= 0):
         raise ValueError(f"seq_len must be a positive integer or None, got {seq_len!r}")
-    inv_freq, attention_scaling = ROPE_TYPES[params.rope_type](params, seq_len)
-    return inv_freq.to(torch.float32), float(attention_scaling)
+    try:
+        inv_freq, attention_scaling = ROPE_TYPES[params.rope_type](params, seq_len)
+    except OverflowError:  # a Python float power beyond 1.8e308 (ntk / dynamic with a huge factor)
+        raise ValueError(
+            f"rope_theta {params.base!r} with rope_type {params.rope_type!r} and factor "
+            f"{params.scaling.get('factor')!r} overflows: use a smaller factor or base"
+        ) from None
+    inv_freq = inv_freq.to(torch.float32)
+    if not bool(torch.isfinite(inv_freq).all()) or not bool((inv_freq > 0).all()):
+        # θ overflowed (a tiny base: 1e-300 ** x is 0 in float32, θ = 1/0) or underflowed to 0 (a huge
+        # base or factor): every angle would be inf/NaN or 0. Say which field, never compute with it.
+        raise ValueError(
+            f"rope_theta {params.base!r} with rope_type {params.rope_type!r} and factor "
+            f"{params.scaling.get('factor')!r} gives inverse frequencies that are not finite positive "
+            "float32 numbers (they under- or overflow); use a base in (1, 1e30] and a smaller factor"
+        )
+    attention_scaling = float(attention_scaling)
+    if not 0 < attention_scaling <= MAX_ATTENTION_FACTOR:  # NaN fails too
+        raise ValueError(
+            f"the attention factor of rope_type {params.rope_type!r} is {attention_scaling!r}; it must be a "
+            f"number in (0, {MAX_ATTENTION_FACTOR:g}] (check 'attention_factor', 'mscale', 'mscale_all_dim')"
+        )
+    return inv_freq, attention_scaling
 
 
 # --------------------------------------------------------------------------------------------------
@@ -94,7 +116,8 @@ def cos_sin(positions: Tensor, inv_freq: Tensor, attention_scaling: float = 1.0)
         positions (Tensor): integer positions m, [s] or [b, s]. Float positions are refused: in
             bf16 only 513 of 0…1023 survive, so the angle must be formed from exact integers.
         inv_freq (Tensor): θ, [r/2].
-        attention_scaling (float): YaRN/LongRoPE attention factor (1 for plain RoPE).
+        attention_scaling (float): YaRN/LongRoPE attention factor (1 for plain RoPE), in (0, 1e3];
+            anything else (NaN, inf, <= 0, a bool) raises ``ValueError``.
 
     Returns:
         cos, sin (Tensor): float32, [s, r/2] (or [b, s, r/2]); angles computed in float32
@@ -112,6 +135,14 @@ def cos_sin(positions: Tensor, inv_freq: Tensor, attention_scaling: float = 1.0)
     if not isinstance(inv_freq, Tensor) or inv_freq.dim() != 1 or not inv_freq.is_floating_point():
         raise ValueError(
             f"inv_freq must be a 1-D float tensor [r/2], got {getattr(inv_freq, 'shape', inv_freq)}"
+        )
+    if (
+        isinstance(attention_scaling, bool)
+        or not isinstance(attention_scaling, (int, float))
+        or not 0 < attention_scaling <= MAX_ATTENTION_FACTOR  # NaN and inf fail too
+    ):
+        raise ValueError(
+            f"attention_scaling must be a number in (0, {MAX_ATTENTION_FACTOR:g}], got {attention_scaling!r}"
         )
     inv_freq = inv_freq.to(device=positions.device, dtype=torch.float32)
     angles = positions.to(torch.float32).unsqueeze(-1) * inv_freq  # [s, r/2] or [b, s, r/2]
@@ -272,6 +303,11 @@ class RoPE(PositionEncoding):
             if rope_type == "dynamic":
                 max_pos = original  # dynamic NTK reads the trained length from max_position_embeddings
             elif rope_type in NEEDS_ORIGINAL and isinstance(factor, (int, float)) and factor >= 1:
+                if original * factor > 2**62:  # inf included; an int factor cannot overflow here
+                    raise ValueError(
+                        f"rope scaling 'factor' {factor!r} is too large: the extended length "
+                        f"original_max_position_embeddings × factor overflows"
+                    )
                 max_pos = int(original * factor)  # transformers' convention: the extended length s·L
         return {
             "head_dim": self.head_dim,

@@ -261,6 +261,11 @@ NEEDS_ORIGINAL = frozenset({"yarn", "longrope", "llama3", "minimind_yarn"})
 # --------------------------------------------------------------------------------------------------
 
 DEFAULT_THETA = 10000.0  # transformers' default when a config has no rope_theta
+#: the widest rotary dim accepted: real heads are 64-256 wide; beyond this a typo only allocates
+MAX_ROTARY_DIM = 2**16
+#: the largest attention factor accepted: YaRN's is 0.1·ln(s) + 1 (< 3 for any s a model uses); a
+#: factor of 1e308 would make cos/sin inf, and anything past ~1e3 overflows float16 q/k
+MAX_ATTENTION_FACTOR = 1e3
 
 
 def _positive_int(config: Mapping[str, Any], key: str) -> int:
@@ -339,7 +344,10 @@ def params_from_config(config: Mapping[str, Any]) -> RopeParams:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite real number: not a bool, not NaN/inf, not an int too large for a float (2**2000)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) < 2.0**1023 if isinstance(value, int) else math.isfinite(value)
 
 
 def _is_positive_int(value: Any) -> bool:
@@ -386,10 +394,10 @@ def _check_betas(rope_type: str, scaling: Mapping[str, Any]) -> None:
 
 def _check_attention_factor(rope_type: str, scaling: Mapping[str, Any]) -> None:
     value = scaling.get("attention_factor")
-    if value is not None and (not _is_number(value) or value <= 0):
+    if value is not None and (not _is_number(value) or not 0 < value <= MAX_ATTENTION_FACTOR):
         raise ValueError(
-            f"rope scaling 'attention_factor' must be a positive number for rope_type {rope_type!r}, "
-            f"got {value!r}"
+            f"rope scaling 'attention_factor' must be a positive number up to {MAX_ATTENTION_FACTOR:g} "
+            f"for rope_type {rope_type!r}, got {value!r}"
         )
 
 
@@ -400,18 +408,28 @@ def validate(p: RopeParams) -> None:
     rope_type = p.rope_type
     if rope_type not in ROPE_TYPES:
         raise ValueError(f"unknown rope_type {rope_type!r}; valid rope_type values: {', '.join(ROPE_TYPES)}")
-    if not _is_number(p.base) or p.base <= 0:
-        raise ValueError(f"rope_theta (the RoPE base) must be a positive number, got {p.base!r}")
-    if not _is_positive_int(p.rotary_dim) or p.rotary_dim % 2:
+    if not _is_number(p.base) or p.base <= 1:
+        # θ_i = b^(-2i/d) must fall with i: a base <= 1 gives no low frequencies (or none at all)
         raise ValueError(
-            "the rotary dim (head_dim * partial_rotary_factor) must be a positive even integer, "
-            f"got {p.rotary_dim!r}"
+            f"rope_theta (the RoPE base) must be a finite number greater than 1 (1e4 in RoFormer, 1e6 in "
+            f"MiniMind), got {p.base!r}"
+        )
+    if not _is_positive_int(p.rotary_dim) or p.rotary_dim % 2 or p.rotary_dim > MAX_ROTARY_DIM:
+        raise ValueError(
+            "the rotary dim (head_dim * partial_rotary_factor) must be a positive even integer up to "
+            f"{MAX_ROTARY_DIM}, got {p.rotary_dim!r}"
         )
     max_pos = p.max_position_embeddings
     if max_pos is not None and not _is_positive_int(max_pos):
         raise ValueError(f"max_position_embeddings must be a positive integer, got {max_pos!r}")
     if rope_type in ("dynamic", "minimind_yarn") and max_pos is None:
         raise ValueError(f"rope_type {rope_type!r} needs max_position_embeddings (the trained/table length)")
+
+    if rope_type in ("ntk", "dynamic") and p.rotary_dim < 4:
+        raise ValueError(
+            f"rope_type {rope_type!r} needs a rotary dim of at least 4 (its base exponent is d/(d-2)), "
+            f"got {p.rotary_dim}"
+        )
 
     scaling = p.scaling
     if rope_type == "default":

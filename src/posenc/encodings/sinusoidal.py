@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from posenc.encodings.base import PositionEncoding, check_positions
+from posenc.encodings.base import PositionEncoding, check_number, check_positions
 
 
 def table(seq_len: int, dim: int, base: float = 10000.0) -> Tensor:
@@ -32,12 +32,14 @@ def table(seq_len: int, dim: int, base: float = 10000.0) -> Tensor:
     Returns:
         Tensor: float32 [seq_len, dim]; angles are computed in float64 so large positions stay exact.
     """
-    if not isinstance(seq_len, int) or seq_len < 0:
-        raise ValueError(f"seq_len must be a non-negative int, got {seq_len!r}")
-    if not isinstance(dim, int) or dim <= 0 or dim % 2:
-        raise ValueError(f"dim must be a positive even int (sin/cos pairs), got {dim!r}")
-    if not base > 0:
-        raise ValueError(f"base must be > 0, got {base!r}")
+    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or not 0 <= seq_len <= 2**24:
+        raise ValueError(f"seq_len must be an int in [0, 2^24], got {seq_len!r}")
+    if isinstance(dim, bool) or not isinstance(dim, int) or not 0 < dim <= 2**24 or dim % 2:
+        raise ValueError(f"dim must be a positive even int up to 2^24 (sin/cos pairs), got {dim!r}")
+    # wavelengths 2π·base^(2i/d) must grow with i; beyond 1e300 base^(-k) underflows float64
+    base = check_number("base", base, low=1, low_inclusive=False)
+    if base > 1e300:
+        raise ValueError(f"base must be at most 1e300 (its powers underflow beyond), got {base!r}")
     inv_freq = base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # [d/2]
     angles = torch.arange(seq_len, dtype=torch.float64)[:, None] * inv_freq[None, :]  # [s, d/2]
     pe = torch.stack((angles.sin(), angles.cos()), dim=-1)  # [s, d/2, 2]: sin at 2i, cos at 2i+1
@@ -64,7 +66,8 @@ class Sinusoidal(PositionEncoding):
 
     def __init__(self, dim: int, base: float = 10000.0, scale: float = 1.0, max_seq_len: int = 2048):
         super().__init__()
-        self.dim, self.base, self.scale = dim, float(base), float(scale)
+        self.dim, self.base = dim, check_number("base", base, low=1, low_inclusive=False)
+        self.scale = check_number("scale", scale)
         self.register_buffer("pe", table(max_seq_len, dim, self.base), persistent=False)  # [s, d]
 
     @classmethod

@@ -28,15 +28,23 @@ import math
 import torch
 from torch import Tensor, nn
 
-from posenc.encodings.base import PositionEncoding, check_positions
+from posenc.encodings.base import PositionEncoding, check_number, check_positions
+
+#: more buckets than this is a table no relative bias needs (T5 uses 32), and a typo's allocation
+MAX_BUCKETS = 2**16
 
 
 def _check_buckets(bidirectional: bool, num_buckets: int, max_distance: int) -> None:
     """Both directions need at least one exact and one log bucket; the log range must be non-empty."""
     smallest = 4 if bidirectional else 2
-    if isinstance(num_buckets, bool) or not isinstance(num_buckets, int) or num_buckets < smallest:
+    if (
+        isinstance(num_buckets, bool)
+        or not isinstance(num_buckets, int)
+        or not smallest <= num_buckets <= MAX_BUCKETS
+    ):
         raise ValueError(
-            f"num_buckets must be an int >= {smallest} (bidirectional={bidirectional}), got {num_buckets!r}"
+            f"num_buckets must be an int in [{smallest}, {MAX_BUCKETS}] (bidirectional={bidirectional}), "
+            f"got {num_buckets!r}"
         )
     max_exact = (num_buckets // 2 if bidirectional else num_buckets) // 2
     if isinstance(max_distance, bool) or not isinstance(max_distance, int) or max_distance <= max_exact:
@@ -108,6 +116,9 @@ class T5Bias(PositionEncoding):
         _check_buckets(bidirectional, num_buckets, max_distance)
         if isinstance(n_heads, bool) or not isinstance(n_heads, int) or n_heads <= 0:
             raise ValueError(f"n_heads must be a positive int, got {n_heads!r}")
+        if not isinstance(bidirectional, bool):
+            raise ValueError(f"bidirectional must be true or false, got {bidirectional!r}")
+        init_std = check_number("init_std", init_std, low=0)
         self.n_heads, self.num_buckets, self.max_distance = n_heads, num_buckets, max_distance
         self.bidirectional = bool(bidirectional)
         self.relative_attention_bias = nn.Embedding(num_buckets, n_heads)  # weight [num_buckets, n_h]

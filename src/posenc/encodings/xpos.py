@@ -95,8 +95,8 @@ class XPos(PositionEncoding):
             raise ValueError(f"scale_base must be a number > 0 (math.inf allowed), got {scale_base!r}")
         if layout not in rope.LAYOUTS:
             raise ValueError(f"layout must be one of {rope.LAYOUTS}, got {layout!r}")
-        if isinstance(center, bool) or not isinstance(center, int):
-            raise ValueError(f"center must be an int position, got {center!r}")
+        if isinstance(center, bool) or not isinstance(center, int) or abs(center) > 2**24:
+            raise ValueError(f"center must be an int position in [-2^24, 2^24] (or 'middle'), got {center!r}")
         self.head_dim, self.scale_base, self.layout, self.center = head_dim, float(scale_base), layout, center
         self.config = {"head_dim": head_dim, "rope_theta": base, "max_position_embeddings": max_seq_len}
         inv_freq, self.attention_scaling = rope.frequencies(self.config)  # [h_d/2], 1.0 for plain RoPE
@@ -132,9 +132,27 @@ class XPos(PositionEncoding):
         cos, sin = rope.cos_sin(positions, inv_freq, self.attention_scaling)  # [s, h_d/2] each, float32
         up = scale(positions, zeta, self.scale_base, self.center)  # [s, h_d/2]: ζ^((m - c)/γ)
         down = up.reciprocal()  # ζ^(-(n - c)/γ)
+        self._check_range(up, down, positions, q.dtype)
         q = rope.apply(q, cos * up, sin * up, self.layout)
         k = rope.apply(k, cos * down, sin * down, self.layout)
         return q, k
+
+    def _check_range(self, up: Tensor, down: Tensor, positions: Tensor, dtype: torch.dtype) -> None:
+        """The scales must be finite and nonzero in float32, and, for float16 q/k, at most 2^8 (which
+        leaves q̃ = scale · q room below float16's 65504): past that xPos gives inf/NaN, never a number.
+        (See the module docstring: about 36,000 positions from the centre with γ = 512, fewer in fp16.)"""
+        if positions.numel() == 0:
+            return
+        largest = torch.maximum(up.max(), down.max())
+        limit = 2.0**8 if dtype == torch.float16 else float(torch.finfo(torch.float32).max)
+        if not bool(torch.isfinite(largest)) or float(largest) > limit:
+            low, high = (int(v) for v in torch.aminmax(positions))
+            kind = "float16" if dtype == torch.float16 else "float32"
+            raise ValueError(
+                f"xpos: positions {low}..{high} are too far from the centre {self.center} for scale_base "
+                f"{self.scale_base:g}: the decay ζ^(±(m − c)/γ) overflows {kind}; "
+                "use a larger scale_base, center='middle', shorter inputs, or float32/bfloat16 q and k"
+            )
 
     def extra_repr(self) -> str:
         return (

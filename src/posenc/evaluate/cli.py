@@ -73,9 +73,10 @@ def print_table(result: dict) -> None:
     windows = (
         ", ".join(sorted({str(row["windows"]) for row in result["rows"] if row["status"] == "ok"})) or "no"
     )
+    on_corpus = f", on {result['corpus']}" if " @ " in result.get("key", "") else ""
     table = Table(
         title=f"{result['run']}: pe {result['pe']}, trained at L = {train_len}, "
-        f"RoPE scaling {result['rope_scaling'] or 'none'}",
+        f"RoPE scaling {result['rope_scaling'] or 'none'}{on_corpus}",
         caption=f"loss (nats/byte) and ppl over tokens = windows × length positions ({windows} windows); "
         f"last-L ppl over the last L = {train_len} positions of each window; "
         "passkey: 5 digits exact (per digit)",

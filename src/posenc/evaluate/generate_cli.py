@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 
+from posenc.evaluate.generate import MAX_NEW_TOKENS
 from posenc.evaluate.specs import ROPE_SCALING_TYPES
 
 HELP = "sample text from a trained run with the KV cache"
@@ -14,7 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "run", metavar="RUN", help="run folder written by `posenc train` (holds checkpoint.pt)"
     )
     parser.add_argument("--prompt", default="def ", help="text to continue (default %(default)r)")
-    parser.add_argument("--max-new-tokens", type=int, default=200, help="bytes to sample (default 200)")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=200,
+        help=f"bytes to sample, at most {MAX_NEW_TOKENS} (default 200); printed as they come",
+    )
     parser.add_argument(
         "--temperature", type=float, default=0.8, help="softmax temperature, 0 = greedy (default 0.8)"
     )
@@ -43,13 +51,28 @@ def run(args: argparse.Namespace) -> int:
     scaling = parse_rope_scaling(args.rope_scaling)
     if args.top_k < 0:
         raise ValueError(f"--top-k must be >= 0 (0 = no limit), got {args.top_k}")
+    if not 1 <= args.max_new_tokens <= MAX_NEW_TOKENS:  # before the model loads: a typo fails at once
+        raise ValueError(f"--max-new-tokens must be in 1..{MAX_NEW_TOKENS}, got {args.max_new_tokens}")
+    if not 0 <= args.seed < 2**63:
+        raise ValueError(f"--seed must be an integer in [0, 2^63), got {args.seed}")
+    if not math.isfinite(args.temperature) or args.temperature < 0:
+        raise ValueError(f"--temperature must be a finite number >= 0 (0 = greedy), got {args.temperature}")
     model, _ = load_model(run_dir, device=args.device or default_device())
     if scaling is not None:
         check_rope_scaling(model, scaling)
         total = len(encode(args.prompt)) + args.max_new_tokens
         model.set_rope_scaling(scaling.to_dict(total, model.config.max_seq_len, rotary_pairs(model)))
-    text, _ = generate_text(
-        model, args.prompt, args.max_new_tokens, args.temperature, args.top_k or None, args.seed
+    # streamed: the prompt, then each piece as it is sampled, flushed so a pipe or terminal sees it now
+    sys.stdout.write(args.prompt)
+    sys.stdout.flush()
+
+    def show(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    generate_text(
+        model, args.prompt, args.max_new_tokens, args.temperature, args.top_k or None, args.seed, on_text=show
     )
-    print(args.prompt + text)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
     return 0

@@ -14,6 +14,7 @@ files of the run's corpus) and writes ``RUN/eval.json``:
     }
 
     ROW = {"length": 256, "multiple": 2.0, "status": "ok",       # or "n/a" with "reason"
+           "basis": BASIS,                                        # what determined these numbers
            "windows": 64, "tokens": 16384, "loss": 1.52, "ppl": 4.57,   # tokens = windows * length
            "last": 128, "last_tokens": 8192, "last_loss": 1.61, "last_ppl": 5.0,
            "segment_loss": [1.45, 1.61],          # mean loss of positions [k*L, (k+1)*L)
@@ -21,9 +22,22 @@ files of the run's corpus) and writes ``RUN/eval.json``:
            "rope_scaling_applied": {"rope_type": "yarn", "factor": 4.0} | null,
            "seed": 0, "step": 2000}
 
+    BASIS = {"eval_version": 2,                  # EVAL_VERSION: bumped when what is measured changes
+             "model_sha256": "…",                # the weights and model config (checkpoint.model_fingerprint)
+             "step": 2000,
+             "corpus": "built-in stdlib-3.11",   # or the resolved path of --corpus / the training corpus
+             "corpus_sha256": "…",               # the held-out tokens the windows and prompts come from
+             "heldout_fraction": 0.1, "seed": 0, "windows": 64, "passkey_trials": 50,
+             "rope_scaling": "yarn:4" | null}
+
 Rows of a new evaluation replace the rows of the same length under the same scaling spec and
 keep the others, so ``--lengths 32x`` later adds a row. A learned-PE model beyond its table
-gets ``status: "n/a"`` with ``reason: "learned positions cannot extrapolate"``.
+gets ``status: "n/a"`` with ``reason: "learned positions cannot extrapolate"``. An evaluation on
+another corpus than the run's own (``--corpus``) is kept under its own key, ``"none @ /path/other.txt"``,
+so it never mixes with (or replaces) the numbers on the training corpus.
+
+A cached row is worth reusing only when its ``basis`` equals the basis of the evaluation that would
+be run now: :func:`cached_rows` checks that (the study uses it) and says why rows are stale.
 """
 
 from __future__ import annotations
@@ -37,7 +51,7 @@ from pathlib import Path
 
 import torch
 
-from posenc.atomic import atomic_write_text
+from posenc.atomic import atomic_write_text, regular_file
 from posenc.data import eval_windows, load_corpus
 from posenc.evaluate.passkey import MIN_LENGTH, passkey_accuracy
 from posenc.evaluate.perplexity import perplexity
@@ -46,6 +60,9 @@ from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_
 DEFAULT_LENGTHS = ("1x", "2x", "4x", "8x", "16x")
 EVAL_FILE = "eval.json"
 EVAL_FORMAT = "posenc-eval/1"
+#: the evaluation's own version, part of every row's basis: bump it when a change of this code changes
+#: the numbers (windows, loss, passkey prompts), so rows measured by an older posenc are not reused
+EVAL_VERSION = 2
 NO_SCALING = "none"
 NA_LEARNED = "learned positions cannot extrapolate"
 
@@ -57,6 +74,8 @@ def default_device() -> str:
 
 def check_run_dir(run_dir: str | Path) -> Path:
     """The run folder as a Path; ``FileNotFoundError`` naming it when it is missing or has no checkpoint."""
+    if not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
+        raise ValueError(f"RUN must be a run folder written by posenc train, got {run_dir!r}")
     path = Path(run_dir).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"run folder {str(path)!r} does not exist")
@@ -109,6 +128,119 @@ def _load_corpus(path: str | Path | None, heldout_fraction: float):
     return _builtin_corpus(heldout_fraction) if path is None else load_corpus(path, heldout_fraction)
 
 
+def _same_path(a: str | Path | None, b: str | Path | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def eval_key(rope_scaling: RopeScaling | None, corpus_source: str | None = None) -> str:
+    """The key of an evaluation in eval.json: the scaling label (``"none"``, ``"yarn:4"``), followed by
+    ``" @ CORPUS"`` when it was made on another corpus than the run's own."""
+    key = rope_scaling.label if rope_scaling is not None else NO_SCALING
+    return f"{key} @ {corpus_source}" if corpus_source else key
+
+
+def _basis(
+    model_sha256: str, step, data, heldout_fraction: float, seed: int, n_windows: int, trials: int, scaling
+) -> dict:
+    return {
+        "eval_version": EVAL_VERSION,
+        "model_sha256": model_sha256,
+        "step": step,
+        "corpus": data.source,
+        "corpus_sha256": data.fingerprint("heldout"),
+        "heldout_fraction": heldout_fraction,
+        "seed": seed,
+        "windows": n_windows,
+        "passkey_trials": trials,
+        "rope_scaling": scaling.label if scaling is not None else None,
+    }
+
+
+def expected_basis(
+    run_dir: str | Path,
+    rope_scaling: str | RopeScaling | None = None,
+    *,
+    n_windows: int = 64,
+    passkey_trials: int = 50,
+    seed: int = 0,
+) -> dict:
+    """The basis an evaluation of RUN on its own corpus would have now (see the module docstring):
+    reads the checkpoint (no model is built) and the run's corpus, runs nothing."""
+    from posenc.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, model_fingerprint
+
+    scaling = rope_scaling if isinstance(rope_scaling, RopeScaling) else parse_rope_scaling(rope_scaling)
+    run_path = check_run_dir(run_dir)
+    state = load_checkpoint(run_path / CHECKPOINT_NAME)
+    trained_corpus, heldout_fraction = run_corpus(state)
+    data = _load_corpus(trained_corpus, heldout_fraction)
+    return _basis(
+        model_fingerprint(state["model"], state["model_config"]),
+        state["step"],
+        data,
+        heldout_fraction,
+        seed,
+        n_windows,
+        passkey_trials,
+        scaling,
+    )
+
+
+_BASIS_WORDS = {
+    "eval_version": "evaluation version",
+    "model_sha256": "model weights",
+    "step": "checkpoint step",
+    "corpus": "corpus",
+    "corpus_sha256": "corpus content",
+    "heldout_fraction": "held-out fraction",
+    "seed": "seed",
+    "windows": "windows",
+    "passkey_trials": "passkey trials",
+    "rope_scaling": "RoPE scaling",
+}
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text[:13] + "…'" if isinstance(value, str) and len(value) == 64 else text
+
+
+def basis_difference(row_basis, basis: dict) -> str | None:
+    """Why a row made on ``row_basis`` cannot stand for an evaluation on ``basis``; None when it can."""
+    if not isinstance(row_basis, dict):
+        return "it was made by an older posenc that did not record its corpus, weights and settings"
+    for key, words in _BASIS_WORDS.items():
+        if row_basis.get(key) != basis.get(key):
+            return f"its {words} was {_short(row_basis.get(key))}, now {_short(basis.get(key))}"
+    return None
+
+
+def cached_rows(run_dir: str | Path, key: str, lengths: Sequence[int], basis: dict):
+    """``(rows, reason)``: the rows of RUN/eval.json under ``key`` for every one of ``lengths`` when each
+    was made on exactly ``basis`` (same model, corpus content, seed, windows, passkey trials, scaling,
+    evaluation version), else ``(None, reason)``. ``reason`` is None when rows are simply missing
+    (nothing to tell), a sentence naming the length and the difference when rows exist but are stale."""
+    path = Path(run_dir) / EVAL_FILE
+    if not path.is_file():
+        return None, None
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["evals"][key]["rows"]
+        by_length = {row.get("length"): row for row in rows}
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        return None, None
+    out = []
+    for n in lengths:
+        row = by_length.get(n)
+        if row is None:
+            return None, None
+        why = basis_difference(row.get("basis"), basis)
+        if why is not None:
+            return None, f"{path}: the {key!r} row at length {n} is stale: {why}"
+        out.append(row)
+    return out, None
+
+
 def evaluate_run(
     run_dir: str | Path,
     lengths: str | Sequence[str] = DEFAULT_LENGTHS,
@@ -147,6 +279,8 @@ def evaluate_run(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"--seed must be an integer in [0, 2^63), got {seed!r}")
     run_path = check_run_dir(run_dir)
 
     from posenc.train.checkpoint import load_model
@@ -158,14 +292,32 @@ def evaluate_run(
         check_rope_scaling(model, scaling)
     lengths_tokens = list(dict.fromkeys(spec.resolve(train_len) for spec in specs))  # dedupe, keep order
     trained_corpus, heldout_fraction = run_corpus(meta)
-    data = _load_corpus(corpus if corpus is not None else trained_corpus, heldout_fraction)
+    foreign = corpus is not None and not _same_path(corpus, trained_corpus)
+    data = _load_corpus(corpus if foreign else trained_corpus, heldout_fraction)
+    key = eval_key(scaling, data.source if foreign else None)
+    basis = _basis(
+        meta["model_sha256"],
+        meta.get("step"),
+        data,
+        heldout_fraction,
+        seed,
+        n_windows,
+        passkey_trials,
+        scaling,
+    )
     files, filler = data.file_tokens("heldout"), data.tokens("heldout")
     table_size = model.pe.max_positions  # None unless the encoding is a finite table (learned)
 
     rows = []
     with _progress_bar(progress) as bar:
         for length in lengths_tokens:
-            row = {"length": length, "multiple": length / train_len, "seed": seed, "step": meta.get("step")}
+            row = {
+                "length": length,
+                "multiple": length / train_len,
+                "seed": seed,
+                "step": meta.get("step"),
+                "basis": basis,
+            }
             if table_size is not None and length > table_size:
                 rows.append({**row, "status": "n/a", "reason": NA_LEARNED})
                 continue
@@ -200,25 +352,27 @@ def evaluate_run(
 
     entry = {
         "rope_scaling": scaling.label if scaling else None,
+        "corpus": data.source,
         "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rows": rows,
     }
     header = {"run": str(run_path), "pe": model.config.pe, "train_length": train_len}
-    path = write_eval(run_path / EVAL_FILE, header, entry) if write else None
-    return {**header, **entry, "path": str(path) if path else None}
+    path = write_eval(run_path / EVAL_FILE, header, entry, key=key) if write else None
+    return {**header, **entry, "key": key, "path": str(path) if path else None}
 
 
-def write_eval(path: Path, header: dict, entry: dict) -> Path:
-    """Merge ``entry`` into eval.json at ``path`` under its scaling key; atomic (temp + os.replace).
+def write_eval(path: Path, header: dict, entry: dict, key: str | None = None) -> Path:
+    """Merge ``entry`` into eval.json at ``path`` under ``key`` (default: its scaling label, or "none");
+    atomic (temp + os.replace).
 
     Rows replace earlier rows of the same length under the same key; other keys are kept.
     Raises ``ValueError`` naming the file when an existing eval.json is not ours or not JSON.
     """
     data = {"format": EVAL_FORMAT, **header, "evals": {}}
-    if path.exists():
+    if path.exists() or path.is_symlink():
         try:
-            old = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            old = json.loads(regular_file(path, "eval file").read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
             raise ValueError(
                 f"{str(path)!r} is not valid JSON ({err}); move it away to start a new one"
             ) from None
@@ -229,13 +383,20 @@ def write_eval(path: Path, header: dict, entry: dict) -> Path:
         ):
             raise ValueError(f"{str(path)!r} is not a posenc eval file ({EVAL_FORMAT}); move it away")
         data["evals"] = old["evals"]
-    key = entry["rope_scaling"] or NO_SCALING
-    old_rows = data["evals"].get(key, {}).get("rows", [])
+    key = key or entry["rope_scaling"] or NO_SCALING
+    old_entry = data["evals"].get(key)
+    old_rows = old_entry.get("rows") if isinstance(old_entry, dict) else None
+    if not isinstance(old_rows, list) or not all(isinstance(r, dict) and "length" in r for r in old_rows):
+        old_rows = []  # a hand-edited or damaged entry: the new rows replace it
     by_length = {row["length"]: row for row in old_rows}
     by_length.update({row["length"]: row for row in entry["rows"]})
-    data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length)]}
-    atomic_write_text(path, json.dumps(_finite(data), indent=2) + "\n")
+    data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length, key=_length_order)]}
+    atomic_write_text(path, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
     return path
+
+
+def _length_order(length) -> tuple:
+    return (0, length, "") if isinstance(length, (int, float)) else (1, 0, str(length))
 
 
 def _finite(value):
@@ -277,4 +438,14 @@ def _progress_bar(show: bool):
     )
 
 
-__all__ = ["DEFAULT_LENGTHS", "EVAL_FILE", "LengthSpec", "evaluate_run", "write_eval"]
+__all__ = [
+    "DEFAULT_LENGTHS",
+    "EVAL_FILE",
+    "EVAL_VERSION",
+    "LengthSpec",
+    "cached_rows",
+    "eval_key",
+    "evaluate_run",
+    "expected_basis",
+    "write_eval",
+]

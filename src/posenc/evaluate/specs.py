@@ -42,6 +42,10 @@ ROPE_SCALING_TYPES: tuple[str, ...] = (
 )
 
 _SPEC_FORMS = "TYPE:FACTOR (e.g. yarn:4), TYPE:auto or auto"
+#: the longest evaluation length and the largest scaling factor: float32 holds every integer position
+#: up to 2^24, and no model here is evaluated anywhere near it
+MAX_TOKENS = 2**24
+MAX_FACTOR = float(2**24)
 _LENGTH = re.compile(r"^(?:(\d+(?:\.\d+)?)x|(\d+))$")
 
 
@@ -61,6 +65,11 @@ class LengthSpec:
         if length < 1:
             raise ValueError(
                 f"--lengths: {self.text!r} is less than one token for training length {train_len}"
+            )
+        if length > MAX_TOKENS:
+            raise ValueError(
+                f"--lengths: {self.text!r} is {length} tokens for training length {train_len}; "
+                f"at most {MAX_TOKENS} (2^24)"
             )
         return length
 
@@ -84,13 +93,13 @@ def parse_lengths(spec: str | list[str] | tuple[str, ...]) -> list[LengthSpec]:
             )
         if match.group(1) is not None:
             multiple = float(match.group(1))
-            if multiple <= 0:
-                raise ValueError(f"--lengths: {item!r} must be a positive multiple")
+            if not 0 < multiple <= MAX_TOKENS:
+                raise ValueError(f"--lengths: {item!r} must be a positive multiple of at most {MAX_TOKENS}x")
             out.append(LengthSpec(item, multiple=multiple))
         else:
             tokens = int(match.group(2))
-            if tokens < 1:
-                raise ValueError(f"--lengths: {item!r} must be at least 1 token")
+            if not 1 <= tokens <= MAX_TOKENS:
+                raise ValueError(f"--lengths: {item!r} must be between 1 and {MAX_TOKENS} (2^24) tokens")
             out.append(LengthSpec(item, tokens=tokens))
     return out
 
@@ -155,6 +164,8 @@ def parse_rope_scaling(spec: str | None) -> RopeScaling | None:
         raise ValueError(
             f"--rope-scaling {spec!r}: factor {factor_text!r} is not a number; {valid}"
         ) from None
-    if not math.isfinite(factor) or factor < 1.0:
-        raise ValueError(f"--rope-scaling {spec!r}: factor must be a finite number >= 1, got {factor_text!r}")
+    if not math.isfinite(factor) or not 1.0 <= factor <= MAX_FACTOR:
+        raise ValueError(
+            f"--rope-scaling {spec!r}: factor must be a finite number in [1, 2^24], got {factor_text!r}"
+        )
     return RopeScaling(rope_type, factor)

@@ -154,6 +154,6 @@ def _check_positive_float(name: str, value: Any) -> None:
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not value > 0
-        or not math.isfinite(value)
+        or not math.isfinite(float(value) if abs(value) < 2**1023 else math.inf)
     ):
         raise ValueError(f"{name} must be a positive number, got {value!r}")

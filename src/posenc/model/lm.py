@@ -398,7 +398,7 @@ class TinyLM(nn.Module):
         if (
             isinstance(temperature, bool)
             or not isinstance(temperature, (int, float))
-            or not math.isfinite(temperature)
+            or not math.isfinite(float(temperature) if abs(temperature) < 2**1023 else math.inf)
             or temperature < 0
         ):
             raise ValueError(

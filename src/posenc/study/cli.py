@@ -33,5 +33,7 @@ def run(args: argparse.Namespace) -> int:
         f"trained now: {len(results['trained_this_session'])}, evaluated now: "
         f"{len(results['evaluated_this_session'])}"
     )
+    for run_key, why in results.get("reevaluated_this_session", {}).items():
+        print(f"evaluated again {run_key}: {why}")
     print(f"results: {args.out}/results.json, report: {args.out}/report.md")
     return 0

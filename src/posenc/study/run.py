@@ -7,7 +7,12 @@
 
 Cached and resumable: a run folder holding a finished run is not trained again (``train(...,
 resume=True)`` returns at once; an interrupted one continues from its checkpoint), and an evaluation
-whose rows are already in RUN/eval.json with the same windows, passkey trials and step is not redone.
+whose rows are already in RUN/eval.json is not redone when every row was made on the same basis: the
+same weights (a hash), corpus content (a hash of the held-out tokens), seed, windows, passkey trials,
+scaling and evaluation version (``posenc.evaluate.run.cached_rows``). Rows made otherwise (``posenc
+eval RUN --windows 8``, an older posenc, an edited corpus) are evaluated again, and the results say
+why (``reevaluated_this_session``); an evaluation on another corpus (``--corpus``) is kept under its
+own key and never read here.
 Ctrl-C stops the current training after its step (the trainer checkpoints) and ends the study.
 """
 
@@ -182,10 +187,10 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
     metrics = state.get("metrics") or {}
     end = {}  # the trainer's last "end" record: speed and time of the session that finished the run
     log = run_dir / "log.jsonl"
-    for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+    for line in log.read_text(encoding="utf-8").splitlines() if log.is_file() else []:
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         trained = isinstance(record, dict) and record.get("resumed_from") != record.get("step")
         if trained and record.get("event") == "end":
@@ -213,30 +218,6 @@ def _eval_specs(job: Job, preset: StudyPreset) -> list[tuple[str | None, list[in
     for method in job.scalings:
         specs.append((f"{method}:auto", [n for n in lengths if n > L], 0))
     return specs
-
-
-def _cached_rows(run_dir: Path, key: str, lengths: list[int], windows: int, trials: int, step: int):
-    """The rows of RUN/eval.json under ``key`` for ``lengths`` when all are there and were made with the
-    same windows, passkey trials and checkpoint step; None otherwise (evaluate again)."""
-    path = run_dir / "eval.json"
-    if not path.exists():
-        return None
-    try:
-        rows = json.loads(path.read_text())["evals"][key]["rows"]
-    except (KeyError, TypeError, ValueError):
-        return None
-    by_length = {row.get("length"): row for row in rows}
-    out = []
-    for n in lengths:
-        row = by_length.get(n)
-        if row is None or row.get("step") != step:
-            return None
-        if row.get("status") == "ok":
-            got_trials = (row.get("passkey") or {}).get("trials", 0)
-            if row.get("windows") != windows or (trials and got_trials != trials):
-                return None
-        out.append(row)
-    return out
 
 
 class _Bar:
@@ -302,6 +283,11 @@ class _Bar:
                 markup=False,
             )
 
+    def note(self, text: str) -> None:
+        """A line the user must read (why cached numbers were not reused), printed above the bar."""
+        if self.enabled:
+            self.console.print(text, highlight=False, markup=False)
+
     def advance(self, units: float) -> None:
         self.done += units
         self._report()
@@ -339,13 +325,16 @@ def run_study(
     KeyboardInterrupt when a training was interrupted (its checkpoint is kept; run again to resume).
     """
     from posenc.evaluate import evaluate_run
+    from posenc.evaluate.run import cached_rows, expected_basis
     from posenc.study import plots, report
     from posenc.train import train
 
     spec = get_preset(preset) if isinstance(preset, str) else preset
-    device = device or spec.device
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--preset {spec.name} runs on CUDA and no GPU is visible (use --device cpu)")
+    if not isinstance(out_dir, (str, Path)) or not str(out_dir).strip():
+        raise ValueError(
+            f"--out must name a folder, got {out_dir!r} (an empty path would be the current folder)"
+        )
+    device = check_device(spec, device)
     out = prepare_out_dir(out_dir)
     if not os.access(out, os.W_OK):
         raise PermissionError(f"--out {str(out)!r} is not writable")
@@ -356,7 +345,7 @@ def run_study(
         job.tokens + sum(_eval_units(n, spec.eval_windows, k) for _, n, k in _eval_specs(job, spec))
         for job in jobs
     )
-    trained, evaluated, train_info, eval_rows = [], [], {}, {}
+    trained, evaluated, train_info, eval_rows, stale = [], [], {}, {}, {}
     eval_device = "cuda" if device == "cuda" else ("cpu" if device == "cpu" else None)
     with _Bar(progress, total, on_progress) as bar:
         for job in jobs:
@@ -398,11 +387,17 @@ def run_study(
             for scaling, lengths, trials in _eval_specs(job, spec):
                 key = scaling or NO_SCALING
                 bar.describe(f"evaluating {job.run_name} ({key})")
-                rows = _cached_rows(run_dir, key, lengths, spec.eval_windows, trials, summary["step"])
+                # seed 0: the same windows and passkey prompts for every model
+                settings = {"n_windows": spec.eval_windows, "passkey_trials": trials, "seed": 0}
+                basis = expected_basis(run_dir, scaling, **settings)
+                rows, why = cached_rows(run_dir, key, lengths, basis)
                 units = _eval_units(lengths, spec.eval_windows, trials)
                 if rows is not None:
                     bar.skip(units)
                 else:
+                    if why is not None:  # rows exist but were made otherwise: say so, then measure again
+                        stale[f"{job.run_name}:{key}"] = why
+                        bar.note(f"evaluating {job.run_name} ({key}) again: {why}")
                     entry = evaluate_run(
                         run_dir,
                         lengths=[str(n) for n in lengths],
@@ -410,7 +405,7 @@ def run_study(
                         n_windows=spec.eval_windows,
                         passkey_trials=trials,
                         batch_size=spec.eval_batch_size,
-                        seed=0,  # the same windows and passkey prompts for every model
+                        seed=settings["seed"],
                         device=eval_device,
                     )
                     rows = entry["rows"]
@@ -430,6 +425,7 @@ def run_study(
                 "versions": _versions(),
                 "trained_this_session": trained,
                 "evaluated_this_session": evaluated,
+                "reevaluated_this_session": stale,  # "run:key" -> why its cached rows were not reused
             },
         )
         results["plots"] = plots.make_plots(results, out)
@@ -448,14 +444,36 @@ def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
     (0, 0) when there is none, it is unreadable, or it is another preset's."""
     from posenc.study.report import RESULTS_FILE
 
+    if not (out / RESULTS_FILE).is_file():  # none yet (or a FIFO, which must not block the study)
+        return 0.0, 0
     try:
         earlier = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
         if earlier.get("preset") != preset:
             return 0.0, 0
         seconds = float(earlier.get("wall_time_total_s", earlier["wall_time_s"]))
         return seconds, int(earlier.get("sessions", 1))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return 0.0, 0
+
+
+def check_device(spec: StudyPreset, device: str | None) -> str:
+    """The device the study runs on (``--device``, else the preset's); ``ValueError`` saying what to do
+    when it cannot run there: a CUDA preset (``gpu``: bf16, 6.6 M tokens per model) on a machine without
+    CUDA, or pushed onto the CPU where it would run for many hours, or ``--device cuda`` with no GPU."""
+    device = device or spec.device
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    has_cuda = torch.cuda.is_available()
+    if spec.device == "cuda" and (device == "cpu" or not has_cuda):
+        why = "--device cpu was given" if device == "cpu" else "no CUDA GPU is visible here"
+        raise ValueError(
+            f"--preset {spec.name} is sized for a CUDA GPU ({spec.description}) and {why}: on a CPU it "
+            "would run for many hours in bfloat16. On a CPU use --preset default (about 20 min on 2 cores) "
+            "or --preset full"
+        )
+    if device == "cuda" and not has_cuda:
+        raise ValueError("--device cuda: no CUDA GPU is visible here; leave --device out or use --device cpu")
+    return device
 
 
 def _device_name(device: str) -> str:

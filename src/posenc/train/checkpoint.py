@@ -1,35 +1,55 @@
-"""Checkpoints and run folders: atomic writes, safe loads, and ``load_model``.
+"""Checkpoints and run folders: atomic writes, safe loads, checksums, and ``load_model``.
 
-A run folder holds three files:
+A run folder holds:
 
-    RUN/config.json     the model and train configs (for people; the checkpoint holds them too)
-    RUN/checkpoint.pt   the latest checkpoint (one file, replaced atomically)
-    RUN/log.jsonl       one JSON object per line: progress, held-out losses, start/stop events
+    RUN/config.json              the model and train configs (for people; the checkpoint holds them too)
+    RUN/checkpoint.pt            the latest training state (replaced atomically)
+    RUN/checkpoint.safetensors   its model weights
+    RUN/checkpoint.prev.pt       the checkpoint before it, and its weights: the fallback when the
+    RUN/checkpoint.prev.safetensors   latest is found corrupt
+    RUN/log.jsonl                one JSON object per line: progress, held-out losses, start/stop events
 
-A checkpoint is a plain dict of tensors and Python primitives, read back with
-``torch.load(..., weights_only=True)`` only — no pickled code is ever executed:
+No pickled code is ever executed. The weights are a safetensors file (tensors and a JSON header, no
+pickle at all); the rest of the state is a plain dict of tensors and Python primitives, read back with
+``torch.load(..., weights_only=True)`` only:
 
-    format "posenc-checkpoint", version 1, step (optimizer steps done; since batches are a
-    function of the step, it is also the data position), model (state dict), optimizer
-    (state dict), rng (torch CPU / CUDA and Python ``random`` states), model_config,
-    train_config (dicts), world_size, metrics (losses at that step), torch_version.
+    format "posenc-checkpoint", version 2, step (optimizer steps done; since batches are a
+    function of the step, it is also the data position), optimizer (state dict), rng (torch CPU /
+    CUDA and Python ``random`` states), model_config, train_config (dicts), world_size, metrics
+    (losses at that step), torch_version, model_file (the weights' file name), model_sha256 (SHA-256
+    of that file), state_sha256 (a digest of every other entry, tensors included).
+
+Corruption (a bit flip, a copy cut short, a damaged disk) is caught by those two checksums, or by the
+file failing to load; the previous checkpoint is then used, with a warning. Saving keeps
+``checkpoint.pt`` present and loadable at every instant: the current pair becomes the previous one
+(the weights renamed, the state hard-linked), then the new weights and the new state are written,
+each atomically; the state names its weights by checksum, so a kill at any point leaves a consistent
+pair. Version-1 checkpoints (weights inside checkpoint.pt, posenc 0.1.0) are still read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from posenc.atomic import atomic_write
+from posenc.atomic import atomic_write, regular_file
 
 CHECKPOINT_FORMAT = "posenc-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 CHECKPOINT_NAME = "checkpoint.pt"
+WEIGHTS_FORMAT = "posenc-weights"
 CONFIG_NAME = "config.json"
 LOG_NAME = "log.jsonl"
 _REQUIRED = ("step", "model", "model_config")
@@ -63,15 +83,16 @@ def save_checkpoint(
     world_size: int = 1,
     metrics: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint of ``model`` (unwrapped: not DDP, not compiled) at ``step`` atomically.
-
-    The RNG states are taken here. Returns the path written.
+    """Write a checkpoint of ``model`` (unwrapped: not DDP, not compiled) at ``step``: the weights to
+    ``PATH.safetensors``, the rest to ``PATH`` (see the module docstring), the previous checkpoint kept
+    as ``PATH.prev``. The RNG states are taken here. Returns ``path``.
     """
+    path = Path(path)
+    weights = weights_bytes(model.state_dict(), step)
     state = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "step": int(step),
-        "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "rng": rng_state(),
         "model_config": model_config,
@@ -79,41 +100,253 @@ def save_checkpoint(
         "world_size": int(world_size),
         "metrics": metrics or {},
         "torch_version": str(torch.__version__),  # a plain str: TorchVersion is not weights-only safe
+        "model_file": _weights_path(path).name,
+        "model_sha256": hashlib.sha256(weights).hexdigest(),
     }
-    path = Path(path)
+    state["state_sha256"] = _digest(state)
+    _keep_as_previous(path)
+    atomic_write(_weights_path(path), lambda f: f.write(weights))
     atomic_write(path, lambda f: torch.save(state, f))
     return path
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` with ``torch.load(weights_only=True)``.
+def weights_bytes(state_dict: dict[str, torch.Tensor], step: int = 0) -> bytes:
+    """A state dict as safetensors bytes. Tensors that share storage (a tied LM head) are stored once;
+    the header's ``aliases`` (JSON) maps the other names to the stored one."""
+    tensors: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    seen: dict[tuple, str] = {}
+    for name, tensor in state_dict.items():
+        tensor = tensor.detach()
+        key = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tensor.dtype,
+               tuple(tensor.shape), tuple(tensor.stride()))  # fmt: skip
+        if key in seen:
+            aliases[name] = seen[key]
+            continue
+        seen[key] = name
+        tensors[name] = tensor.to("cpu").contiguous().clone()  # its own storage: safetensors needs that
+    metadata = {"format": WEIGHTS_FORMAT, "step": str(int(step)), "aliases": json.dumps(aliases)}
+    return save_safetensors(tensors, metadata=metadata)
 
+
+def _weights_path(path: Path) -> Path:
+    return path.with_suffix(".safetensors")
+
+
+def checkpoint_files(path: str | Path) -> list[Path]:
+    """Every file a checkpoint at ``path`` may consist of: the state and weights, latest and previous."""
+    path = Path(path)
+    return [path, _weights_path(path), previous_path(path), _weights_path(previous_path(path))]
+
+
+def previous_path(path: str | Path) -> Path:
+    """``RUN/checkpoint.prev.pt`` for ``RUN/checkpoint.pt``: where the checkpoint before it is kept."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def _keep_as_previous(path: Path) -> None:
+    """Make the current checkpoint the previous one, leaving ``path`` readable all along: the weights
+    are renamed (the current state finds them by checksum), the state is hard-linked (copied where
+    links are not supported); the new state then replaces ``path``."""
+    previous = previous_path(path)
+    if _weights_path(path).exists():
+        os.replace(_weights_path(path), _weights_path(previous))
+    if path.is_file():
+        link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+        link.unlink(missing_ok=True)
+        try:
+            os.link(path, link)
+            os.replace(link, previous)
+        except OSError:  # a file system without hard links
+            link.unlink(missing_ok=True)
+            data = path.read_bytes()
+            atomic_write(previous, lambda f: f.write(data))
+
+
+def _digest(value: Any) -> str:
+    """SHA-256 of a checkpoint's entries (``state_sha256`` itself left out): tensors by dtype, shape and
+    bytes, everything else as sorted JSON; a silent change of any optimizer moment shows."""
+    digest = hashlib.sha256()
+
+    def walk(item: Any) -> None:
+        if torch.is_tensor(item):
+            tensor = item.detach().to("cpu").contiguous()
+            digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(item, dict):
+            digest.update(b"{")
+            for key in sorted(item, key=repr):
+                if key == "state_sha256":
+                    continue
+                digest.update(repr(key).encode() + b":")
+                walk(item[key])
+            digest.update(b"}")
+        elif isinstance(item, (list, tuple)):
+            digest.update(b"[")
+            for element in item:
+                walk(element)
+            digest.update(b"]")
+        else:
+            digest.update(repr(item).encode())
+
+    walk(value)
+    return digest.hexdigest()
+
+
+class CheckpointFallback(UserWarning):
+    """The latest checkpoint was corrupt; the previous one was loaded instead."""
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`: the state with ``torch.load(weights_only=True)``,
+    the weights from safetensors into ``state["model"]`` (version 1: from the state itself).
+
+    When ``path`` fails a checksum or cannot be read and ``PATH.prev`` is intact, the previous
+    checkpoint is returned instead, with a :class:`CheckpointFallback` warning naming both and the steps.
     Raises ``FileNotFoundError`` when ``path`` is missing and ``ValueError`` naming ``path`` when it is
-    corrupt, truncated, not a posenc checkpoint, or from a newer format version.
+    corrupt, truncated, not a posenc checkpoint, or from a newer format version, and no intact previous
+    checkpoint exists.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        return _load_one(path, map_location)
+    except ValueError as err:
+        previous = previous_path(path)
+        if not previous.is_file():
+            raise
+        try:
+            state = _load_one(previous, map_location)
+        except ValueError:
+            raise err from None
+        warnings.warn(
+            f"{err} — using the previous checkpoint {str(previous)!r} (step {state['step']}) instead",
+            CheckpointFallback,
+            stacklevel=2,
+        )
+        return state
+
+
+def _load_one(path: Path, map_location) -> dict[str, Any]:
+    regular_file(path, "checkpoint")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # a truncated zip, random bytes, a pickle with code: all unreadable here
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        reason = next((line for line in lines if "Unsupported global" in line), lines[0] if lines else "")
-        raise ValueError(
-            f"checkpoint {str(path)!r} is corrupt or not a weights-only torch file "
-            f"({type(err).__name__}: {reason})"
-        ) from None
+        raise ValueError(f"checkpoint {str(path)!r} {_unreadable_reason(err)}") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{str(path)!r} is not a posenc checkpoint (no format {CHECKPOINT_FORMAT!r} entry)")
-    if not isinstance(state.get("version"), int) or state["version"] > CHECKPOINT_VERSION:
+    version = state.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= CHECKPOINT_VERSION:
         raise ValueError(
-            f"checkpoint {str(path)!r} has format version {state.get('version')!r}; this posenc reads "
+            f"checkpoint {str(path)!r} has format version {version!r}; this posenc reads "
             f"versions up to {CHECKPOINT_VERSION}"
         )
+    if version >= 2:
+        if "state_sha256" in state and state["state_sha256"] != _digest(state):
+            raise ValueError(
+                f"checkpoint {str(path)!r} fails its checksum (state_sha256): it was changed or damaged "
+                "after it was written"
+            )
+        state["model"] = _load_weights(path, state, map_location)
     missing = [key for key in _REQUIRED if key not in state]
     if missing:
         raise ValueError(f"checkpoint {str(path)!r} lacks {', '.join(missing)}")
+    model = state["model"]
+    if not isinstance(model, dict) or not all(torch.is_tensor(v) for v in model.values()):
+        raise ValueError(f"checkpoint {str(path)!r}: 'model' is not a state dict of tensors")
+    if not isinstance(state["model_config"], dict):
+        raise ValueError(f"checkpoint {str(path)!r}: 'model_config' is not a dict")
+    if isinstance(state["step"], bool) or not isinstance(state["step"], int) or state["step"] < 0:
+        raise ValueError(f"checkpoint {str(path)!r}: 'step' is not a non-negative integer")
+    state["path"] = str(path)
     return state
+
+
+def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, torch.Tensor]:
+    """The weights a version-2 state names by checksum: its own file, else the previous checkpoint's
+    (a save killed between renaming the weights and writing the new state leaves them there)."""
+    wanted = state.get("model_sha256")
+    if not isinstance(wanted, str):
+        raise ValueError(f"checkpoint {str(path)!r} names no weights (model_sha256)")
+    own = path.with_name(str(state.get("model_file") or _weights_path(path).name))
+    candidates = list(dict.fromkeys([own, _weights_path(path), _weights_path(previous_path(path))]))
+    for candidate in candidates:
+        if candidate.is_file():
+            data = candidate.read_bytes()
+            if hashlib.sha256(data).hexdigest() == wanted:
+                break
+    else:
+        raise ValueError(
+            f"checkpoint {str(path)!r}: its weights {own.name!r} are missing or fail their checksum "
+            "(model_sha256): they were changed or damaged after they were written"
+        )
+    try:
+        tensors = load_safetensors(data)
+        aliases = json.loads(_safetensors_metadata(data).get("aliases") or "{}")
+    except (SafetensorError, ValueError, TypeError) as err:
+        raise ValueError(f"weights {str(candidate)!r} are not a safetensors file ({err})") from None
+    for name, target in aliases.items():
+        tensors[name] = tensors[target]  # a tied weight: the same tensor under both names
+    if map_location is not None and str(map_location) != "cpu":
+        tensors = {name: t.to(map_location) for name, t in tensors.items()}
+        for name, target in aliases.items():
+            tensors[name] = tensors[target]
+    return tensors
+
+
+def _safetensors_metadata(data: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of safetensors bytes (an 8-byte little-endian header size, then JSON)."""
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + size])
+    return header.get("__metadata__") or {}
+
+
+#: words of torch's own advice on a refused load; posenc never repeats it (it suggests an unsafe load)
+_UNSAFE_ADVICE = re.compile(r"weights_only|safe_globals|allowlist|trust|arbitrary code", re.IGNORECASE)
+
+
+def _unreadable_reason(err: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in words that never suggest loading it
+    unsafely: torch's message advises ``weights_only=False`` or allowlisting globals, which would run
+    whatever code the file holds."""
+    text = str(err)
+    if "Unsupported global" in text or "Unsupported class" in text:
+        return (
+            "holds pickled Python objects besides tensors, which a safe (weights-only) load refuses and "
+            "posenc never runs; it was not written by posenc: train the run again or restore a copy"
+        )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    noise = ("WeightsUnpickler error", "Please file an issue", "Check the documentation")
+    useful = [line for line in lines if not _UNSAFE_ADVICE.search(line) and not line.startswith(noise)]
+    detail = f"{type(err).__name__}: {useful[0][:200]}" if useful else type(err).__name__
+    if type(err).__name__ == "EOFError":
+        detail = "the file is empty"
+    return (
+        f"is corrupt, truncated or not a torch file ({detail}), e.g. from a damaged disk or a copy cut "
+        "short: restore a copy or train the run again into a new --out"
+    )
+
+
+def model_fingerprint(state_dict: dict[str, torch.Tensor], model_config: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a model: its config (JSON, sorted keys) and every tensor's name, dtype, shape
+    and bytes. Equal fingerprints compute equal outputs; cached evaluations are keyed by it."""
+    digest = hashlib.sha256(json.dumps(model_config, sort_keys=True, default=str).encode("utf-8"))
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().to("cpu").contiguous()
+        digest.update(f"\n{name}:{tensor.dtype}:{tuple(tensor.shape)}:".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def non_finite_tensors(state_dict: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors of ``state_dict`` holding NaN or ±inf (a diverged run)."""
+    return [
+        name
+        for name, tensor in state_dict.items()
+        if torch.is_tensor(tensor) and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
 
 
 def checkpoint_path(run_dir_or_checkpoint: str | Path) -> Path:
@@ -126,8 +359,11 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
     """Load a trained model from a run folder (RUN/checkpoint.pt) or a checkpoint file.
 
     Returns ``(model, meta)``: the ``TinyLM`` in eval mode on ``device``, and a dict with
-    ``step``, ``model_config``, ``train_config``, ``world_size``, ``metrics`` and ``path``.
-    Raises ``FileNotFoundError`` naming the path when there is no checkpoint.
+    ``step``, ``model_config``, ``train_config``, ``world_size``, ``metrics``, ``path`` and
+    ``model_sha256`` (:func:`model_fingerprint`).
+    Raises ``FileNotFoundError`` naming the path when there is no checkpoint, and ``ValueError``
+    naming it when it is unreadable or its weights hold NaN/inf (a diverged run: every output
+    would be NaN).
     """
     from posenc.model import ModelConfig, TinyLM  # here, so posenc.train imports without the model
 
@@ -137,6 +373,12 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
             f"no checkpoint at {str(path)!r} (is {str(run_dir)!r} a training run folder?)"
         )
     state = load_checkpoint(path)
+    bad = non_finite_tensors(state["model"])
+    if bad:
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds non-finite weights (NaN or inf in {', '.join(bad[:3])}"
+            f"{', ...' if len(bad) > 3 else ''}): the run diverged; train it again with a smaller --lr"
+        )
     config = ModelConfig.from_dict(state["model_config"])
     model = TinyLM(config)
     try:
@@ -150,7 +392,8 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
         "train_config": state.get("train_config"),
         "world_size": state.get("world_size", 1),
         "metrics": state.get("metrics", {}),
-        "path": str(path),
+        "path": state.get("path", str(path)),  # the previous checkpoint's, when the latest was corrupt
+        "model_sha256": model_fingerprint(state["model"], state["model_config"]),
     }
     return model, meta
 
@@ -158,9 +401,9 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``; ``ValueError`` naming the file when it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({err})") from None
+        data = json.loads(regular_file(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({type(err).__name__}: {err})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{str(path)!r} does not hold a JSON object")
     return data

@@ -55,12 +55,14 @@ class TrainConfig:
             _check_int(name, getattr(self, name), low=1)
         for name in ("warmup_steps", "seed", "eval_every", "ckpt_every"):
             _check_int(name, getattr(self, name), low=0)
+        if self.seed >= 2**63:  # torch.manual_seed takes a signed 64-bit integer
+            raise ValueError(f"seed must be below 2^63, got {self.seed!r}")
         for name in ("lr", "min_lr", "weight_decay", "grad_clip"):
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
                 or not isinstance(value, (int, float))
-                or not math.isfinite(value)
+                or not math.isfinite(float(value) if abs(value) < 2**1023 else math.inf)
                 or value < 0
             ):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -78,8 +80,11 @@ class TrainConfig:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not isinstance(self.compile, bool):
             raise ValueError(f"compile must be true or false, got {self.compile!r}")
-        if self.corpus is not None and not isinstance(self.corpus, str):
-            raise ValueError(f"corpus must be a path string or None, got {self.corpus!r}")
+        if self.corpus is not None and (not isinstance(self.corpus, str) or not self.corpus.strip()):
+            raise ValueError(
+                f"corpus must be a path to a UTF-8 text file or folder, or None for the built-in corpus, "
+                f"got {self.corpus!r} (an empty path would read the current folder)"
+            )
         hf = self.heldout_fraction
         if isinstance(hf, bool) or not isinstance(hf, (int, float)) or not 0 < hf < 1:
             raise ValueError(f"heldout_fraction must be a number in (0, 1), got {hf!r}")

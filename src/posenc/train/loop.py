@@ -11,11 +11,19 @@ optimizer moments, step) or a pure function of (seed, step, rank) (the batch, an
 seed of the step, which dropout would draw from). Ctrl-C (SIGINT) or SIGTERM finishes the
 current step, writes a checkpoint and returns; a second Ctrl-C stops at once (the last
 checkpoint is intact: checkpoints are replaced atomically).
+
+A diverged run (a NaN or inf loss, or weights, e.g. from ``--lr 1e30``) is never saved: every step
+folds ``isfinite(loss)`` into a flag on the device (no host sync), and the flag, and the weights, are
+checked before each log line, held-out evaluation and checkpoint. Training then stops with
+:class:`TrainingDiverged` (a ``RuntimeError``: ``posenc train`` prints it on one line and exits 2),
+the last good checkpoint is kept, and log.jsonl gets a ``"diverged"`` event. log.jsonl is strict JSON:
+no bare NaN ever enters it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 import time
@@ -35,7 +43,7 @@ from rich.progress import (
 )
 from torch.nn.parallel import DistributedDataParallel
 
-from posenc.atomic import atomic_write_text
+from posenc.atomic import atomic_write_text, regular_file, remove_stale_temporaries
 from posenc.data import eval_windows, load_corpus, train_batch, unigram_entropy
 from posenc.data.batches import mix_seed
 from posenc.train import distributed
@@ -43,7 +51,9 @@ from posenc.train.checkpoint import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
     LOG_NAME,
+    checkpoint_files,
     load_checkpoint,
+    non_finite_tensors,
     read_json,
     save_checkpoint,
     set_rng_state,
@@ -81,6 +91,11 @@ def train(
     train_config.validate()
     if stop_at is not None and (isinstance(stop_at, bool) or not isinstance(stop_at, int) or stop_at < 1):
         raise ValueError(f"stop_at must be a positive integer or None, got {stop_at!r}")
+    if not isinstance(out_dir, (str, Path)) or not str(out_dir).strip():
+        raise ValueError(
+            f"--out must name the run folder, got {out_dir!r} (an empty path would train into the "
+            "current folder)"
+        )
     process = distributed.setup(train_config.device)
     try:
         return _train(
@@ -103,6 +118,10 @@ def _train(
     )
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else nullcontext()
 
+    torch.manual_seed(cfg.seed)  # the initial weights
+    raw_model = TinyLM(mcfg).to(device)  # before the corpus: a bad pe_option fails in a moment
+    optimizer = make_optimizer(raw_model, cfg, device)
+
     corpus = load_corpus(cfg.corpus, cfg.heldout_fraction)
     tokens = corpus.tokens("train")
     seq_len = mcfg.max_seq_len  # the training length L
@@ -115,9 +134,6 @@ def _train(
             )
     tokens_per_step = cfg.batch_size * seq_len * process.world_size  # the global batch
 
-    torch.manual_seed(cfg.seed)  # the initial weights
-    raw_model = TinyLM(mcfg).to(device)
-    optimizer = make_optimizer(raw_model, cfg, device)
     step, metrics = 0, {}
     if checkpoint is not None:
         raw_model.load_state_dict(checkpoint["model"])
@@ -150,7 +166,32 @@ def _train(
             },
         )
 
+    nonfinite = torch.zeros((), dtype=torch.bool, device=device)  # any non-finite loss since the last check
+
+    def check_finite(at_step: int, what: str, weights: bool = False) -> None:
+        """Raise TrainingDiverged when a loss since the last check, or (``weights``) a weight, is not
+        finite, on any rank; nothing is saved after it. Called where the host syncs anyway."""
+        bad = [] if not bool(nonfinite) else ["the training loss is NaN or inf"]
+        if weights:
+            names = non_finite_tensors(raw_model.state_dict())
+            bad += [f"weights hold NaN or inf ({', '.join(names[:2])})"] if names else []
+        if not distributed.any_rank(process, bool(bad)):
+            return
+        kept = (
+            f"the last good checkpoint (step {saved_step}) is kept in {str(out_dir / CHECKPOINT_NAME)!r}"
+            if (out_dir / CHECKPOINT_NAME).exists()
+            else "no checkpoint was written"
+        )
+        if process.is_main:
+            _log(log_path, {"event": "diverged", "step": at_step, "kept_step": saved_step, "at": what})
+        raise TrainingDiverged(
+            f"training diverged at step {at_step} ({'; '.join(bad) or 'on another rank'}), found before "
+            f"the {what}; {kept}. Lower --lr (it is {cfg.lr:g}) or --grad-clip, then train again "
+            "(--resume continues from that checkpoint with the same settings)"
+        )
+
     def save(at_step: int) -> None:
+        check_finite(at_step, "checkpoint", weights=True)
         if process.is_main:
             save_checkpoint(
                 out_dir / CHECKPOINT_NAME,
@@ -166,8 +207,11 @@ def _train(
         saved_step = at_step
 
     def evaluate(at_step: int) -> None:
+        check_finite(at_step, "held-out evaluation")
         if process.is_main:
             metrics["heldout_loss"] = heldout_loss(raw_model, windows, cfg.batch_size, device, autocast)
+            if not math.isfinite(metrics["heldout_loss"]):
+                nonfinite.fill_(True)  # the weights give NaN on held-out text: diverged as well
             metrics["heldout_step"] = at_step
             _log(log_path, {"step": at_step, "heldout_loss": metrics["heldout_loss"]})
             display.note(f"step {at_step}: held-out loss {metrics['heldout_loss']:.4f}")
@@ -194,6 +238,7 @@ def _train(
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)  # [b, L] each
             with autocast:
                 _, loss = model(x, y)
+            nonfinite |= ~torch.isfinite(loss.detach())  # on the device: no sync per step
             loss.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(raw_model.parameters(), cfg.grad_clip)
@@ -204,6 +249,7 @@ def _train(
             if step == start_step + 1:
                 t_first = time.perf_counter()
             if step % cfg.log_every == 0 or step == cfg.steps:
+                check_finite(step, "log line")
                 metrics["train_loss"] = distributed.mean_over_ranks(process, loss.item())  # .item() syncs
                 now = time.perf_counter()
                 tok_s = (step - last_log_step) * tokens_per_step / max(now - t_last, 1e-9)
@@ -323,6 +369,10 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
     """Check ``out_dir`` before anything is written; returns the checkpoint to resume from, if any."""
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(f"output path {str(out_dir)!r} exists and is not a folder")
+    for name in (CONFIG_NAME, CHECKPOINT_NAME, LOG_NAME):  # a FIFO or device would block the run
+        regular_file(out_dir / name, f"run file ({name})")
+    names = [CONFIG_NAME, LOG_NAME, *(p.name for p in checkpoint_files(out_dir / CHECKPOINT_NAME))]
+    remove_stale_temporaries(out_dir, names)  # left by a session killed mid-write
     if not resume:
         existing = [name for name in (CONFIG_NAME, CHECKPOINT_NAME, LOG_NAME) if (out_dir / name).exists()]
         if existing:
@@ -346,6 +396,11 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
         raise ValueError(
             f"cannot resume {str(out_dir)!r} with a different configuration: " + "; ".join(diffs)
         )
+    if checkpoint is not None and non_finite_tensors(checkpoint["model"]):
+        raise ValueError(
+            f"checkpoint {str(out_dir / CHECKPOINT_NAME)!r} holds NaN or inf weights (written by a diverged "
+            "run of an older posenc); it cannot be resumed: train again into a new --out with a smaller --lr"
+        )
     if checkpoint is not None and checkpoint.get("optimizer") is None:
         raise ValueError(
             f"checkpoint {str(out_dir / CHECKPOINT_NAME)!r} holds no optimizer state to resume from"
@@ -353,22 +408,39 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
     return checkpoint
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN/inf; the last good checkpoint was kept (see the module doc)."""
+
+
+def _strict(value: Any) -> Any:
+    """JSON has no NaN/inf: non-finite floats become None, so every log line parses as strict JSON."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _log(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+        f.write(json.dumps(_strict(record), allow_nan=False) + "\n")
 
 
 def _truncate_log(path: Path, step: int) -> None:
     """Keep only the log lines up to ``step``: after a resume the log reads as one uninterrupted run."""
     if not path.exists():
         return
+    regular_file(path, "log")  # a FIFO here would block the run forever
     kept = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue  # a line cut by a kill
-        if isinstance(record, dict) and record.get("step", 0) <= step:
+        line_step = record.get("step", 0) if isinstance(record, dict) else None
+        if isinstance(line_step, int) and line_step <= step:
             kept.append(line)
     atomic_write_text(path, "".join(k + "\n" for k in kept))
 
