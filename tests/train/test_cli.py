@@ -66,7 +66,11 @@ def test_train_command_writes_the_run_and_prints_a_one_line_summary(tmp_path, ca
     )
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rope: step 2/2") and "held-out loss" in lines[0]
+    assert all(len(line.replace(str(out), "RUN")) <= 80 for line in lines)  # wrapped; a path stays whole
+    text = " ".join(lines)
+    assert text.startswith("posenc train: warm-up shortened from 100 to 0 steps")  # 2 steps: a tenth is 0
+    summary = text[text.index("rope: step 2/2") :]
+    assert "held-out loss" in summary and lines[-1].startswith(f"Next: posenc eval {out}")
     saved = json.loads((out / "config.json").read_text())
     assert saved["model"]["pe_options"] == {"base": 1_000_000.0, "layout": "interleaved"}
     assert saved["model"]["max_seq_len"] == 32 and saved["model"]["d_model"] == 64  # tiny preset + override

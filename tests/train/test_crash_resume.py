@@ -20,6 +20,7 @@ from posenc.train.checkpoint import load_checkpoint
 KILLS = int(os.environ.get("POSENC_CRASH_KILLS", "3"))  # a long run: POSENC_CRASH_KILLS=10
 SETTINGS = {
     "steps": 20 * KILLS,
+    "warmup_steps": 5,  # explicit: the CLI would shorten the default 100 on a run this short
     "batch_size": 4,
     "ckpt_every": 3,
     "log_every": 1,

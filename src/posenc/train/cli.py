@@ -12,8 +12,13 @@ run's values, and options given must agree with the saved run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-from typing import Any
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from posenc.train.config import TrainConfig
 
 HELP = "train a tiny LM with a chosen position encoding"
 
@@ -136,6 +141,28 @@ def configs_from_args(args: argparse.Namespace):
     return ModelConfig.preset(args.preset or "small", **model_over), TrainConfig.from_dict(train_over)
 
 
+def fit_warmup(config: TrainConfig, explicit: bool) -> tuple[TrainConfig, str | None]:
+    """A warm-up that leaves no steps at the peak rate is never silently kept.
+
+    An explicit ``--warmup-steps`` at or past ``--steps`` is refused (the rate would never reach
+    ``--lr``); the default warm-up (100 steps), when it would take more than half of a short run, is
+    shortened to a tenth of it, and the returned line says so.
+    """
+    if config.warmup_steps < config.steps and (explicit or config.warmup_steps <= config.steps // 2):
+        return config, None
+    if explicit:
+        raise ValueError(
+            f"--warmup-steps {config.warmup_steps} is not below --steps {config.steps}: the learning "
+            f"rate would never reach --lr; use at most {max(0, config.steps - 1)} (a tenth of the "
+            "steps is usual)"
+        )
+    fitted = dataclasses.replace(config, warmup_steps=config.steps // 10)
+    return fitted, (
+        f"warm-up shortened from {config.warmup_steps} to {fitted.warmup_steps} steps (a tenth of "
+        f"--steps {config.steps}), so the rate reaches --lr; set --warmup-steps to choose"
+    )
+
+
 def summary_line(s: dict[str, Any]) -> str:
     """One line: what was trained, how fast, how well, where."""
     minutes, seconds = divmod(int(round(s["elapsed_s"])), 60)
@@ -162,7 +189,13 @@ def run(args: argparse.Namespace) -> int:
     from posenc.train.loop import train
 
     model_config, train_config = configs_from_args(args)
+    if not args.resume:
+        train_config, notice = fit_warmup(train_config, explicit=args.warmup_steps is not None)
+        if notice:
+            print(textwrap.fill(f"posenc train: {notice}", 80), flush=True)
     summary = train(model_config, train_config, args.out, resume=args.resume, progress=not args.no_progress)
     if summary["rank"] == 0:
-        print(summary_line(summary), flush=True)
+        print(textwrap.fill(summary_line(summary), 80, break_long_words=False), flush=True)
+        run_dir = summary["run"]
+        print(f"Next: posenc eval {run_dir}   (perplexity and passkey vs length)", flush=True)
     return 130 if summary["interrupted"] else 0
