@@ -58,14 +58,16 @@ def test_eval_prints_the_table_and_writes_eval_json(capsys, learned_run, tmp_pat
         assert column in out
     assert "n/a (learned positions cannot extrapolate)" in out
     assert "128" in out and "eval.json" in out
+    assert out.rstrip().splitlines()[-1].startswith(f"Next: posenc generate {run}")
     rows = json.loads((run / "eval.json").read_text())["evals"]["none"]["rows"]
     assert [r["status"] for r in rows] == ["ok", "n/a"]
 
 
 def test_generate_prints_prompt_and_continuation(capsys, rope_run):
     rc = main(["generate", str(rope_run), "--prompt", "class ", "--max-new-tokens", "20", "--seed", "3"])
-    out = capsys.readouterr().out
-    assert rc == 0 and out.startswith("class ")
+    captured = capsys.readouterr()
+    assert rc == 0 and captured.out.startswith("class ") and "Next:" not in captured.out  # text alone
+    assert captured.err.strip().splitlines()[-1].startswith(f"Next: posenc eval {rope_run}")
 
 
 def test_generate_missing_run(capsys, tmp_path):

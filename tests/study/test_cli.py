@@ -84,3 +84,24 @@ def test_plan_is_fair_and_complete(name):
         assert any(j.role == "long" for j in mine) == (name in ("full", "gpu"))
     if name == "full":
         assert len(preset.seeds) >= 3
+
+
+def test_a_finished_study_ends_with_a_next_line(tmp_path, capsys, monkeypatch):
+    """The summary's last line says where to look next (run_study itself is tested end to end in
+    test_study_quick.py; here it is replaced so the CLI's own output is what is checked)."""
+    import posenc.study.report as report
+    import posenc.study.run as study_run
+
+    monkeypatch.setattr(
+        study_run,
+        "run_study",
+        lambda preset, out, device, progress: {
+            "runs": {"rope-s0": {}},
+            "trained_this_session": [],
+            "evaluated_this_session": [],
+        },
+    )
+    monkeypatch.setattr(report, "wall_time_text", lambda results: "0 s")
+    assert cli.main(["study", "--preset", "quick", "--out", str(tmp_path / "s"), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("study (quick): 1 models") and lines[-1].startswith("Next: posenc lab")

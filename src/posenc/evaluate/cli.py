@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         progress=True,
     )
     print_table(result)
+    print(f"Next: posenc generate {args.run} --prompt 'def '   (or posenc study to compare encodings)")
     return 0
 
 

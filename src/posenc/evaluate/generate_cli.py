@@ -75,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
     )
     sys.stdout.write("\n")
     sys.stdout.flush()
+    # on stderr: the sampled text alone stays on stdout for a pipe or a file
+    print(f"Next: posenc eval {args.run}   (perplexity and passkey vs length)", file=sys.stderr)
     return 0

@@ -36,4 +36,5 @@ def run(args: argparse.Namespace) -> int:
     for run_key, why in results.get("reevaluated_this_session", {}).items():
         print(f"evaluated again {run_key}: {why}")
     print(f"results: {args.out}/results.json, report: {args.out}/report.md")
+    print("Next: posenc lab, then its Study and Models pages (or posenc notes measured)")
     return 0
