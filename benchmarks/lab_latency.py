@@ -6,7 +6,8 @@ bursts of concurrent loopback requests.
 1. Starts `posenc lab --port 0` in a subprocess (results in a temporary folder) and measures the time
    from the process start to the first 200 answer to GET / (the issue's target: within 2 s).
 2. For each route, sends ``--bursts`` bursts of ``--concurrency`` requests at once, each on its own
-   connection, from a small asyncio HTTP/1.1 client in this process (light enough that the load
+   connection (a route with ``{i}`` gets a different query in every request, so each answer is
+   computed rather than served from the lab's memory), from a small asyncio HTTP/1.1 client in this process (light enough that the load
    generator does not starve the server on a 2-core machine), and prints p50 / p99 / max latency and
    the number of errors (any answer but 200, or a failed connection). Target: p99 ≤ 50 ms.
 
@@ -49,6 +50,10 @@ ROUTES = [
     "/api/rotation?m=3&n=7&theta=0.7854",
     "/api/frequencies?head_dim=64&base=10000&rope_type=yarn&factor=4&original=2048&target=8192",
     "/api/jobs/current",
+    # every request of a burst asks something new ({i} = a number unique to the request): what a
+    # learner moving a slider costs, computed, not answered from memory
+    "/api/rotation?m={i}&n=7&theta=0.7854",
+    "/api/frequencies?head_dim=64&base=1{i}000&rope_type=yarn&factor=4&original=2048&target=8192",
 ]
 
 
@@ -114,8 +119,9 @@ async def one_request(host: str, port: int, target: str) -> tuple[float, int]:
     return time.perf_counter() - t0, status
 
 
-async def burst(host: str, port: int, target: str, n: int) -> list[tuple[float, int]]:
-    return await asyncio.gather(*(one_request(host, port, target) for _ in range(n)))
+async def burst(host: str, port: int, target: str, n: int, first: int = 0) -> list[tuple[float, int]]:
+    """``n`` requests at once; ``{i}`` in ``target`` becomes first, first + 1, ... (one per request)."""
+    return await asyncio.gather(*(one_request(host, port, target.format(i=first + i)) for i in range(n)))
 
 
 ROUTE = 44  # route column: 44 + four number columns fit in 80 terminal columns
@@ -154,13 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'route':<{ROUTE}} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}")
             worst = 0.0
             for target in args.routes:
-                warm = asyncio.run(burst(host, int(port), target, 1))  # first answer: caches, imports
+                warm = asyncio.run(burst(host, int(port), target, 1, first=10**6))  # first answer: caches, imports
                 if warm[0][1] == 404:
                     print(f"{route_cell(target)} not served by this lab")
                     continue
                 samples: list[tuple[float, int]] = []
-                for _ in range(args.bursts):
-                    samples += asyncio.run(burst(host, int(port), target, args.concurrency))
+                for b in range(args.bursts):
+                    samples += asyncio.run(burst(host, int(port), target, args.concurrency, b * args.concurrency))
                 times = [t * 1000 for t, _ in samples]
                 errors = sum(1 for _, status in samples if status != 200)
                 p99 = percentile(times, 0.99)

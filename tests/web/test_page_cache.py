@@ -1,4 +1,5 @@
-"""Packaged pages are rendered once and served from memory; pages that read results are not cached."""
+"""Pages are rendered once per address (and per state of the results they read) and served from
+memory; JSON routes compute each query once, a burst of the same query included."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from posenc.web.app import PACKAGED_PAGES, _cached
+from posenc.web.app import PACKAGED_PAGES, cached_page, memo_json
 
 
 def run(coroutine):
@@ -29,7 +30,7 @@ def test_a_cached_endpoint_renders_once_per_address_and_a_query_bypasses_it():
         calls.append(req.url.path)
         return HTMLResponse(f"<p>{req.url.path} {len(calls)}</p>")
 
-    page = _cached(endpoint)
+    page = cached_page(endpoint)
     first = run(page(request("/quiz")))
     again = run(page(request("/quiz")))
     assert first.body == again.body == b"<p>/quiz 1</p>" and calls == ["/quiz"]
@@ -46,12 +47,76 @@ def test_an_error_answer_is_never_kept():
         calls.append(1)
         return HTMLResponse("missing", status_code=404)
 
-    page = _cached(endpoint)
+    page = cached_page(endpoint)
     for _ in range(2):
         assert run(page(request("/notes/nosuch"))).status_code == 404
     assert len(calls) == 2
 
 
-def test_pages_that_read_the_results_folder_are_not_cached(client, tmp_path):
+def test_pages_that_read_the_results_folder_are_not_packaged(client, tmp_path):
     assert not {"/study", "/experiments", "/experiments/{name}", "/models"} & PACKAGED_PAGES
     assert client.get("/quiz").text == client.get("/quiz").text
+
+
+def test_a_page_with_a_state_is_rendered_again_when_its_state_changes():
+    calls, state = [], {"version": 1}
+
+    def endpoint(req: Request) -> HTMLResponse:
+        calls.append(req.url.query)
+        return HTMLResponse(f"<p>version {state['version']}</p>")
+
+    page = cached_page(endpoint, state=lambda req: state["version"])
+    assert run(page(request("/study"))).body == b"<p>version 1</p>"
+    assert run(page(request("/study"))).body == b"<p>version 1</p>" and len(calls) == 1
+    run(page(request("/study", "run=full")))  # a query is part of the key
+    run(page(request("/study", "run=full")))
+    assert calls == ["", "run=full"]
+    state["version"] = 2
+    assert run(page(request("/study"))).body == b"<p>version 2</p>" and len(calls) == 3
+    run(page(request("/study", "job=abc")))  # a job's banner is never kept
+    run(page(request("/study", "job=abc")))
+    assert calls[-2:] == ["job=abc", "job=abc"]
+
+
+def test_an_experiment_page_shows_new_results_as_soon_as_they_are_written(client, tmp_path):
+    folder = tmp_path / "results" / "exp2"
+    before = client.get("/experiments/2").text
+    assert before == client.get("/experiments/2").text
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text("[1, 2]", encoding="utf-8")  # unreadable as a result
+    after = client.get("/experiments/2").text
+    assert after != before and "results.json" in after
+
+
+def test_memo_json_computes_a_query_once_even_for_a_burst_and_keeps_no_error():
+    import threading
+    import time
+
+    calls, lock = [], threading.Lock()
+
+    def compute(params):
+        with lock:
+            calls.append(dict(params))
+        time.sleep(0.05)  # long enough that the whole burst arrives while it computes
+        if params.get("bad"):
+            raise ValueError("bad input")
+        return {"m": int(params["m"])}
+
+    endpoint = memo_json(compute, size=2)
+
+    async def burst(query: str, n: int):
+        return await asyncio.gather(*(endpoint(request("/api/x", query)) for _ in range(n)), return_exceptions=True)
+
+    answers = run(burst("m=3", 50))
+    assert {a.body for a in answers} == {b'{"m":3}'} and len(calls) == 1
+    run(burst("m=3&n=1", 1))
+    run(burst("n=1&m=3", 1))  # the same parameters in another order: the same answer
+    assert len(calls) == 2
+    errors = run(burst("m=1&bad=1", 3))
+    assert all(isinstance(e, ValueError) for e in errors) and len(calls) == 3
+    run(burst("m=1&bad=1", 1))  # an error is computed again, never served from memory
+    assert len(calls) == 4
+    run(burst("m=4", 1))
+    run(burst("m=5", 1))  # size 2: m=3 has been forgotten
+    run(burst("m=3", 1))
+    assert len(calls) == 7

@@ -20,10 +20,12 @@ Nothing here imports torch at import time: the lab answers its first page before
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -45,6 +48,7 @@ from posenc.web.markup import inline_html, markdown_html
 
 WEB_DIR = Path(__file__).parent
 log = logging.getLogger("posenc.lab")
+MAX_KEPT = 256  # rendered pages kept per cached route
 
 #: the navigation bar: (label, address)
 NAV = [
@@ -114,7 +118,7 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
     for module in pages:
         routes += module.routes(lab)
     return [
-        Route(r.path, _cached(r.endpoint), methods=["GET", "HEAD"], name=r.name)
+        Route(r.path, cached_page(r.endpoint), methods=["GET", "HEAD"], name=r.name)
         if isinstance(r, Route) and r.path in PACKAGED_PAGES
         else r
         for r in routes
@@ -141,31 +145,84 @@ PACKAGED_PAGES = frozenset(
 )
 
 
-def _cached(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """``endpoint`` with its 200 answers kept per address (a query string bypasses the cache).
+def cached_page(
+    endpoint: Callable[[Request], Any], state: Callable[[Request], Hashable] | None = None
+) -> Callable[[Request], Any]:
+    """``endpoint`` with its 200 answers kept in memory, per address and per ``state(request)``.
+
+    Without ``state`` the page depends on its address alone (packaged content): a query string
+    bypasses the cache. With ``state`` (a cheap function, e.g. the (mtime, size) of the files the page
+    reads), the query string is part of the key and an answer is reused only while the state is the
+    same, so a results page changes the moment its results.json does; a ``job`` query (the finished
+    banner of a job, whose state lives in the runner) always renders afresh.
 
     The wrapper is a coroutine, so a cached page is answered on the event loop without a trip through
-    the thread pool a plain function endpoint takes; a first render of a plain endpoint still runs in
-    that pool. Under a burst of requests this is what keeps a page as cheap as a JSON route
-    (``benchmarks/lab_latency.py``).
+    the thread pool a plain function endpoint takes; a render still runs in that pool. Under a burst
+    of requests this is what keeps a page as cheap as a JSON route (``benchmarks/lab_latency.py``).
     """
-    kept: dict[str, tuple[bytes, str | None]] = {}
+    kept: dict[Hashable, tuple[bytes, str | None]] = {}
     is_coroutine = inspect.iscoroutinefunction(endpoint)
 
+    def key_of(request: Request) -> Hashable | None:
+        query = request.url.query
+        if state is None:
+            return None if query else request.url.path
+        if "job" in request.query_params:
+            return None
+        return (request.url.path, query, state(request))
+
     async def cached(request: Request) -> Response:
-        path = request.url.path
-        if path in kept and not request.url.query:
-            body, media_type = kept[path]
+        key = key_of(request)
+        if key is not None and key in kept:
+            body, media_type = kept[key]
             return Response(body, media_type=media_type)
         if is_coroutine:
             response = await endpoint(request)
         else:
             response = await run_in_threadpool(endpoint, request)
-        if response.status_code == 200 and not request.url.query and len(kept) < 256:
-            kept[path] = (bytes(response.body), response.media_type)
+        if response.status_code == 200 and key is not None:
+            if len(kept) >= MAX_KEPT:
+                kept.pop(next(iter(kept)))  # the oldest: a results page re-rendered for a new state
+            kept[key] = (bytes(response.body), response.media_type)
         return response
 
     return cached
+
+
+def memo_json(compute: Callable[[QueryParams], Any], size: int = 512) -> Callable[[Request], Any]:
+    """A JSON route for ``compute(query)``, a pure function of its query parameters: each answer is
+    computed once (in the thread pool, off the event loop) and kept for the next ``size`` distinct
+    queries. Requests for a query being computed wait for that computation instead of starting
+    their own, so a burst of identical requests costs one computation. Errors are not kept."""
+    kept: OrderedDict[tuple, bytes] = OrderedDict()
+    pending: dict[tuple, asyncio.Future] = {}
+
+    def render(params: QueryParams) -> bytes:
+        return bytes(JSONResponse(compute(params)).body)
+
+    async def endpoint(request: Request) -> Response:
+        params = request.query_params
+        key = tuple(sorted(params.multi_items()))
+        body = kept.get(key)
+        if body is None:
+            task = pending.get(key)
+            if task is None:
+                task = asyncio.ensure_future(run_in_threadpool(render, params))
+                pending[key] = task
+                task.add_done_callback(lambda done, key=key: _keep(done, key))
+            body = await asyncio.shield(task)  # a client that leaves does not cancel the others' answer
+        else:
+            kept.move_to_end(key)
+        return Response(body, media_type="application/json")
+
+    def _keep(task: asyncio.Future, key: tuple) -> None:
+        pending.pop(key, None)
+        if not task.cancelled() and task.exception() is None:
+            kept[key] = task.result()
+            if len(kept) > size:
+                kept.popitem(last=False)
+
+    return endpoint
 
 
 def _plotly_js(request: Request) -> Response:

@@ -42,7 +42,7 @@ from starlette.routing import BaseRoute, Route
 
 import posenc
 from posenc.experiments import DEFAULT_OUT, EXPERIMENTS, TITLES
-from posenc.web.app import BadInput, Lab
+from posenc.web.app import BadInput, Lab, cached_page
 from posenc.web.jobs import Busy, JobRunner, JobSpec, NotRunning, result_file
 from posenc.web.markup import markdown_html
 from posenc.web.worker import LAB_PRESETS
@@ -176,6 +176,11 @@ def _experiment_result(name: str, folder: Path, key: tuple[int, int] | None) -> 
     }
 
 
+def experiments_key(lab: Lab) -> tuple:
+    """What the experiment pages are built from: every experiment's results.json, as (mtime, size)."""
+    return tuple(_file_key(experiment_dir(lab, name) / "results.json") for name in EXPERIMENTS)
+
+
 def experiment_state(lab: Lab, name: str) -> dict[str, Any]:
     """For the index: whether a result exists, quick or full, and when it was written (no torch)."""
     folder = experiment_dir(lab, name)
@@ -200,11 +205,22 @@ def study_runs(lab: Lab) -> dict[str, StudyRun]:
     """The study runs whose results.json exists, in the order of STUDY_RUNS."""
     runs = {}
     for key, (where, label) in STUDY_RUNS.items():
-        root, _, rest = where.partition("/")
-        folder = (REFERENCE_DIR if root == "REFERENCE" else lab.results_dir) / rest
+        folder = study_folder(lab, where)
         if (folder / "results.json").is_file():
             runs[key] = StudyRun(key, label, folder)
     return runs
+
+
+def study_key(lab: Lab) -> tuple:
+    """What the study page is built from: each run's results.json and report.md, as (mtime, size)."""
+    folders = [study_folder(lab, where) for where, _ in STUDY_RUNS.values()]
+    return tuple((_file_key(f / "results.json"), _file_key(f / "report.md")) for f in folders)
+
+
+def study_folder(lab: Lab, where: str) -> Path:
+    """"REFERENCE/x" -> the packaged reference x; "RESULTS/x" -> x under the lab's results folder."""
+    root, _, rest = where.partition("/")
+    return (REFERENCE_DIR if root == "REFERENCE" else lab.results_dir) / rest
 
 
 def _pick_run(lab: Lab, request: Request) -> tuple[dict[str, StudyRun], StudyRun | None]:
@@ -623,10 +639,10 @@ def routes(lab: Lab) -> list[BaseRoute]:
         )
 
     return [
-        Route("/experiments", experiments_index),
-        Route("/experiments/{name}", experiment_page),
+        Route("/experiments", cached_page(experiments_index, state=lambda r: experiments_key(lab))),
+        Route("/experiments/{name}", cached_page(experiment_page, state=lambda r: experiments_key(lab))),
         Route("/experiments/{name}/files/{file}", experiment_file),
-        Route("/study", study_page),
+        Route("/study", cached_page(study_page, state=lambda r: study_key(lab))),
         Route("/study/files/{run}/{file}", study_file),
         Route("/api/study", study_api),
         Route("/api/jobs", start_job, methods=["POST"]),

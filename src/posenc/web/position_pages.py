@@ -24,10 +24,9 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from posenc.web.app import BadInput, Lab
+from posenc.web.app import BadInput, Lab, memo_json
 from posenc.web.tool_pages import (
     EXPLORER_DEFAULTS,
     EXPLORER_LABELS,
@@ -237,14 +236,8 @@ def routes(lab: Lab) -> list[BaseRoute]:
             max_length=MAX_LENGTH,
         )
 
-    def api_angles(request: Request):  # sync: Starlette runs it in a worker thread
-        return JSONResponse(angles(request.query_params))
-
-    def api_decay(request: Request):
-        return JSONResponse(decay(request.query_params))
-
     return [
         Route("/angles", page),
-        Route("/api/angles", api_angles),
-        Route("/api/decay", api_decay),
+        Route("/api/angles", memo_json(angles)),
+        Route("/api/decay", memo_json(decay)),
     ]

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from posenc.web.app import BadInput, Lab
+from posenc.web.app import BadInput, Lab, memo_json
 from posenc.web.guard import MAX_BODY
 
 log = logging.getLogger("posenc.lab")
@@ -690,12 +690,6 @@ def routes(lab: Lab) -> list[BaseRoute]:
             max_depth=MAX_JSON_DEPTH,
         )
 
-    def api_rotation(request: Request):  # sync: Starlette runs it in a worker thread
-        return JSONResponse(rotation(request.query_params))
-
-    def api_frequencies(request: Request):
-        return JSONResponse(frequencies(request.query_params))
-
     async def api_inspect(request: Request):
         body = await request.body()
         data = parse_json_body(body)
@@ -705,7 +699,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         Route("/playground", playground),
         Route("/explorer", explorer),
         Route("/inspector", inspector),
-        Route("/api/rotation", api_rotation),
-        Route("/api/frequencies", api_frequencies),
+        Route("/api/rotation", memo_json(rotation)),
+        Route("/api/frequencies", memo_json(frequencies)),
         Route("/api/inspect", api_inspect, methods=["POST"]),
     ]
