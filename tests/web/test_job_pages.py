@@ -282,6 +282,23 @@ def test_study_page_numbers_equal_the_reference_results_json(lab):
                 assert abs(exact - 100 * row["passkey"]["mean"]) <= 0.5
 
 
+@pytest.mark.parametrize("run, folder", [("reference-full", "study-cpu-full"), ("reference-default", "study-cpu-default")])
+def test_study_page_shows_the_retrieval_arm_where_the_run_has_one(lab, run, folder):
+    results = json.loads((REFERENCE / folder / "results.json").read_text())
+    tables = {t["id"]: t for t in tables_of(lab.get(f"/study?run={run}").text) if t["id"]}
+    if not results.get("retrieval"):  # a run made before the retrieval arm
+        assert "table-retrieval" not in tables
+        return
+    arm = {row[0]: row[1:] for row in tables["table-retrieval"]["rows"][1:]}
+    assert list(arm) == [e["label"] for e in results["retrieval"].values()]
+    for entry in results["retrieval"].values():
+        for row, cell in zip(entry["rows"], arm[entry["label"]], strict=True):
+            if row["status"] == "ok":
+                assert abs(float(cell.split("%")[0]) - 100 * row["passkey"]["mean"]) <= 0.5
+            else:
+                assert cell == "n/a"
+
+
 def test_study_page_shows_the_report_text_and_its_plots(lab):
     page = lab.get("/study").text
     report = (REFERENCE / "study-cpu-full" / "report.md").read_text()

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from posenc.web.answers import AnswerStore
 from posenc.web.app import PACKAGED_PAGES, cached_page, memo_json
 
 
@@ -30,7 +31,7 @@ def test_a_cached_endpoint_renders_once_per_address_and_a_query_bypasses_it():
         calls.append(req.url.path)
         return HTMLResponse(f"<p>{req.url.path} {len(calls)}</p>")
 
-    page = cached_page(endpoint)
+    page = cached_page(endpoint, AnswerStore())
     first = run(page(request("/quiz")))
     again = run(page(request("/quiz")))
     assert first.body == again.body == b"<p>/quiz 1</p>" and calls == ["/quiz"]
@@ -47,7 +48,7 @@ def test_an_error_answer_is_never_kept():
         calls.append(1)
         return HTMLResponse("missing", status_code=404)
 
-    page = cached_page(endpoint)
+    page = cached_page(endpoint, AnswerStore())
     for _ in range(2):
         assert run(page(request("/notes/nosuch"))).status_code == 404
     assert len(calls) == 2
@@ -65,7 +66,7 @@ def test_a_page_with_a_state_is_rendered_again_when_its_state_changes():
         calls.append(req.url.query)
         return HTMLResponse(f"<p>version {state['version']}</p>")
 
-    page = cached_page(endpoint, state=lambda req: state["version"])
+    page = cached_page(endpoint, AnswerStore(), state=lambda: state["version"])
     assert run(page(request("/study"))).body == b"<p>version 1</p>"
     assert run(page(request("/study"))).body == b"<p>version 1</p>" and len(calls) == 1
     run(page(request("/study", "run=full")))  # a query is part of the key
@@ -102,7 +103,8 @@ def test_memo_json_computes_a_query_once_even_for_a_burst_and_keeps_no_error():
             raise ValueError("bad input")
         return {"m": int(params["m"])}
 
-    endpoint = memo_json(compute, size=2)
+    store = AnswerStore()
+    endpoint = memo_json(compute, store, size=2)
 
     async def burst(query: str, n: int):
         return await asyncio.gather(*(endpoint(request("/api/x", query)) for _ in range(n)), return_exceptions=True)
@@ -112,6 +114,7 @@ def test_memo_json_computes_a_query_once_even_for_a_burst_and_keeps_no_error():
     run(burst("m=3&n=1", 1))
     run(burst("n=1&m=3", 1))  # the same parameters in another order: the same answer
     assert len(calls) == 2
+    assert store.get("/api/x", b"n=1&m=3").body == store.get("/api/x", b"m=3&n=1").body  # both addresses kept
     errors = run(burst("m=1&bad=1", 3))
     assert all(isinstance(e, ValueError) for e in errors) and len(calls) == 3
     run(burst("m=1&bad=1", 1))  # an error is computed again, never served from memory
@@ -120,3 +123,31 @@ def test_memo_json_computes_a_query_once_even_for_a_burst_and_keeps_no_error():
     run(burst("m=5", 1))  # size 2: m=3 has been forgotten
     run(burst("m=3", 1))
     assert len(calls) == 7
+
+
+def test_the_store_forgets_the_least_recently_served_and_checks_the_state():
+    store, state = AnswerStore(size=2), {"v": 1}
+    store.put("/a", b"", b"a", "text/html")
+    store.put("/b", b"", b"b", "text/html", state=lambda: state["v"], version=1)
+    assert store.get("/a", b"").body == b"a"  # /a served: /b is now the least recently served
+    store.put("/c", b"", b"c", "text/html")
+    assert store.get("/b", b"") is None and len(store) == 2
+    store.put("/b", b"", b"b", "text/html", state=lambda: state["v"], version=1)
+    assert store.get("/b", b"").body == b"b"
+    state["v"] = 2
+    assert store.get("/b", b"") is None  # its state moved on: rendered again
+    kept = store.get("/c", b"")
+    assert (b"content-length", b"1") in kept.headers and (b"content-type", b"text/html; charset=utf-8") in kept.headers
+
+
+def test_the_shortcut_answers_a_kept_page_exactly_as_the_route_does(client):
+    first = client.get("/quiz")  # rendered by the route, then kept
+    again = client.get("/quiz")  # answered by the shortcut
+    assert again.content == first.content
+    assert {k: v for k, v in again.headers.items() if k != "date"} == {
+        k: v for k, v in first.headers.items() if k != "date"
+    }  # the guard's security headers included
+    head = client.head("/quiz")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(first.content))
+    assert client.get("/quiz", headers={"host": "evil.example"}).status_code == 421  # the guard still first

@@ -2,6 +2,7 @@
 
     web/app.py           this file: the Lab (shared state), the page helper, the app factory
     web/guard.py         which requests reach a route (Host, Origin, sizes) and security headers
+    web/answers.py       answers kept in memory (pages, JSON) and the shortcut serving them first
     web/markup.py        Markdown + math -> HTML (MathML)
     web/learn_pages.py   home (the learning path) and the notes
     web/practice_pages.py quiz, grill, practice (self-check, walk-through, flashcards)
@@ -43,12 +44,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from posenc.learn.path import load_path, next_step
+from posenc.web.answers import AnswerStore, Shortcut
 from posenc.web.guard import LOCAL_HOSTS, Guard
 from posenc.web.markup import inline_html, markdown_html
 
 WEB_DIR = Path(__file__).parent
 log = logging.getLogger("posenc.lab")
-MAX_KEPT = 256  # rendered pages kept per cached route
 
 #: the navigation bar: (label, address)
 NAV = [
@@ -80,6 +81,7 @@ class Lab:
     templates: Jinja2Templates
     nav: list[tuple[str, str]] = field(default_factory=lambda: list(NAV))  # the pages this app serves
     extra: dict[str, Any] = field(default_factory=dict)  # state a page module keeps (loaded once)
+    answers: AnswerStore = field(default_factory=AnswerStore)  # kept pages and JSON answers (answers.py)
 
     def page(
         self, request: Request, template: str, *, key: str | None, title: str, **context
@@ -118,7 +120,7 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
     for module in pages:
         routes += module.routes(lab)
     return [
-        Route(r.path, cached_page(r.endpoint), methods=["GET", "HEAD"], name=r.name)
+        Route(r.path, cached_page(r.endpoint, lab.answers), methods=["GET", "HEAD"], name=r.name)
         if isinstance(r, Route) and r.path in PACKAGED_PAGES
         else r
         for r in routes
@@ -146,54 +148,47 @@ PACKAGED_PAGES = frozenset(
 
 
 def cached_page(
-    endpoint: Callable[[Request], Any], state: Callable[[Request], Hashable] | None = None
+    endpoint: Callable[[Request], Any], store: AnswerStore, state: Callable[[], Hashable] | None = None
 ) -> Callable[[Request], Any]:
-    """``endpoint`` with its 200 answers kept in memory, per address and per ``state(request)``.
+    """``endpoint`` with its 200 answers kept in ``store``, per address (and per ``state()``).
 
     Without ``state`` the page depends on its address alone (packaged content): a query string
-    bypasses the cache. With ``state`` (a cheap function, e.g. the (mtime, size) of the files the page
-    reads), the query string is part of the key and an answer is reused only while the state is the
-    same, so a results page changes the moment its results.json does; a ``job`` query (the finished
-    banner of a job, whose state lives in the runner) always renders afresh.
+    bypasses the store. With ``state`` (a cheap function, e.g. the (mtime, size) of the files the page
+    reads), the query string is part of the address and an answer is served only while the state is
+    the same, so a results page changes the moment its results.json does; a ``job`` query (the
+    finished banner of a job, whose state lives in the runner) always renders afresh.
 
-    The wrapper is a coroutine, so a cached page is answered on the event loop without a trip through
-    the thread pool a plain function endpoint takes; a render still runs in that pool. Under a burst
-    of requests this is what keeps a page as cheap as a JSON route (``benchmarks/lab_latency.py``).
+    Kept answers are served by the :class:`~posenc.web.answers.Shortcut` middleware before routing;
+    this wrapper serves them too (for an app without it) and renders the rest in the thread pool.
     """
-    kept: dict[Hashable, tuple[bytes, str | None]] = {}
     is_coroutine = inspect.iscoroutinefunction(endpoint)
 
-    def key_of(request: Request) -> Hashable | None:
-        query = request.url.query
-        if state is None:
-            return None if query else request.url.path
-        if "job" in request.query_params:
-            return None
-        return (request.url.path, query, state(request))
-
     async def cached(request: Request) -> Response:
-        key = key_of(request)
-        if key is not None and key in kept:
-            body, media_type = kept[key]
-            return Response(body, media_type=media_type)
+        path, query = request.url.path, request.scope.get("query_string", b"")
+        keep = not query if state is None else "job" not in request.query_params
+        kept = store.get(path, query) if keep else None
+        if kept is not None:
+            return kept.response()
+        version = state() if state is not None and keep else None  # before the render: see answers.py
         if is_coroutine:
             response = await endpoint(request)
         else:
             response = await run_in_threadpool(endpoint, request)
-        if response.status_code == 200 and key is not None:
-            if len(kept) >= MAX_KEPT:
-                kept.pop(next(iter(kept)))  # the oldest: a results page re-rendered for a new state
-            kept[key] = (bytes(response.body), response.media_type)
+        if response.status_code == 200 and keep:
+            store.put(path, query, response.body, response.media_type, state, version)
         return response
 
     return cached
 
 
-def memo_json(compute: Callable[[QueryParams], Any], size: int = 512) -> Callable[[Request], Any]:
+def memo_json(
+    compute: Callable[[QueryParams], Any], store: AnswerStore | None = None, size: int = 512
+) -> Callable[[Request], Any]:
     """A JSON route for ``compute(query)``, a pure function of its query parameters: each answer is
     computed once (in the thread pool, off the event loop) and kept for the next ``size`` distinct
-    queries. Requests for a query being computed wait for that computation instead of starting
-    their own, so a burst of identical requests costs one computation. Errors are not kept."""
+    queries, whatever the order of their parameters; the exact address is also put in ``store`` for
+    the shortcut. Requests for a query being computed wait for that computation instead of starting
+    their own, so a burst of identical requests costs one computation. Errors are never kept."""
     kept: OrderedDict[tuple, bytes] = OrderedDict()
     pending: dict[tuple, asyncio.Future] = {}
 
@@ -213,6 +208,8 @@ def memo_json(compute: Callable[[QueryParams], Any], size: int = 512) -> Callabl
             body = await asyncio.shield(task)  # a client that leaves does not cancel the others' answer
         else:
             kept.move_to_end(key)
+        if store is not None:
+            store.put(request.url.path, request.scope.get("query_string", b""), body, "application/json")
         return Response(body, media_type="application/json")
 
     def _keep(task: asyncio.Future, key: tuple) -> None:
@@ -302,7 +299,7 @@ def create_app(
     lab.nav = [(label, href) for label, href in NAV if href in paths]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(Guard, allowed_hosts=allowed_hosts)],
+        middleware=[Middleware(Guard, allowed_hosts=allowed_hosts), Middleware(Shortcut, store=lab.answers)],
         exception_handlers={HTTPException: _http_error, BadInput: _bad_input, Exception: _server_error},
         lifespan=lifespan,
     )

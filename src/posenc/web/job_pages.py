@@ -30,6 +30,8 @@ import ast
 import functools
 import importlib.util
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,9 +178,27 @@ def _experiment_result(name: str, folder: Path, key: tuple[int, int] | None) -> 
     }
 
 
-def experiments_key(lab: Lab) -> tuple:
-    """What the experiment pages are built from: every experiment's results.json, as (mtime, size)."""
-    return tuple(_file_key(experiment_dir(lab, name) / "results.json") for name in EXPERIMENTS)
+def files_state(paths: list[str]) -> Callable[[], tuple]:
+    """A cheap state of these files for a kept page: their (mtime, size), None for a missing one.
+    Paths are strings fixed once: a ``stat`` each, no Path arithmetic per request."""
+
+    def state() -> tuple:
+        out = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                out.append(None)
+            else:
+                out.append((st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    return state
+
+
+def experiments_files(lab: Lab) -> list[str]:
+    """What the experiment pages are built from: every experiment's results.json."""
+    return [str(experiment_dir(lab, name) / "results.json") for name in EXPERIMENTS]
 
 
 def experiment_state(lab: Lab, name: str) -> dict[str, Any]:
@@ -211,10 +231,10 @@ def study_runs(lab: Lab) -> dict[str, StudyRun]:
     return runs
 
 
-def study_key(lab: Lab) -> tuple:
-    """What the study page is built from: each run's results.json and report.md, as (mtime, size)."""
+def study_files(lab: Lab) -> list[str]:
+    """What the study page is built from: each run's results.json and report.md."""
     folders = [study_folder(lab, where) for where, _ in STUDY_RUNS.values()]
-    return tuple((_file_key(f / "results.json"), _file_key(f / "report.md")) for f in folders)
+    return [str(f / name) for f in folders for name in ("results.json", "report.md")]
 
 
 def study_folder(lab: Lab, where: str) -> Path:
@@ -294,11 +314,23 @@ def study_tables(results: dict) -> list[dict[str, Any]]:
         },
         {
             "id": "passkey",
-            "title": "Passkey retrieval accuracy: exact key (per digit)",
+            "title": "Passkey retrieval accuracy: exact key (per digit)"
+            + (", models trained on code alone" if results.get("retrieval") else ""),
             "first": "encoding",
             "lines": [line(e["label"], e["rows"], "passkey") for e in enc.values()],
         },
     ]
+    arm = results.get("retrieval") or {}
+    if arm:
+        tables.append(
+            {
+                "id": "retrieval",
+                "title": "Retrieval arm (the same encodings trained on passkey trials): exact key (per "
+                "digit), key in the middle" + spread,
+                "first": "encoding",
+                "lines": [line(e["label"], e["rows"], "passkey") for e in arm.values()],
+            }
+        )
     for rope, methods in results["scaling"].items():
         label = enc.get(rope, {}).get("label", rope)
         tables.append(
@@ -486,6 +518,7 @@ def _sse(event: dict) -> str:
 
 def routes(lab: Lab) -> list[BaseRoute]:
     runner = JobRunner(lab.results_dir)
+    experiments_state = files_state(experiments_files(lab))
     lab.extra["jobs"] = runner  # the app's lifespan stops the running job when the lab stops
 
     def finished_banner(request: Request) -> dict | None:
@@ -576,7 +609,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             raise HTTPException(404, f"no study run {key!r} with results")
         return _serve(runs[key].folder, file)
 
-    def study_api(request: Request):
+    async def study_api(request: Request):  # cheap (the chart is kept per results.json): on the loop
         _, run = _pick_run(lab, request)
         if run is None:
             raise HTTPException(404, "no study results yet")
@@ -600,7 +633,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             raise HTTPException(409, str(err)) from None
         return JSONResponse({"id": job.id, "job": job.to_dict()}, status_code=202)
 
-    def current_job(request: Request):
+    async def current_job(request: Request):  # a lock and a dict: no trip through the thread pool
         job = runner.current()
         return JSONResponse({"job": job.to_dict() if job else None})
 
@@ -611,7 +644,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         except KeyError:
             raise HTTPException(404, f"no job {job_id!r} (the lab keeps its recent jobs only)") from None
 
-    def get_job(request: Request):
+    async def get_job(request: Request):
         return JSONResponse(_job(request).to_dict())
 
     def cancel_job(request: Request):
@@ -639,10 +672,10 @@ def routes(lab: Lab) -> list[BaseRoute]:
         )
 
     return [
-        Route("/experiments", cached_page(experiments_index, state=lambda r: experiments_key(lab))),
-        Route("/experiments/{name}", cached_page(experiment_page, state=lambda r: experiments_key(lab))),
+        Route("/experiments", cached_page(experiments_index, lab.answers, state=experiments_state)),
+        Route("/experiments/{name}", cached_page(experiment_page, lab.answers, state=experiments_state)),
         Route("/experiments/{name}/files/{file}", experiment_file),
-        Route("/study", cached_page(study_page, state=lambda r: study_key(lab))),
+        Route("/study", cached_page(study_page, lab.answers, state=files_state(study_files(lab)))),
         Route("/study/files/{run}/{file}", study_file),
         Route("/api/study", study_api),
         Route("/api/jobs", start_job, methods=["POST"]),

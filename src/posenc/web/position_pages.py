@@ -238,6 +238,6 @@ def routes(lab: Lab) -> list[BaseRoute]:
 
     return [
         Route("/angles", page),
-        Route("/api/angles", memo_json(angles)),
-        Route("/api/decay", memo_json(decay)),
+        Route("/api/angles", memo_json(angles, lab.answers)),
+        Route("/api/decay", memo_json(decay, lab.answers)),
     ]

@@ -699,7 +699,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         Route("/playground", playground),
         Route("/explorer", explorer),
         Route("/inspector", inspector),
-        Route("/api/rotation", memo_json(rotation)),
-        Route("/api/frequencies", memo_json(frequencies)),
+        Route("/api/rotation", memo_json(rotation, lab.answers)),
+        Route("/api/frequencies", memo_json(frequencies, lab.answers)),
         Route("/api/inspect", api_inspect, methods=["POST"]),
     ]
