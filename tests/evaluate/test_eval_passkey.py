@@ -108,3 +108,49 @@ def test_one_wrong_digit_fails_the_trial_but_keeps_four_fifths_of_the_digits():
     out = passkey_accuracy(KeyOracle(wrong_digit=2), 150, 5, seed=1, filler=FILLER)
     assert out["accuracy"] == 0.0
     assert out["digit_accuracy"] == pytest.approx(0.8)
+
+
+def test_a_training_batch_is_made_of_trials_in_the_evaluation_format_and_place():
+    from posenc.evaluate.passkey import ANSWER, passkey_batch
+
+    tokens = torch.tensor(list(("".join(f"x = {i}\n" for i in range(400))).encode()), dtype=torch.uint8)
+    x, y = passkey_batch(tokens, step=3, batch_size=6, seq_len=64, seed=1)
+    assert x.shape == y.shape == (6, 64) and x.dtype == y.dtype == torch.long
+    assert torch.equal(x[:, 1:], y[:, :-1])  # y is x shifted by one
+    for row_x, row_y in zip(x, y, strict=True):
+        text = as_text(torch.cat([row_x, row_y[-1:]]))  # the trial of 64 bytes and a newline
+        found = re.fullmatch(r"(?s)(.*)PASSKEY = (\d{5})\n(.*)\nPASSKEY = (\d{5})\n", text)
+        assert found and found.group(2) == found.group(4)  # the answer is the hidden key
+        assert as_text(row_y[ANSWER]) == found.group(2)  # the key's digits among the targets
+        # where the evaluation at 1x L asks: the prompt is the first 64 - 5 = 59 bytes, the question
+        # its last 11, the digits at positions 59..63 (an absolute encoding learns these places)
+        assert as_text(row_x[48:59]) == "\nPASSKEY = " and as_text(row_x[59:64]) == found.group(2)
+    again = passkey_batch(tokens, step=3, batch_size=6, seq_len=64, seed=1)
+    assert torch.equal(again[0], x)  # a pure function of (seed, step)
+    other = passkey_batch(tokens, step=4, batch_size=6, seq_len=64, seed=1)
+    assert not torch.equal(other[0], x)
+    # rank r of a world of 2 takes rows [3r, 3r + 3) of the global batch of 6
+    x1, _ = passkey_batch(tokens, step=3, batch_size=3, seq_len=64, seed=1, rank=1, world_size=2)
+    assert torch.equal(x1, x[3:])
+
+
+def test_a_training_batch_refuses_rows_too_short_for_a_trial():
+    from posenc.evaluate.passkey import passkey_batch
+
+    with pytest.raises(ValueError, match="seq_len >= 32"):
+        passkey_batch(FILLER, step=0, batch_size=2, seq_len=MIN_LENGTH - 1, seed=0)
+    x, _ = passkey_batch(FILLER, step=0, batch_size=2, seq_len=MIN_LENGTH, seed=0)  # a trial, no filler
+    assert as_text(x[0, :11]) == "PASSKEY = " + as_text(x[0, 10:11])
+
+
+def test_the_passkey_loss_adds_the_answer_digits_mean_to_the_mean_of_every_position():
+    from posenc.evaluate.passkey import passkey_loss
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 12, 256, generator=gen)
+    targets = torch.randint(0, 256, (3, 12), generator=gen)
+    every = torch.nn.functional.cross_entropy(logits.reshape(-1, 256), targets.reshape(-1))
+    # the answer digits are targets -6..-2 (the last target is the newline after them)
+    answer = torch.nn.functional.cross_entropy(logits[:, -6:-1].reshape(-1, 256), targets[:, -6:-1].reshape(-1))
+    assert passkey_loss(logits, targets).item() == pytest.approx((every + answer).item(), rel=1e-6)
+    assert passkey_loss(logits, targets, answer_weight=0.0).item() == pytest.approx(every.item(), rel=1e-6)

@@ -104,3 +104,31 @@ def test_an_unreadable_eval_json_is_reported_not_overwritten(rope_run, fresh):
     with pytest.raises(ValueError, match="eval.json"):
         evaluate_run(run, "1x", n_windows=1, passkey_trials=0)
     assert (run / "eval.json").read_text() == "not json"
+
+
+def test_passkey_depths_give_a_row_per_depth_and_enter_the_basis(rope_run, fresh):
+    from posenc.evaluate.run import cached_rows, expected_basis
+
+    run = fresh(rope_run)
+    rows = evaluate_run(run, "1x", **SMALL, passkey_depths=(0.5, 0.0, 1.0))["rows"]
+    by_depth = rows[0]["passkey_by_depth"]
+    assert [d["depth"] for d in by_depth] == [0.5, 0.0, 1.0]
+    assert rows[0]["passkey"] == by_depth[0]  # the first depth is the row's passkey
+    assert all(d["trials"] == 2 for d in by_depth)
+    assert rows[0]["basis"]["passkey_depths"] == [0.5, 0.0, 1.0]
+    settings = dict(n_windows=3, passkey_trials=2, seed=0)
+    same = expected_basis(run, None, **settings, passkey_depths=(0.5, 0.0, 1.0))
+    assert cached_rows(run, "none", [64], same)[0] is not None
+    # the default (key in the middle) adds no key to the basis, so rows made before depths stay valid
+    default = expected_basis(run, None, **settings)
+    assert "passkey_depths" not in default
+    cached, why = cached_rows(run, "none", [64], default)
+    assert cached is None and "passkey depths" in why
+    plain = evaluate_run(run, "1x", **SMALL)["rows"][0]
+    assert "passkey_by_depth" not in plain and "passkey_depths" not in plain["basis"]
+
+
+@pytest.mark.parametrize("depths", [(), (1.5,), (float("nan"),), ("far",)])
+def test_bad_passkey_depths_are_refused_by_name(rope_run, depths):
+    with pytest.raises(ValueError, match="--passkey-depths"):
+        evaluate_run(rope_run, "1x", **SMALL, passkey_depths=depths)

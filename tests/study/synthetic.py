@@ -25,6 +25,20 @@ GROWTH = {
     "rope-1e4-4L": (9.5, 1.1),
     "rope-1e6-4L": (9.5, 1.05),
 }
+#: retrieval arm: exact-key accuracy (key in the middle) at 1×, 2×, 4×, 8×, 16×; far = half of it,
+#: near = 0.4 more (at most 1). ALiBi's perplexity is flat (GROWTH) while its retrieval falls at 2×.
+RETRIEVAL = {
+    "sinusoidal": [0.9, 0.1, 0.0, 0.0, 0.0],
+    "learned": [0.9, None, None, None, None],
+    "nope": [0.9, 0.4, 0.1, 0.0, 0.0],
+    "rope-1e4": [1.0, 0.8, 0.3, 0.1, 0.0],
+    "rope-1e6": [1.0, 0.9, 0.6, 0.2, 0.1],
+    "alibi": [1.0, 0.3, 0.1, 0.0, 0.0],
+    "t5": [1.0, 0.7, 0.5, 0.3, 0.2],
+    "xpos": [0.85, 0.5, 0.2, 0.0, 0.0],
+}
+#: the retrieval-arm models' perplexity, as a multiple of the LM models'
+RETRIEVAL_PPL = 1.2
 #: scaling method -> factor per doubling on the RoPE models
 SCALING_GROWTH = {"linear": 1.6, "ntk": 1.15, "dynamic": 1.12, "yarn": 1.05, "minimind_yarn": 1.08}
 SEEDS = (0, 1, 2)
@@ -62,7 +76,9 @@ def synthetic_inputs():
     jobs = plan(preset)
     train_info, eval_rows = {}, {}
     for job in jobs:
-        first, growth = GROWTH[job.name]
+        retrieval = job.role == "retrieval"
+        first, growth = GROWTH[job.name.removesuffix("-passkey")]
+        first *= RETRIEVAL_PPL if retrieval else 1.0
         noise = 1.0 + 0.01 * job.seed  # seeds differ by 1%
         train_info[job.run_name] = {
             "name": job.name,
@@ -82,10 +98,21 @@ def synthetic_inputs():
             "seconds": 1.0,
             "dir": f"runs/{job.run_name}",
         }
-        for scaling, lengths, _ in _eval_specs(job, preset):
+        for scaling, lengths, *_ in _eval_specs(job, preset):
             rows = []
             for n in lengths:
                 doublings = math.log2(n / L)
+                if retrieval:
+                    accuracy = RETRIEVAL[job.name.removesuffix("-passkey")][round(doublings)]
+                    ppl = None if accuracy is None else first * noise * (growth or 1.0) ** doublings
+                    row = _row(n, L, ppl, job.seed, passkey=accuracy)
+                    if accuracy is not None:
+                        row["passkey_by_depth"] = [
+                            {"depth": d, "trials": 20, "accuracy": a, "digit_accuracy": 0.1 + 0.9 * a}
+                            for d, a in ((0.5, accuracy), (0.0, accuracy / 2), (1.0, min(1.0, accuracy + 0.4)))
+                        ]
+                    rows.append(row)
+                    continue
                 if scaling is None:
                     ppl = None if growth is None and n > L else first * noise * (growth or 1.0) ** doublings
                     passkey = max(0.0, 1.0 - 0.25 * doublings * (growth or 1.0) / 1.3)

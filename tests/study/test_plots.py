@@ -7,7 +7,7 @@ from posenc.study import plots
 from .synthetic import synthetic_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-STEMS = ("ppl_vs_length", "rope_scaling", "passkey", "rope_base_sweep")
+STEMS = ("ppl_vs_length", "rope_scaling", "passkey", "retrieval_vs_ppl", "rope_base_sweep")
 
 
 @pytest.fixture(scope="module")

@@ -147,3 +147,55 @@ def test_report_markdown(results):
     assert "Sinusoidal 20.05 → 43.54 → 406" in md  # the published comparison
     quick = {**results, "claims": False}
     assert "Smoke test" in report.render_report(quick)
+
+
+def _arm_row(results, name, mult):
+    return next(r for r in results["retrieval"][name]["rows"] if r["multiple"] == mult)
+
+
+def test_the_retrieval_arm_is_aggregated_per_encoding_and_depth(results):
+    assert set(results["retrieval"]) == set(results["encodings"])
+    assert results["retrieval"]["alibi"]["name"] == "alibi-passkey"
+    row = _arm_row(results, "rope-1e4", 2)
+    assert row["passkey"]["mean"] == pytest.approx(0.8) and row["passkey"]["values"] == [0.8] * len(SEEDS)
+    depths = {d["depth"]: d["accuracy"]["mean"] for d in row["passkey_by_depth"]}
+    assert depths == pytest.approx({0.5: 0.8, 0.0: 0.4, 1.0: 1.0})
+    assert _arm_row(results, "learned", 2)["status"] == "n/a"
+    # the arm's perplexity: synthetic RETRIEVAL_PPL = 1.2 × the LM model's
+    ratio = _arm_row(results, "t5", 1)["ppl"]["mean"] / _row(results, "t5", 1)["ppl"]["mean"]
+    assert ratio == pytest.approx(1.2)
+
+
+def test_retrieval_findings_follow_the_numbers(results):
+    text = "\n".join(report.retrieval_findings(results))
+    # 1x values 0.9, 0.9, 0.9, 1, 1, 1, 1, 0.85: the median of eight is (0.9 + 1) / 2
+    assert "median exact-key accuracy over encodings 95%" in text
+    assert "Sinusoidal holds to 1× and breaks at 2×" in text
+    assert "Learned holds to 1× and cannot run (n/a) at 2×" in text
+    assert "T5 bias holds to 4× and breaks at 8×" in text  # 0.5 at 4x still counts, 0.3 at 8x does not
+    # ALiBi: flat perplexity (growth 1.0) while retrieval falls to 30% at 2x
+    assert "ALiBi at 2× (last-L perplexity 10.10 against 10.10 at 1×, retrieval 30% against 100%)" in text
+    assert "RoPE (base 1e4) at" not in text.split("Perplexity hides it")[1].split("\n")[0]  # 1.3 per doubling
+    assert "Depth: a key just before the question" in text
+    assert "perplexity at 1× is 1.20× the LM models'" in text
+
+
+def test_without_a_flat_perplexity_the_findings_say_the_measures_break_together(results):
+    steep = copy.deepcopy(results)
+    for row in steep["encodings"]["alibi"]["rows"]:
+        if row["status"] == "ok":
+            row["last_ppl"] = report.stat([10.0 * row["multiple"] ** 2] * len(SEEDS))
+    text = "\n".join(report.retrieval_findings(steep))
+    assert "Perplexity hides it" not in text and "here the two measures break together" in text
+
+
+def test_the_report_has_the_retrieval_tables_and_older_results_still_validate(results):
+    md = report.render_report(results)
+    assert "## Retrieval arm: passkey accuracy, exact key (per digit), key in the middle" in md
+    assert "| RoPE (base 1e4) | 100% ± 0 (100% ± 0) | 80% ± 0 (82% ± 0) |" in md
+    assert "| RoPE (base 1e4) | 50 / 100 / 100 | 40 / 80 / 100 |" in md  # far / middle / near
+    assert "10.10 · 30%" in md  # ALiBi at 2x: perplexity beside retrieval
+    older = copy.deepcopy(results)
+    del older["retrieval"]
+    report.validate_results(older)
+    assert "Retrieval arm" not in report.render_report(older)

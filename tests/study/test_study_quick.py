@@ -67,7 +67,7 @@ def test_report_and_plots_are_written(study):
     out, results = study
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "Smoke test" in md and "## What our numbers show" in md
-    assert len(results["plots"]) == 8
+    assert len(results["plots"]) == 10
     for name in results["plots"]:
         assert (out / name).stat().st_size > 0
 

@@ -1,6 +1,7 @@
 """The training loop: learning, convergence, resume (in process and after a real Ctrl-C), run folders."""
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -235,3 +236,28 @@ def test_pure_function_of_step_means_the_same_seed_gives_the_same_run(tmp_path):
     c = train(ModelConfig.preset("tiny"), _quick(steps=3, seed=2), tmp_path / "c", progress=False)
     assert a["train_loss"] == b["train_loss"] != c["train_loss"]
     assert _same_parameters(load_model(tmp_path / "a")[0], load_model(tmp_path / "b")[0])
+
+
+def test_a_passkey_run_trains_on_trials_and_runs_saved_before_tasks_still_resume(tmp_path):
+    mcfg = ModelConfig.preset("tiny", pe="rope", max_seq_len=32)
+    cfg = TrainConfig(steps=6, batch_size=4, warmup_steps=1, eval_every=0, eval_windows=2, task="passkey")
+    summary = train(mcfg, cfg, tmp_path / "pk", progress=False)
+    assert summary["step"] == 6 and math.isfinite(summary["train_loss"])
+    saved = json.loads((tmp_path / "pk" / "config.json").read_text())
+    assert saved["train"]["task"] == "passkey"
+    # a run saved before TrainConfig had a task is the plain LM it was: resumable as "lm" only
+    from posenc.train.loop import config_differences
+
+    before = {k: v for k, v in TrainConfig(**{**cfg.to_dict(), "task": "lm"}).to_dict().items() if k != "task"}
+    assert config_differences(mcfg.to_dict(), before, mcfg, TrainConfig(**{**cfg.to_dict(), "task": "lm"})) == []
+    assert config_differences(mcfg.to_dict(), before, mcfg, cfg) == [
+        "train.task: run has 'lm', asked for 'passkey'"
+    ]
+
+
+def test_a_passkey_run_too_short_for_a_trial_is_refused_before_anything_is_written(tmp_path):
+    mcfg = ModelConfig.preset("tiny", pe="rope", max_seq_len=16)
+    cfg = TrainConfig(steps=2, batch_size=2, warmup_steps=0, task="passkey")
+    with pytest.raises(ValueError, match="--task passkey needs --seq-len >= 32"):
+        train(mcfg, cfg, tmp_path / "short", progress=False)
+    assert not (tmp_path / "short").exists()

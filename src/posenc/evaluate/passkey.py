@@ -103,6 +103,71 @@ def passkey_trials(
     ]
 
 
+#: stream id mixed into the seed of a passkey training batch: its draws never repeat a plain batch's
+PASSKEY_STREAM = 0x5A55
+
+
+def passkey_batch(
+    tokens: Tensor,
+    step: int,
+    batch_size: int,
+    seq_len: int,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+) -> tuple[Tensor, Tensor]:
+    """Training rows in exactly the evaluation's format and place: x, y int64 [batch_size, seq_len]
+    with y[:, t] = x[:, t + 1]. Each row is one trial of ``seq_len`` tokens (the evaluation's trial at
+    1× L: prompt, then the key's 5 digits) followed by a newline, so x holds the whole trial at the
+    positions the evaluation puts it, and the 5 answer digits are the targets ``y[:, ANSWER]``
+    (the sixth-to-last to second-to-last). An absolute encoding learns the question where the
+    evaluation asks it: a row one token longer would teach it the answer one position late.
+
+    Like ``posenc.data.train_batch``, a pure function of (seed, step): the *global* batch of the step
+    (``world_size * batch_size`` rows) draws filler offsets in ``tokens`` (the training split: the
+    evaluation's held-out filler is never trained on), keys uniform in 10000..99999 and depths uniform
+    in [0, 1] from one generator; rank r takes rows ``[r * batch_size, (r + 1) * batch_size)``.
+    """
+    from posenc.data.batches import mix_seed
+
+    if seq_len < MIN_LENGTH:
+        raise ValueError(f"passkey training needs seq_len >= {MIN_LENGTH} (one trial), got {seq_len}")
+    n_filler = seq_len - MIN_LENGTH
+    if tokens.numel() <= n_filler:
+        raise ValueError(f"the training tokens ({tokens.numel()}) are too few for passkey rows of {seq_len}")
+    n = world_size * batch_size
+    generator = torch.Generator().manual_seed(mix_seed(seed, step, PASSKEY_STREAM))
+    offsets = torch.randint(0, tokens.numel() - n_filler, (n,), generator=generator)
+    keys = torch.randint(10 ** (KEY_DIGITS - 1), 10**KEY_DIGITS, (n,), generator=generator)
+    depths = torch.rand(n, generator=generator, dtype=torch.float64)
+    end = _bytes_to_tokens(b"\n")
+    rows = []
+    for i in range(rank * batch_size, (rank + 1) * batch_size):
+        filler = tokens[int(offsets[i]) : int(offsets[i]) + n_filler]
+        trial = build_passkey_prompt(filler, seq_len, str(int(keys[i])), float(depths[i]))
+        rows.append(torch.cat([trial.prompt, trial.answer, end]))
+    window = torch.stack(rows)  # [b, seq_len + 1]
+    return window[:, :-1], window[:, 1:]
+
+
+#: where the key's digits are among a passkey training row's targets (the last target is the newline)
+ANSWER = slice(-KEY_DIGITS - 1, -1)
+
+
+def passkey_loss(logits: Tensor, targets: Tensor, answer_weight: float = 1.0) -> Tensor:
+    """The loss of a passkey training batch: the mean cross-entropy of every position (the model
+    still learns the code around the key) plus ``answer_weight`` × the mean over the 5 answer digits
+    (``targets[:, ANSWER]``), the only bytes that need the key. Without the second term the answer is
+    5 of L targets and the models never learn to retrieve in the study's budget (see the study report).
+
+    logits float [b, s, V], targets int64 [b, s] -> scalar float32.
+    """
+    per_token = torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
+    ).view_as(targets)  # [b, s]
+    return per_token.mean() + answer_weight * per_token[:, ANSWER].mean()
+
+
 @torch.inference_mode()
 def greedy_decode(model: nn.Module, prompt: Tensor, max_new_tokens: int) -> Tensor:
     """Greedy continuation with the KV cache: prompt int64 [b, p] -> new tokens int64 [b, max_new_tokens]."""

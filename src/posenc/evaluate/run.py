@@ -58,6 +58,7 @@ from posenc.evaluate.perplexity import perplexity
 from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_rope_scaling
 
 DEFAULT_LENGTHS = ("1x", "2x", "4x", "8x", "16x")
+DEFAULT_DEPTHS = (0.5,)  # the passkey's key in the middle of the text
 EVAL_FILE = "eval.json"
 EVAL_FORMAT = "posenc-eval/1"
 #: the evaluation's own version, part of every row's basis: bump it when a change of this code changes
@@ -141,10 +142,31 @@ def eval_key(rope_scaling: RopeScaling | None, corpus_source: str | None = None)
     return f"{key} @ {corpus_source}" if corpus_source else key
 
 
+def check_depths(depths: Sequence[float]) -> tuple[float, ...]:
+    """The passkey depths as a tuple of floats in [0, 1]; ``ValueError`` naming --passkey-depths."""
+    try:
+        values = tuple(float(d) for d in depths)
+    except (TypeError, ValueError):
+        raise ValueError(f"--passkey-depths must be numbers in [0, 1], got {depths!r}") from None
+    if not values or any(not 0.0 <= d <= 1.0 for d in values):  # NaN fails the comparison too
+        raise ValueError(f"--passkey-depths must be one or more numbers in [0, 1], got {depths!r}")
+    return values
+
+
 def _basis(
-    model_sha256: str, step, data, heldout_fraction: float, seed: int, n_windows: int, trials: int, scaling
+    model_sha256: str,
+    step,
+    data,
+    heldout_fraction: float,
+    seed: int,
+    n_windows: int,
+    trials: int,
+    scaling,
+    depths: tuple[float, ...] = DEFAULT_DEPTHS,
 ) -> dict:
-    return {
+    # depths enter the basis only when they differ from the default, so rows measured before depths
+    # could be chosen (key in the middle) stay valid
+    return ({} if tuple(depths) == DEFAULT_DEPTHS else {"passkey_depths": list(depths)}) | {
         "eval_version": EVAL_VERSION,
         "model_sha256": model_sha256,
         "step": step,
@@ -165,6 +187,7 @@ def expected_basis(
     n_windows: int = 64,
     passkey_trials: int = 50,
     seed: int = 0,
+    passkey_depths: Sequence[float] = DEFAULT_DEPTHS,
 ) -> dict:
     """The basis an evaluation of RUN on its own corpus would have now (see the module docstring):
     reads the checkpoint (no model is built) and the run's corpus, runs nothing."""
@@ -184,6 +207,7 @@ def expected_basis(
         n_windows,
         passkey_trials,
         scaling,
+        check_depths(passkey_depths),
     )
 
 
@@ -198,6 +222,7 @@ _BASIS_WORDS = {
     "windows": "windows",
     "passkey_trials": "passkey trials",
     "rope_scaling": "RoPE scaling",
+    "passkey_depths": "passkey depths",
 }
 
 
@@ -254,6 +279,7 @@ def evaluate_run(
     corpus: str | Path | None = None,
     write: bool = True,
     progress: bool = False,
+    passkey_depths: Sequence[float] = DEFAULT_DEPTHS,
 ) -> dict:
     """Evaluate RUN at each length and merge the results into ``RUN/eval.json``.
 
@@ -261,7 +287,11 @@ def evaluate_run(
         lengths: ``"1x,2x"`` or a list of items; ``Nx`` = N times the training length L, or tokens.
         rope_scaling: a spec (``"yarn:4"``, ``"ntk:auto"``, see ``posenc.evaluate.specs``) or None.
         n_windows: evaluation windows per length (each of ``length`` predicted tokens).
-        passkey_trials: passkey trials per length; 0 skips the passkey test.
+        passkey_trials: passkey trials per length (and per depth); 0 skips the passkey test.
+        passkey_depths: where the key is hidden, 0 = the start of the text (farthest from the
+            question) to 1 = just before the question. The row's ``passkey`` is the first depth's;
+            with more than one, ``passkey_by_depth`` lists each (``{"depth", "accuracy",
+            "digit_accuracy"}``) and the basis records the depths.
         corpus: held-out text to evaluate on; ``None`` = the corpus the run was trained on.
         write: merge the results into RUN/eval.json (atomic write).
         progress: show a rich progress bar.
@@ -281,6 +311,7 @@ def evaluate_run(
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ValueError(f"--seed must be an integer in [0, 2^63), got {seed!r}")
+    depths = check_depths(passkey_depths)
     run_path = check_run_dir(run_dir)
 
     from posenc.train.checkpoint import load_model
@@ -304,6 +335,7 @@ def evaluate_run(
         n_windows,
         passkey_trials,
         scaling,
+        depths,
     )
     files, filler = data.file_tokens("heldout"), data.tokens("heldout")
     table_size = model.pe.max_positions  # None unless the encoding is a finite table (learned)
@@ -325,7 +357,8 @@ def evaluate_run(
             if scaling is not None:
                 model.set_rope_scaling(applied)
             run_passkey = passkey_trials > 0 and length >= MIN_LENGTH
-            task = bar.add_task(f"length {length}", total=n_windows + (passkey_trials if run_passkey else 0))
+            n_trials = passkey_trials * len(depths) if run_passkey else 0
+            task = bar.add_task(f"length {length}", total=n_windows + n_trials)
             windows = eval_windows(files, length, n_windows, seed)
             ppl = perplexity(
                 model,
@@ -334,19 +367,25 @@ def evaluate_run(
                 last=min(train_len, length),
                 on_batch=lambda k, task=task: bar.advance(task, k),
             )
-            passkey = None
-            if run_passkey:
-                passkey = passkey_accuracy(
+            by_depth = []
+            for depth in depths if run_passkey else ():
+                result = passkey_accuracy(
                     model,
                     length,
                     passkey_trials,
                     seed,
                     filler=filler,
+                    depth=depth,
                     batch_size=batch_size,
                     on_batch=lambda k, task=task: bar.advance(task, k),
                 )
-                del passkey["length"]
-            rows.append({**row, "status": "ok", **ppl, "passkey": passkey, "rope_scaling_applied": applied})
+                del result["length"]
+                by_depth.append(result)
+            extra = {"passkey_by_depth": by_depth} if len(depths) > 1 and by_depth else {}
+            passkey = by_depth[0] if by_depth else None
+            rows.append(
+                {**row, "status": "ok", **ppl, "passkey": passkey, **extra, "rope_scaling_applied": applied}
+            )
     if scaling is not None:
         model.set_rope_scaling(None)
 

@@ -3,7 +3,9 @@
 1. ``ppl_vs_length``: perplexity vs evaluation length per encoding, log-log, as the ALiBi paper's
    Figure 1 (all positions | last L positions); error bars = std over seeds.
 2. ``rope_scaling``: the RoPE models with each inference-time scaling (and PI after a fine-tune).
-3. ``passkey``: passkey retrieval accuracy, encoding × length heat map.
+3. ``passkey``: passkey retrieval accuracy, encoding × length heat map (the retrieval arm's models
+   when the study trained them, else the LM models'), and ``retrieval_vs_ppl``: the LM models'
+   last-L perplexity beside the retrieval arm's exact-key accuracy, per encoding, ± std over seeds.
 4. ``rope_base_sweep``: last-L perplexity vs length per rope_base (and the 4× L arm).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib import ticker as plt_ticker
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from posenc.experiments import plotting
@@ -27,13 +30,19 @@ def _series(rows: list[dict], key: str):
     return [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]
 
 
-def _length_axes(ax, mults: list[int], train_length: int, title: str, ylabel: str) -> None:
+def _length_axes(
+    ax, mults: list[int], train_length: int, title: str, ylabel: str, log_y: bool = True
+) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xticks(mults, [f"{m:g}×\n{m * train_length}" for m in mults])
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)))
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    if log_y:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.set_ylim(-5, 105)
+        ax.yaxis.set_major_locator(plt_ticker.MultipleLocator(20))
     ax.axvline(1, color="gray", ls="--", lw=1)
     plotting.style_axes(
         ax,
@@ -60,6 +69,14 @@ def _plot_lines(ax, entries: list[tuple[str, list[dict]]], key: str, styles=None
             color=plotting.COLORS[j % len(plotting.COLORS)],
             label=label,
         )
+
+
+def _as_percent(row: dict) -> dict:
+    """An AGG row with its passkey stat in percent (for a linear accuracy axis)."""
+    stat = row.get("passkey")
+    if row.get("status") != "ok" or not stat or stat["mean"] is None:
+        return row
+    return {**row, "passkey": {**stat, "mean": 100 * stat["mean"], "std": 100 * (stat["std"] or 0.0)}}
 
 
 def make_plots(results: dict, out: Path) -> list[str]:
@@ -92,9 +109,11 @@ def make_plots(results: dict, out: Path) -> list[str]:
             fig.suptitle(f"RoPE scaling without retraining, factor = length / L ({tag})")
             names += plotting.save_figure(fig, out, "rope_scaling")
 
-        labels = [e["label"] for e in results["encodings"].values()]
+        arm = results.get("retrieval") or {}
+        source = arm or results["encodings"]
+        labels = [e["label"] for e in source.values()]
         grid = np.full((len(labels), len(mults)), np.nan)
-        for i, e in enumerate(results["encodings"].values()):
+        for i, e in enumerate(source.values()):
             for r in e["rows"]:
                 if r.get("status") == "ok" and r.get("passkey") and r["passkey"]["mean"] is not None:
                     grid[i, mults.index(int(round(r["multiple"])))] = 100 * r["passkey"]["mean"]
@@ -111,7 +130,9 @@ def make_plots(results: dict, out: Path) -> list[str]:
         fig.colorbar(image, ax=ax, label="accuracy (%)")
         plotting.style_axes(
             ax,
-            title=f"Passkey retrieval accuracy ({tag})"
+            title="Passkey exact-key accuracy, key in the middle"
+            + (", retrieval arm" if arm else "")
+            + f"\n({tag})"
             + (
                 "\nno model retrieved any key: at this scale none has learned to copy from context"
                 if not np.isnan(grid).all() and np.nanmax(grid) == 0.0
@@ -121,6 +142,24 @@ def make_plots(results: dict, out: Path) -> list[str]:
             ylabel="encoding",
         )
         names += plotting.save_figure(fig, out, "passkey")
+
+        if arm:
+            fig, axes = plotting.new_figure(1, 2, width=6.4, height=4.6)
+            names_in_order = list(arm)
+            lm = [(arm[n]["label"], results["encodings"].get(n, {}).get("rows", [])) for n in names_in_order]
+            _plot_lines(axes[0], lm, "last_ppl")
+            _length_axes(
+                axes[0], mults, L, "Models trained on code: last-L perplexity", "perplexity (bytes, log scale)"
+            )
+            percent = [
+                (arm[n]["label"], [_as_percent(r) for r in arm[n]["rows"]]) for n in names_in_order
+            ]
+            _plot_lines(axes[1], percent, "passkey")
+            _length_axes(
+                axes[1], mults, L, "Retrieval arm: passkey exact key", "exact-key accuracy (%)", log_y=False
+            )
+            fig.suptitle(f"Perplexity beside retrieval, per encoding ({tag})")
+            names += plotting.save_figure(fig, out, "retrieval_vs_ppl")
 
         fig, (ax,) = plotting.new_figure(1, 1, width=7.0, height=4.6)
         entries = [(f"base {b}", e["rows"]) for b, e in results["rope_base_sweep"].items()]

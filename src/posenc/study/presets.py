@@ -50,6 +50,16 @@ FT_MULTIPLE = 4
 
 MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
 
+#: steps of a retrieval-arm model in the CPU presets (batch and schedule as the preset's LM models)
+RETRIEVAL_STEPS_CPU = 1000
+
+#: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.evaluate.
+#: passkey.passkey_batch, loss passkey_loss), named NAME + RETRIEVAL_SUFFIX ("alibi-passkey")
+RETRIEVAL_SUFFIX = "-passkey"
+#: where a retrieval-arm model's key is hidden: the middle first (the main table), then the start of
+#: the text (farthest from the question) and just before the question
+RETRIEVAL_DEPTHS: tuple[float, ...] = (0.5, 0.0, 1.0)
+
 
 def rope_name(base: float) -> str:
     """The study name of a RoPE model of ``base``: 1e4 -> "rope-1e4"."""
@@ -73,6 +83,8 @@ class StudyPreset:
     passkey_trials: int  # per length, no-scaling evaluation only
     finetune_steps: int  # the PI fine-tune arm (at FT_MULTIPLE × L, batch_size / FT_MULTIPLE)
     long_arm: bool  # also train RoPE 1e4 and 1e6 at 4 × L with the same token budget
+    retrieval_steps: int = 0  # the retrieval arm: one model per encoding trained on passkey trials; 0: none
+    retrieval_trials: int = 20  # passkey trials of a retrieval-arm model per length and per depth
     device: str = "auto"
     dtype: str = "auto"
     eval_batch_size: int = 16
@@ -105,13 +117,15 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=2,
         finetune_steps=5,
         long_arm=False,
+        retrieval_steps=10,
+        retrieval_trials=2,
         device="cpu",
         eval_batch_size=4,
         claims=False,
     ),
     "default": StudyPreset(
         name="default",
-        description="d 128, 4 layers, L 64, 400 steps × 32 × 64 = 0.8 M tokens per model (~20 min, 2 cores)",
+        description="d 128, 4 layers, L 64, 400 steps × 32 × 64 = 0.8 M tokens per model, and a retrieval arm of 1000 steps per encoding (~35 min, 2 cores)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=400,
         batch_size=32,
@@ -122,11 +136,12 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=10,
         finetune_steps=60,
         long_arm=False,
+        retrieval_steps=RETRIEVAL_STEPS_CPU,
     ),
     "full": StudyPreset(
         name="full",
         description="d 128, 4 layers, L 64, 600 steps × 32 × 64 = 1.2 M tokens per model, 3 seeds, "
-        "RoPE also trained at 4 × L (~70 min, 2 cores)",
+        "RoPE also trained at 4 × L, and the retrieval arm per seed (~2 h, 2 cores)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=600,
         batch_size=32,
@@ -137,6 +152,7 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=10,
         finetune_steps=90,
         long_arm=True,
+        retrieval_steps=RETRIEVAL_STEPS_CPU,
     ),
     "gpu": StudyPreset(
         name="gpu",
@@ -151,6 +167,8 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=20,
         finetune_steps=60,
         long_arm=True,
+        retrieval_steps=1500,
+        retrieval_trials=50,
         device="cuda",
         dtype="bfloat16",
     ),
@@ -169,6 +187,8 @@ __all__ = [
     "FT_MULTIPLE",
     "LABELS",
     "MULTIPLES",
+    "RETRIEVAL_DEPTHS",
+    "RETRIEVAL_SUFFIX",
     "PRESETS",
     "ROPE_MODELS",
     "SCALINGS",

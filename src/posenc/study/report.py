@@ -8,7 +8,8 @@ results.json (``"format": "posenc-study/1"``)::
       "config": {...},                            # the StudyPreset (model fields, steps, seeds, ...)
       "train_length": 64, "multiples": [1, 2, 4, 8, 16], "lengths": [64, ..., 1024],
       "seeds": [0], "tokens_per_model": 819200,
-      "eval": {"windows": 12, "window_seed": 0, "passkey_trials": 10, "last": 64},
+      "eval": {"windows": 12, "window_seed": 0, "passkey_trials": 10, "last": 64,
+               "retrieval_trials": 20, "retrieval_depths": [0.5, 0.0, 1.0]},
       "started": "2026-...Z", "wall_time_s": 1100.0,   # this session (a cached re-run: seconds)
       "wall_time_total_s": 4250.0, "sessions": 2,     # every session that wrote this results.json
       "device": "cpu (...)",
@@ -24,13 +25,16 @@ results.json (``"format": "posenc-study/1"``)::
                                                              #  under rope-1e4 (fine-tuned at 4×L)
       "rope_base_sweep": {"1e2": {"base": 100.0, "rows": [AGG, ...]}, ...},
       "long_arm": {"rope-1e4-4L": {"train_length": 256, "rows": [AGG, ...]}, ...},  # {} when not run
+      "retrieval": {NAME: {"label", "name": "alibi-passkey", "rows": [AGG, ...]}},  # the retrieval arm:
+                    # models trained on passkey trials; their AGG rows carry passkey_by_depth; {} when not run
       "plots": ["ppl_vs_length.png", "ppl_vs_length.svg", ...]
     }
 
     AGG = {"multiple": 2, "length": 128, "status": "ok" | "n/a", "reason": str (n/a only),
            "windows": 12, "tokens": 1536,                  # predicted positions per seed (windows × length)
            "ppl": STAT, "last_ppl": STAT, "loss": STAT, "last_loss": STAT,
-           "passkey": STAT | null, "passkey_digits": STAT | null}  # exact-key and per-digit accuracy
+           "passkey": STAT | null, "passkey_digits": STAT | null,  # exact-key and per-digit accuracy
+           "passkey_by_depth": [{"depth": 0.5, "accuracy": STAT, "digit_accuracy": STAT}, ...]}  # arm only
     STAT = {"mean": float | null, "std": float | null, "values": [one per seed]}   # std over seeds (n-1)
 
 Losses are mean next-byte cross-entropies in nats; ppl = exp(loss); ``last_*`` covers the last L
@@ -44,7 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from posenc.experiments.results import to_jsonable, write_json_atomic
-from posenc.study.presets import LABELS, ROPE_MODELS, SCALINGS, StudyPreset
+from posenc.study.presets import (
+    LABELS,
+    RETRIEVAL_DEPTHS,
+    RETRIEVAL_SUFFIX,
+    ROPE_MODELS,
+    SCALINGS,
+    StudyPreset,
+)
 
 FORMAT = "posenc-study/1"
 RESULTS_FILE = "results.json"
@@ -77,6 +88,16 @@ def aggregate(rows_per_seed: list[list[dict]], train_length: int) -> list[dict]:
         keys = [r.get("passkey") for r in rows]
         agg["passkey"] = stat([k["accuracy"] for k in keys]) if all(keys) else None
         agg["passkey_digits"] = stat([k.get("digit_accuracy") for k in keys]) if all(keys) else None
+        per_depth = [r.get("passkey_by_depth") for r in rows]
+        if all(per_depth):
+            agg["passkey_by_depth"] = [
+                {
+                    "depth": same[0]["depth"],
+                    "accuracy": stat([d["accuracy"] for d in same]),
+                    "digit_accuracy": stat([d.get("digit_accuracy") for d in same]),
+                }
+                for same in zip(*per_depth, strict=True)
+            ]
         out.append(agg)
     return out
 
@@ -124,6 +145,11 @@ def build_results(
     for _, n, _, role in jobs:
         if role == "long" and n not in long_arm:
             long_arm[n] = {"train_length": 4 * L, "rows": rows_of(n)}
+    retrieval = {}
+    for run, n, _, role in jobs:
+        base = n.removesuffix(RETRIEVAL_SUFFIX)
+        if role == "retrieval" and base not in retrieval:
+            retrieval[base] = {"label": LABELS.get(base, base), "name": n, "rows": rows_of(n)}
     results = {
         "format": FORMAT,
         "preset": preset.name,
@@ -139,6 +165,8 @@ def build_results(
             "window_seed": 0,
             "passkey_trials": preset.passkey_trials,
             "last": L,
+            "retrieval_trials": preset.retrieval_trials,
+            "retrieval_depths": list(RETRIEVAL_DEPTHS),
         },
         **meta,
         "runs": train_info,
@@ -146,6 +174,7 @@ def build_results(
         "scaling": scaling,
         "rope_base_sweep": sweep,
         "long_arm": long_arm,
+        "retrieval": retrieval,
         "plots": [],
     }
     return to_jsonable(results)
@@ -243,6 +272,11 @@ def validate_results(results: Any) -> None:
                 check_rows(f"scaling[{rope!r}][{method!r}]", rows)
     for base, entry in results["rope_base_sweep"].items():
         check_rows(f"rope_base_sweep[{base!r}]", entry.get("rows"))
+    retrieval = results.get("retrieval", {})  # absent from results written before the retrieval arm
+    if not isinstance(retrieval, dict):
+        raise ValueError("results.json field 'retrieval' must be an object")
+    for name, entry in retrieval.items():
+        check_rows(f"retrieval[{name!r}]", entry.get("rows"))
 
 
 def write_results(out: Path, results: dict) -> Path:
@@ -413,6 +447,7 @@ def findings(results: dict) -> list[str]:
         if parts:
             lines.append("The larger-base advice, trained at 4× L: " + "; ".join(parts) + ".")
     lines += _passkey_findings(enc, label)
+    lines += retrieval_findings(results)
     if seeds > 1:
         lines.append(
             f"± is the standard deviation over {seeds} seeds; a difference within it is reported as "
@@ -432,16 +467,125 @@ def _passkey_findings(enc: dict[str, dict], label: dict[str, str]) -> list[str]:
     if max(exact) == 0:
         best = f" (per-digit accuracy at most {100 * max(digits):.0f}%, against 10% for a uniform guess)"
         return [
-            "Passkey: no model retrieved a single key at any length, 1× included"
-            + (best if digits else "")
-            + ": at this scale the models have not learned to copy from far back in their context, so "
-            "the passkey test separates no encoding here."
+            "Passkey, models trained on text alone: no model retrieved a single key at any length, 1× "
+            "included" + (best if digits else "") + ": at this scale next-byte training on code does not "
+            "teach them to copy a number from far back, which is why the study trains a retrieval arm."
         ]
     best = max(
         ((n, m, _mean(row, "passkey")) for n, rows in enc.items() for m, row in rows.items()),
         key=lambda t: -1 if t[2] is None else t[2],
     )
     return [f"Passkey: best exact retrieval {100 * best[2]:.0f}% ({label[best[0]]} at {best[1]:g}× L)."]
+
+
+#: retrieval is said to survive at a length while the exact-key accuracy is at least this
+SURVIVES = 0.5
+#: a last-L perplexity at most this many times its 1× value is called flat
+FLAT = 1.25
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _depth_accuracy(row: dict | None, depth: float) -> float | None:
+    if not row or row.get("status") != "ok":
+        return None
+    for entry in row.get("passkey_by_depth") or []:
+        if entry["depth"] == depth:
+            return entry["accuracy"]["mean"]
+    return None
+
+
+def retrieval_findings(results: dict) -> list[str]:
+    """What the retrieval arm shows, from its numbers: accuracy at 1×, where retrieval breaks, depth,
+    perplexity beside it, and what teaching retrieval cost in perplexity."""
+    arm, enc = results.get("retrieval") or {}, results["encodings"]
+    if not arm:
+        return []
+    mults = results["multiples"]
+    at1 = {n: _mean(_by_mult(e["rows"]).get(1), "passkey") for n, e in arm.items()}
+    known = [v for v in at1.values() if v is not None]
+    lines = []
+    if known:
+        lines.append(
+            f"Retrieval arm at 1× L (key in the middle): median exact-key accuracy over encodings "
+            f"{100 * median(known):.0f}% ("
+            + ", ".join(f"{arm[n]['label']} {100 * v:.0f}%" for n, v in at1.items() if v is not None)
+            + ")."
+        )
+    survive, flat_but_lost = [], []
+    for name, entry in arm.items():
+        rows = _by_mult(entry["rows"])
+        held = []  # the multiples from 1× on, up to the first where retrieval falls below SURVIVES
+        for m in mults:
+            if (_mean(rows.get(m), "passkey") or 0.0) < SURVIVES:
+                break
+            held.append(m)
+        if not held:
+            survive.append(f"{entry['label']} does not reach {100 * SURVIVES:.0f}% even at 1×")
+        elif held[-1] == mults[-1]:
+            survive.append(f"{entry['label']} holds to {held[-1]}×")
+        else:
+            nxt = mults[len(held)]
+            verb = "breaks" if rows.get(nxt, {}).get("status") == "ok" else "cannot run (n/a)"
+            survive.append(f"{entry['label']} holds to {held[-1]}× and {verb} at {nxt}×")
+        lm = _by_mult(enc.get(name, {}).get("rows", []))
+        p1 = _mean(lm.get(1), "last_ppl")
+        for m in mults[1:]:
+            pm, acc, acc1 = _mean(lm.get(m), "last_ppl"), _mean(rows.get(m), "passkey"), at1.get(name)
+            if None in (p1, pm, acc, acc1) or acc1 < SURVIVES:
+                continue
+            if pm <= FLAT * p1 and acc < SURVIVES:
+                flat_but_lost.append(
+                    f"{entry['label']} at {m}× (last-L perplexity {pm:.2f} against {p1:.2f} at 1×, "
+                    f"retrieval {100 * acc:.0f}% against {100 * acc1:.0f}%)"
+                )
+                break
+    lines.append(
+        f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle): " + "; ".join(survive) + "."
+    )
+    if flat_but_lost:
+        lines.append(
+            "Perplexity hides it: perplexity stays flat (within "
+            f"{FLAT:g}× of 1×) while retrieval falls below {100 * SURVIVES:.0f}% for "
+            + "; ".join(flat_but_lost)
+            + ". The model still predicts the next byte from what is near, but can no longer use what is far."
+        )
+    else:
+        lines.append(
+            f"No encoding keeps a flat last-L perplexity (within {FLAT:g}× of 1×) while its retrieval falls "
+            f"below {100 * SURVIVES:.0f}%: here the two measures break together."
+        )
+    far_near = []
+    for entry in arm.values():
+        rows = _by_mult(entry["rows"])
+        for m in mults[1:]:
+            far, near = _depth_accuracy(rows.get(m), 0.0), _depth_accuracy(rows.get(m), 1.0)
+            if far is not None and near is not None and near - far >= 0.3:
+                far_near.append(f"{entry['label']} at {m}×: far {100 * far:.0f}%, near {100 * near:.0f}%")
+                break
+    if far_near:
+        lines.append(
+            "Depth: a key just before the question is found where one at the start is lost — "
+            + "; ".join(far_near)
+            + " (the first length where near beats far by 30 points or more)."
+        )
+    cost = []
+    for name, entry in arm.items():
+        a = _mean(_by_mult(entry["rows"]).get(1), "ppl")
+        b = _mean(_by_mult(enc.get(name, {}).get("rows", [])).get(1), "ppl")
+        if a is not None and b is not None:
+            cost.append(a / b)
+    if cost:
+        lines.append(
+            f"Cost: the retrieval-arm models are separate, so the perplexity models above are untouched; "
+            f"on held-out code their own perplexity at 1× is {median(cost):.2f}× the LM models' (median "
+            "over encodings): a model trained on passkey trials alone models the code around the key less well."
+        )
+    return lines
 
 
 PUBLISHED = [
@@ -498,6 +642,7 @@ def render_report(results: dict) -> str:
         "length drawn from many held-out files, the same windows for every model; perplexity over all "
         "positions and over the last L positions of each window.",
         f"- Passkey retrieval: {results['eval']['passkey_trials']} trials per length (key in the middle).",
+        *_retrieval_setup(results),
         "- RoPE models also evaluated with inference-time scaling (factor = length / L, no retraining): "
         + ", ".join(SCALINGS)
         + f"; and PI after a short fine-tune ({cfg['finetune_steps']} steps at 4× L, "
@@ -530,6 +675,7 @@ def render_report(results: dict) -> str:
         for e in results["encodings"].values()
     ]
     out += _table(header, lines) + [""]
+    out += _retrieval_tables(results, header)
     for rope, methods in results["scaling"].items():
         out += [f"## Scaling on {LABELS.get(rope, rope)}, last-L perplexity", ""]
         lines = [
@@ -562,8 +708,9 @@ def render_report(results: dict) -> str:
         "(which every encoding handles) with positions beyond it, so it hides part of the effect; the "
         "last-L columns show positions beyond L alone. A byte-level model predicts much of its text from the "
         "last few bytes, so an encoding that keeps local attention intact can stay flat even when its "
-        "long-range attention breaks; the passkey test asks for genuinely long-range retrieval and can "
-        "separate the two where the models have learned to retrieve at all (see above). PI without "
+        "long-range attention breaks; the passkey test asks for genuinely long-range retrieval and "
+        "separates the two once models have learned to retrieve at all, which is why the retrieval arm is "
+        "trained on passkey trials (see above). PI without "
         "fine-tuning compresses every position the model learned, so it may hurt before "
         "a fine-tune helps, as its paper reports. Where a finding above disagrees with the papers, the "
         "likeliest reasons are the short training (few tokens), the small width, and the byte-level text.",
@@ -572,6 +719,64 @@ def render_report(results: dict) -> str:
     if results.get("plots"):
         out += ["## Plots", ""] + [f"![{p}]({p})" for p in results["plots"] if p.endswith(".png")] + [""]
     return "\n".join(out)
+
+
+def _retrieval_setup(results: dict) -> list[str]:
+    arm = results.get("retrieval") or {}
+    if not arm:
+        return []
+    cfg, L = results["config"], results["train_length"]
+    return [
+        f"- Retrieval arm: every encoding trained again from scratch on passkey trials alone, the same "
+        f"model, batch and warm-up, {cfg['retrieval_steps']} steps × {cfg['batch_size']} trials × {L} "
+        f"tokens, at the peak learning rate {cfg['lr']:g} throughout (under the cosine decay the copy "
+        "circuit had not formed in a RoPE model by the end). "
+        "Each training row is one trial in the evaluation's format (code from the training split, the "
+        "key line at a depth drawn uniformly, the question, the 5 digits); the loss is the mean "
+        "next-byte loss of the row plus the mean loss of the 5 answer digits. Evaluated with "
+        f"{results['eval'].get('retrieval_trials')} trials per length and per key depth (middle, start "
+        "of the text = far, just before the question = near), on held-out code.",
+    ]
+
+
+def _retrieval_tables(results: dict, header: list[str]) -> list[str]:
+    arm, seeds, mults = results.get("retrieval") or {}, len(results["seeds"]), results["multiples"]
+    if not arm:
+        return []
+    out = [
+        "## Retrieval arm: passkey accuracy, exact key (per digit), key in the middle"
+        + (" — mean ± std over seeds" if seeds > 1 else ""),
+        "",
+    ]
+    lines = [
+        [e["label"]] + [_passkey_cell(_by_mult(e["rows"]).get(k), seeds) for k in mults] for e in arm.values()
+    ]
+    out += _table(header, lines) + [""]
+    out += ["## Retrieval arm: where the key is — exact key far / middle / near (%)", ""]
+    lines = []
+    for e in arm.values():
+        rows = _by_mult(e["rows"])
+        cells = []
+        for k in mults:
+            row = rows.get(k)
+            if not row:
+                cells.append("—")
+            elif row.get("status") != "ok":
+                cells.append("n/a")
+            else:
+                values = [_depth_accuracy(row, d) for d in (0.0, 0.5, 1.0)]
+                cells.append(" / ".join("—" if v is None else f"{100 * v:.0f}" for v in values))
+        lines.append([e["label"]] + cells)
+    out += _table(header, lines) + [""]
+    out += ["## Retrieval beside perplexity: last-L perplexity of the LM models · exact key of the arm", ""]
+    lines = []
+    for name, e in arm.items():
+        lm, rows = _by_mult(results["encodings"].get(name, {}).get("rows", [])), _by_mult(e["rows"])
+        lines.append(
+            [e["label"]] + [f"{_fmt(lm.get(k), 'last_ppl', 1)} · {_fmt(rows.get(k), 'passkey', 1)}" for k in mults]
+        )
+    out += _table(header, lines) + [""]
+    return out
 
 
 def write_report(out: Path, results: dict) -> Path:
@@ -589,6 +794,7 @@ __all__ = [
     "build_results",
     "findings",
     "render_report",
+    "retrieval_findings",
     "stat",
     "validate_results",
     "wall_time_text",

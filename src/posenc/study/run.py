@@ -34,6 +34,8 @@ from posenc.experiments.results import prepare_out_dir
 from posenc.study.presets import (
     ENCODINGS,
     FT_MULTIPLE,
+    RETRIEVAL_DEPTHS,
+    RETRIEVAL_SUFFIX,
     ROPE_MODELS,
     SCALINGS,
     SWEEP_BASES,
@@ -43,6 +45,7 @@ from posenc.study.presets import (
 )
 
 NO_SCALING = "none"
+DEFAULT_DEPTHS = (0.5,)  # posenc.evaluate.run's: the key in the middle (the LM models' passkey test)
 
 
 @dataclass
@@ -57,7 +60,7 @@ class Job:
     steps: int
     batch_size: int
     warmup_steps: int
-    role: str  # "encoding", "sweep", "finetune" or "long"
+    role: str  # "encoding", "sweep", "finetune", "long" or "retrieval" (trained on passkey trials)
     init_from: str | None = None  # run folder name whose weights start this run (the fine-tune arm)
     scalings: tuple[str, ...] = ()
     evals: list = field(default_factory=list)
@@ -121,6 +124,22 @@ def plan(preset: StudyPreset) -> list[Job]:
                         role="long",
                     )
                 )
+    if preset.retrieval_steps:  # after every LM model: the perplexity results come first
+        for seed in preset.seeds:
+            for name, (pe, options) in ENCODINGS.items():
+                jobs.append(
+                    Job(
+                        name + RETRIEVAL_SUFFIX,
+                        seed,
+                        pe,
+                        dict(options),
+                        L,
+                        steps=preset.retrieval_steps,
+                        batch_size=preset.batch_size,
+                        warmup_steps=preset.warmup_steps,
+                        role="retrieval",
+                    )
+                )
     return jobs
 
 
@@ -131,11 +150,14 @@ def _configs(job: Job, preset: StudyPreset, device: str):
     mcfg = ModelConfig.from_dict(
         {**preset.model, "max_seq_len": job.train_length, "pe": job.pe, "pe_options": job.pe_options}
     )
+    lr = preset.lr if job.role != "finetune" else preset.lr / 10
     tcfg = TrainConfig(
         steps=job.steps,
         batch_size=job.batch_size,
-        lr=preset.lr if job.role != "finetune" else preset.lr / 10,
-        min_lr=(preset.lr if job.role != "finetune" else preset.lr / 10) / 10,
+        lr=lr,
+        # the retrieval arm keeps its peak rate: the copy circuit forms abruptly after ~600-800 steps,
+        # and under the cosine decay to lr / 10 a RoPE model never formed it in 1000 steps
+        min_lr=lr if job.role == "retrieval" else lr / 10,
         warmup_steps=job.warmup_steps,
         seed=job.seed,
         eval_every=0,
@@ -144,6 +166,7 @@ def _configs(job: Job, preset: StudyPreset, device: str):
         ckpt_every=max(50, job.steps // 4),
         device=device,
         dtype=preset.dtype,
+        task="passkey" if job.role == "retrieval" else "lm",
     )
     return mcfg, tcfg
 
@@ -210,13 +233,17 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
     }
 
 
-def _eval_specs(job: Job, preset: StudyPreset) -> list[tuple[str | None, list[int], int]]:
-    """(scaling spec, lengths in tokens, passkey trials) of every evaluation of ``job``."""
+def _eval_specs(job: Job, preset: StudyPreset) -> list[tuple[str | None, list[int], int, tuple[float, ...]]]:
+    """(scaling spec, lengths in tokens, passkey trials, passkey depths) of every evaluation of ``job``."""
     L = preset.train_length
     lengths = [m * L for m in preset.multiples]
-    specs: list[tuple[str | None, list[int], int]] = [(None, lengths, preset.passkey_trials)]
+    if job.role == "retrieval":
+        return [(None, lengths, preset.retrieval_trials, RETRIEVAL_DEPTHS)]
+    specs: list[tuple[str | None, list[int], int, tuple[float, ...]]] = [
+        (None, lengths, preset.passkey_trials, DEFAULT_DEPTHS)
+    ]
     for method in job.scalings:
-        specs.append((f"{method}:auto", [n for n in lengths if n > L], 0))
+        specs.append((f"{method}:auto", [n for n in lengths if n > L], 0, DEFAULT_DEPTHS))
     return specs
 
 
@@ -303,9 +330,9 @@ class _Bar:
             self.progress.update(self.task, total=max(0.0, total - units))
 
 
-def _eval_units(lengths: list[int], windows: int, trials: int) -> float:
+def _eval_units(lengths: list[int], windows: int, trials: int, depths: tuple[float, ...] = (0.5,)) -> float:
     # a forward pass costs about a third of a training step's tokens; passkey trials are one window each
-    return sum(n * (windows + trials) for n in lengths) / 3
+    return sum(n * (windows + trials * len(depths)) for n in lengths) / 3
 
 
 def run_study(
@@ -342,7 +369,7 @@ def run_study(
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     jobs = plan(spec)
     total = sum(
-        job.tokens + sum(_eval_units(n, spec.eval_windows, k) for _, n, k in _eval_specs(job, spec))
+        job.tokens + sum(_eval_units(n, spec.eval_windows, k, d) for _, n, k, d in _eval_specs(job, spec))
         for job in jobs
     )
     trained, evaluated, train_info, eval_rows, stale = [], [], {}, {}, {}
@@ -384,14 +411,19 @@ def run_study(
                 "dir": str(Path("runs") / job.run_name),
             }
             (bar.advance if job.run_name in trained else bar.skip)(job.tokens)
-            for scaling, lengths, trials in _eval_specs(job, spec):
+            for scaling, lengths, trials, depths in _eval_specs(job, spec):
                 key = scaling or NO_SCALING
                 bar.describe(f"evaluating {job.run_name} ({key})")
                 # seed 0: the same windows and passkey prompts for every model
-                settings = {"n_windows": spec.eval_windows, "passkey_trials": trials, "seed": 0}
+                settings = {
+                    "n_windows": spec.eval_windows,
+                    "passkey_trials": trials,
+                    "seed": 0,
+                    "passkey_depths": depths,
+                }
                 basis = expected_basis(run_dir, scaling, **settings)
                 rows, why = cached_rows(run_dir, key, lengths, basis)
-                units = _eval_units(lengths, spec.eval_windows, trials)
+                units = _eval_units(lengths, spec.eval_windows, trials, depths)
                 if rows is not None:
                     bar.skip(units)
                 else:
@@ -404,6 +436,7 @@ def run_study(
                         rope_scaling=scaling,
                         n_windows=spec.eval_windows,
                         passkey_trials=trials,
+                        passkey_depths=depths,
                         batch_size=spec.eval_batch_size,
                         seed=settings["seed"],
                         device=eval_device,
@@ -468,7 +501,7 @@ def check_device(spec: StudyPreset, device: str | None) -> str:
         why = "--device cpu was given" if device == "cpu" else "no CUDA GPU is visible here"
         raise ValueError(
             f"--preset {spec.name} is sized for a CUDA GPU ({spec.description}) and {why}: on a CPU it "
-            "would run for many hours in bfloat16. On a CPU use --preset default (about 20 min on 2 cores) "
+            "would run for many hours in bfloat16. On a CPU use --preset default (about 35 min on 2 cores) "
             "or --preset full"
         )
     if device == "cuda" and not has_cuda:

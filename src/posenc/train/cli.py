@@ -45,6 +45,7 @@ TRAIN_FIELDS = (
     "seed",
     "corpus",
     "heldout_fraction",
+    "task",
     "eval_every",
     "eval_windows",
     "log_every",
@@ -73,7 +74,7 @@ def parse_pe_option(text: str) -> tuple[str, Any]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from posenc.encodings import FAMILIES
     from posenc.model.config import PRESETS
-    from posenc.train.config import DTYPES
+    from posenc.train.config import DTYPES, TASKS
 
     parser.add_argument("--out", required=True, help="run folder: config.json, checkpoint.pt, log.jsonl")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -107,6 +108,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--seed", type=int, help="weights and data order (default 0)")
     opt.add_argument("--corpus", help="UTF-8 text file or folder (default: the Python stdlib sources)")
     opt.add_argument("--heldout-fraction", type=float, help="share of documents held out (default 0.1)")
+    opt.add_argument(
+        "--task",
+        choices=list(TASKS),
+        help="lm: next byte of corpus windows (default); passkey: passkey trials of --seq-len tokens "
+        "(the study's retrieval arm; needs --seq-len >= 32)",
+    )
 
     run = parser.add_argument_group("run")
     run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")

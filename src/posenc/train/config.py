@@ -19,6 +19,10 @@ OPERATIONAL_FIELDS = frozenset({"log_every", "eval_every", "eval_windows", "ckpt
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16")
+#: what a run trains on: "lm" (corpus windows, train_batch) or "passkey" (passkey_batch + passkey_loss)
+TASKS = ("lm", "passkey")
+#: train-config fields added after runs were saved without them, with the value those runs had
+LATER_FIELDS = {"task": "lm"}
 
 
 @dataclass
@@ -45,6 +49,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model (first steps slower, later ones faster)
     corpus: str | None = None  # None: the built-in Python stdlib corpus; else a UTF-8 file or folder
     heldout_fraction: float = 0.1  # share of the corpus's documents held out (split by document)
+    task: str = "lm"  # "lm": next byte of corpus windows; "passkey": passkey trials (posenc.evaluate.passkey)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -85,6 +90,8 @@ class TrainConfig:
                 f"corpus must be a path to a UTF-8 text file or folder, or None for the built-in corpus, "
                 f"got {self.corpus!r} (an empty path would read the current folder)"
             )
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
         hf = self.heldout_fraction
         if isinstance(hf, bool) or not isinstance(hf, (int, float)) or not 0 < hf < 1:
             raise ValueError(f"heldout_fraction must be a number in (0, 1), got {hf!r}")

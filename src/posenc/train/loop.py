@@ -4,6 +4,7 @@
         set the learning rate of this step (linear warm-up, cosine decay)
         x, y = train_batch(tokens, step, ...)        # a pure function of (seed, step, rank)
         loss = model(x, y); loss.backward(); clip; optimizer.step()
+        (task "passkey": passkey_batch + passkey_loss, the study's retrieval arm)
         every N steps: log, evaluate on held-out windows, checkpoint
 
 Resuming is exact because everything a step reads is either in the checkpoint (weights,
@@ -45,6 +46,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from posenc.atomic import atomic_write_text, regular_file, remove_stale_temporaries
 from posenc.data import eval_windows, load_corpus, train_batch, unigram_entropy
+from posenc.evaluate.passkey import MIN_LENGTH as PASSKEY_MIN_LENGTH
+from posenc.evaluate.passkey import passkey_batch, passkey_loss
 from posenc.data.batches import mix_seed
 from posenc.train import distributed
 from posenc.train.checkpoint import (
@@ -58,7 +61,7 @@ from posenc.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from posenc.train.config import OPERATIONAL_FIELDS, TrainConfig, lr_at
+from posenc.train.config import LATER_FIELDS, OPERATIONAL_FIELDS, TrainConfig, lr_at
 
 
 def train(
@@ -89,6 +92,11 @@ def train(
         raise ValueError(f"train_config must be a TrainConfig, got {type(train_config).__name__}")
     model_config.validate()
     train_config.validate()
+    if train_config.task == "passkey" and model_config.max_seq_len < PASSKEY_MIN_LENGTH:
+        raise ValueError(
+            f"--task passkey needs --seq-len >= {PASSKEY_MIN_LENGTH} (a passkey trial is at least "
+            f"{PASSKEY_MIN_LENGTH} tokens), got {model_config.max_seq_len}"
+        )
     if stop_at is not None and (isinstance(stop_at, bool) or not isinstance(stop_at, int) or stop_at < 1):
         raise ValueError(f"stop_at must be a positive integer or None, got {stop_at!r}")
     if not isinstance(out_dir, (str, Path)) or not str(out_dir).strip():
@@ -133,6 +141,8 @@ def _train(
                 "--seq-len"
             )
     tokens_per_step = cfg.batch_size * seq_len * process.world_size  # the global batch
+    passkey = cfg.task == "passkey"
+    make_batch = passkey_batch if passkey else train_batch
 
     step, metrics = 0, {}
     if checkpoint is not None:
@@ -232,12 +242,16 @@ def _train(
                 group["lr"] = lr
             # the RNG that dropout draws from is reseeded every step: a function of the step, like the data
             torch.manual_seed(mix_seed(cfg.seed, step, process.rank))
-            x, y = train_batch(
+            x, y = make_batch(
                 tokens, step, cfg.batch_size, seq_len, cfg.seed, process.rank, process.world_size
             )
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)  # [b, L] each
             with autocast:
-                _, loss = model(x, y)
+                if passkey:
+                    logits, _ = model(x)
+                    loss = passkey_loss(logits, y)
+                else:
+                    _, loss = model(x, y)
             nonfinite |= ~torch.isfinite(loss.detach())  # on the device: no sync per step
             loss.backward()
             if cfg.grad_clip > 0:
@@ -357,7 +371,7 @@ def config_differences(saved_model: dict, saved_train: dict, mcfg, cfg: TrainCon
     diffs = []
     for prefix, saved, given, skip in (
         ("model", norm(saved_model), norm(mcfg.to_dict()), frozenset()),
-        ("train", norm(saved_train), norm(cfg.to_dict()), OPERATIONAL_FIELDS),
+        ("train", norm({**LATER_FIELDS, **saved_train}), norm(cfg.to_dict()), OPERATIONAL_FIELDS),
     ):
         for key in sorted(set(saved) | set(given)):
             if key not in skip and saved.get(key) != given.get(key):
