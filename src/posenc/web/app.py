@@ -22,11 +22,13 @@ Nothing here imports torch at import time: the lab answers its first page before
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,10 @@ from posenc.web.markup import inline_html, markdown_html
 
 WEB_DIR = Path(__file__).parent
 log = logging.getLogger("posenc.lab")
+#: where JSON routes compute (memo_json): one thread, so 200 different queries at once run one after
+#: another (about 0.5 ms each) instead of 40 pool threads fighting over the GIL and torch's threads
+#: (8-10 times slower in benchmarks/lab_latency.py)
+COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
 
 #: the navigation bar: (label, address)
 NAV = [
@@ -185,7 +191,7 @@ def memo_json(
     compute: Callable[[QueryParams], Any], store: AnswerStore | None = None, size: int = 512
 ) -> Callable[[Request], Any]:
     """A JSON route for ``compute(query)``, a pure function of its query parameters: each answer is
-    computed once (in the thread pool, off the event loop) and kept for the next ``size`` distinct
+    computed once (on the one ``COMPUTE`` thread, off the event loop) and kept for the next ``size`` distinct
     queries, whatever the order of their parameters; the exact address is also put in ``store`` for
     the shortcut. Requests for a query being computed wait for that computation instead of starting
     their own, so a burst of identical requests costs one computation. Errors are never kept."""
@@ -202,7 +208,7 @@ def memo_json(
         if body is None:
             task = pending.get(key)
             if task is None:
-                task = asyncio.ensure_future(run_in_threadpool(render, params))
+                task = asyncio.get_running_loop().run_in_executor(COMPUTE, render, params)
                 pending[key] = task
                 task.add_done_callback(lambda done, key=key: _keep(done, key))
             body = await asyncio.shield(task)  # a client that leaves does not cancel the others' answer
@@ -265,11 +271,16 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def _warm_up() -> None:
-    """Import torch and the library off the request path, so the first API call does not wait."""
+    """Import torch and the library off the request path, so the first API call does not wait; then
+    move every object alive so far (torch's, the templates') out of the garbage collector's sight
+    (``gc.freeze``): a full collection otherwise walks them all and stalls every request for tens of
+    milliseconds in the middle of a burst."""
     try:
         import posenc.encodings  # noqa: F401
     except Exception:  # a broken torch shows itself on the route that needs it
         log.exception("warming up the library failed")
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

@@ -78,7 +78,11 @@ def run(args: argparse.Namespace) -> int:
             hosts.add(socket.gethostname())
     app = create_app(args.results, allowed_hosts=hosts)
     url = url_for(sock)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    # no proxy stands in front of a local lab: X-Forwarded-* headers are not trusted (nor parsed on
+    # every request), and answers do not advertise the server
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False, server_header=False
+    )
     server = uvicorn.Server(config)
 
     def announce() -> None:

@@ -60,7 +60,7 @@ EXPERIMENT_SECONDS: dict[str, tuple[float, float]] = {
     "rope-base": (26, 1200),  # full: four models of 1000 steps each
 }
 #: the same for ``posenc study --preset quick`` (11 models of 30 steps); 411 s on the shared machine
-STUDY_QUICK_SECONDS = 24
+STUDY_QUICK_SECONDS = 36
 MEASURED_ON = "2 CPU cores (several times longer while other programs keep them busy)"
 
 REFERENCE_DIR = Path(posenc.__file__).resolve().parents[2] / "reference"
@@ -633,6 +633,14 @@ def routes(lab: Lab) -> list[BaseRoute]:
             raise HTTPException(409, str(err)) from None
         return JSONResponse({"id": job.id, "job": job.to_dict()}, status_code=202)
 
+    def current_state() -> object:
+        """Kept while no job runs (the answer changes only when one starts); never while one runs,
+        whose elapsed seconds move on between its events."""
+        job = runner.current()
+        if job is None:
+            return None
+        return object() if job.running else (job.id, job.state, len(job.events))
+
     async def current_job(request: Request):  # a lock and a dict: no trip through the thread pool
         job = runner.current()
         return JSONResponse({"job": job.to_dict() if job else None})
@@ -679,7 +687,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         Route("/study/files/{run}/{file}", study_file),
         Route("/api/study", study_api),
         Route("/api/jobs", start_job, methods=["POST"]),
-        Route("/api/jobs/current", current_job),
+        Route("/api/jobs/current", cached_page(current_job, lab.answers, state=current_state)),
         Route("/api/jobs/{id}", get_job),
         Route("/api/jobs/{id}/events", job_events),
         Route("/api/jobs/{id}/cancel", cancel_job, methods=["POST"]),
