@@ -50,8 +50,12 @@ FT_MULTIPLE = 4
 
 MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
 
-#: steps of a retrieval-arm model in the CPU presets (batch and schedule as the preset's LM models)
-RETRIEVAL_STEPS_CPU = 1000
+#: steps of a retrieval-arm model (batch and warm-up as the preset's LM models, peak lr throughout).
+#: The copy circuit forms abruptly: at 1000 steps the default reference's RoPE 1e6 and xPos models had
+#: not formed it yet (the other six had, most after 600-800 steps); the full preset, whose median runs
+#: over three seeds, gives each model half as many steps again
+RETRIEVAL_STEPS_DEFAULT = 1000
+RETRIEVAL_STEPS_FULL = 1500
 
 #: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.evaluate.
 #: passkey.passkey_batch, loss passkey_loss), named NAME + RETRIEVAL_SUFFIX ("alibi-passkey")
@@ -136,12 +140,12 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=10,
         finetune_steps=60,
         long_arm=False,
-        retrieval_steps=RETRIEVAL_STEPS_CPU,
+        retrieval_steps=RETRIEVAL_STEPS_DEFAULT,
     ),
     "full": StudyPreset(
         name="full",
         description="d 128, 4 layers, L 64, 600 steps × 32 × 64 = 1.2 M tokens per model, 3 seeds, "
-        "RoPE also trained at 4 × L, and the retrieval arm per seed (~2 h, 2 cores)",
+        "RoPE also trained at 4 × L, and a retrieval arm of 1500 steps per encoding and seed (~2.5 h, 2 cores)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=600,
         batch_size=32,
@@ -152,7 +156,7 @@ PRESETS: dict[str, StudyPreset] = {
         passkey_trials=10,
         finetune_steps=90,
         long_arm=True,
-        retrieval_steps=RETRIEVAL_STEPS_CPU,
+        retrieval_steps=RETRIEVAL_STEPS_FULL,
     ),
     "gpu": StudyPreset(
         name="gpu",
