@@ -172,7 +172,8 @@ def ab_burst(host: str, port: int, target: str, n: int) -> list[tuple[float, int
         if done.returncode != 0:
             raise SystemExit(f"ab failed on {target}: {(done.stderr or done.stdout).strip()[-300:]}")
         failed = sum(
-            int(m.group(1)) for m in re.finditer(r"(?:Failed requests|Non-2xx responses):\s+(\d+)", done.stdout)
+            int(m.group(1))
+            for m in re.finditer(r"(?:Failed requests|Non-2xx responses):\s+(\d+)", done.stdout)
         )
         with open(table, encoding="utf-8") as f:
             rows = [line.split("\t") for line in f.read().splitlines()[1:] if line.strip()]
@@ -256,13 +257,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{route_cell('floor: a server doing nothing')} {numbers}      -")
             worst = 0.0
             for target in args.routes:
-                warm = asyncio.run(burst(host, int(port), target, 1, first=10**6))  # first answer: caches, imports
+                warm = asyncio.run(
+                    burst(host, int(port), target, 1, first=10**6)
+                )  # first answer: caches, imports
                 if warm[0][1] == 404:
                     print(f"{route_cell(target)} not served by this lab")
                     continue
                 samples: list[tuple[float, int]] = []
                 for b in range(args.bursts):
-                    samples += send_burst(client, host, int(port), target, args.concurrency, b * args.concurrency)
+                    samples += send_burst(
+                        client, host, int(port), target, args.concurrency, b * args.concurrency
+                    )
                 times = [t * 1000 for t, _ in samples]
                 errors = sum(1 for _, status in samples if status != 200)
                 p99 = percentile(times, 0.99)

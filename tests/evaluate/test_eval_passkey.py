@@ -151,6 +151,8 @@ def test_the_passkey_loss_adds_the_answer_digits_mean_to_the_mean_of_every_posit
     targets = torch.randint(0, 256, (3, 12), generator=gen)
     every = torch.nn.functional.cross_entropy(logits.reshape(-1, 256), targets.reshape(-1))
     # the answer digits are targets -6..-2 (the last target is the newline after them)
-    answer = torch.nn.functional.cross_entropy(logits[:, -6:-1].reshape(-1, 256), targets[:, -6:-1].reshape(-1))
+    answer = torch.nn.functional.cross_entropy(
+        logits[:, -6:-1].reshape(-1, 256), targets[:, -6:-1].reshape(-1)
+    )
     assert passkey_loss(logits, targets).item() == pytest.approx((every + answer).item(), rel=1e-6)
     assert passkey_loss(logits, targets, answer_weight=0.0).item() == pytest.approx(every.item(), rel=1e-6)

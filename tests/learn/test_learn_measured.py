@@ -20,11 +20,15 @@ from posenc.learn import content, measured, numbers
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY = measured.load_summary()
 RESULTS = json.loads((REPO / SUMMARY["source"]).read_text(encoding="utf-8"))
-DEFAULT_RESULTS = json.loads((REPO / "reference" / "study-cpu-default" / "results.json").read_text(encoding="utf-8"))
+DEFAULT_RESULTS = json.loads(
+    (REPO / "reference" / "study-cpu-default" / "results.json").read_text(encoding="utf-8")
+)
 
 
 def _at(entry: dict, multiple: int) -> dict:
     return next(row for row in entry["rows"] if row["multiple"] == multiple)
+
+
 SEEDS = len(RESULTS["seeds"])
 
 
@@ -188,9 +192,7 @@ CLAIMS = {
     ),
     # the retrieval arm is in the default reference (the full one predates it)
     "Those models do learn to copy at L": lambda: (
-        statistics.median(
-            _at(entry, 1)["passkey"]["mean"] for entry in DEFAULT_RESULTS["retrieval"].values()
-        )
+        statistics.median(_at(entry, 1)["passkey"]["mean"] for entry in DEFAULT_RESULTS["retrieval"].values())
         >= 0.8
     ),
     "byte-level models of under a million parameters trained for about a minute each": lambda: (

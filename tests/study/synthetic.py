@@ -109,7 +109,11 @@ def synthetic_inputs():
                     if accuracy is not None:
                         row["passkey_by_depth"] = [
                             {"depth": d, "trials": 20, "accuracy": a, "digit_accuracy": 0.1 + 0.9 * a}
-                            for d, a in ((0.5, accuracy), (0.0, accuracy / 2), (1.0, min(1.0, accuracy + 0.4)))
+                            for d, a in (
+                                (0.5, accuracy),
+                                (0.0, accuracy / 2),
+                                (1.0, min(1.0, accuracy + 0.4)),
+                            )
                         ]
                     rows.append(row)
                     continue

@@ -248,8 +248,12 @@ def test_a_passkey_run_trains_on_trials_and_runs_saved_before_tasks_still_resume
     # a run saved before TrainConfig had a task is the plain LM it was: resumable as "lm" only
     from posenc.train.loop import config_differences
 
-    before = {k: v for k, v in TrainConfig(**{**cfg.to_dict(), "task": "lm"}).to_dict().items() if k != "task"}
-    assert config_differences(mcfg.to_dict(), before, mcfg, TrainConfig(**{**cfg.to_dict(), "task": "lm"})) == []
+    before = {
+        k: v for k, v in TrainConfig(**{**cfg.to_dict(), "task": "lm"}).to_dict().items() if k != "task"
+    }
+    assert (
+        config_differences(mcfg.to_dict(), before, mcfg, TrainConfig(**{**cfg.to_dict(), "task": "lm"})) == []
+    )
     assert config_differences(mcfg.to_dict(), before, mcfg, cfg) == [
         "train.task: run has 'lm', asked for 'passkey'"
     ]

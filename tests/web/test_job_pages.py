@@ -282,7 +282,9 @@ def test_study_page_numbers_equal_the_reference_results_json(lab):
                 assert abs(exact - 100 * row["passkey"]["mean"]) <= 0.5
 
 
-@pytest.mark.parametrize("run, folder", [("reference-full", "study-cpu-full"), ("reference-default", "study-cpu-default")])
+@pytest.mark.parametrize(
+    "run, folder", [("reference-full", "study-cpu-full"), ("reference-default", "study-cpu-default")]
+)
 def test_study_page_shows_the_retrieval_arm_where_the_run_has_one(lab, run, folder):
     results = json.loads((REFERENCE / folder / "results.json").read_text())
     tables = {t["id"]: t for t in tables_of(lab.get(f"/study?run={run}").text) if t["id"]}

@@ -107,7 +107,9 @@ def test_memo_json_computes_a_query_once_even_for_a_burst_and_keeps_no_error():
     endpoint = memo_json(compute, store, size=2)
 
     async def burst(query: str, n: int):
-        return await asyncio.gather(*(endpoint(request("/api/x", query)) for _ in range(n)), return_exceptions=True)
+        return await asyncio.gather(
+            *(endpoint(request("/api/x", query)) for _ in range(n)), return_exceptions=True
+        )
 
     answers = run(burst("m=3", 50))
     assert {a.body for a in answers} == {b'{"m":3}'} and len(calls) == 1
@@ -137,7 +139,10 @@ def test_the_store_forgets_the_least_recently_served_and_checks_the_state():
     state["v"] = 2
     assert store.get("/b", b"") is None  # its state moved on: rendered again
     kept = store.get("/c", b"")
-    assert (b"content-length", b"1") in kept.headers and (b"content-type", b"text/html; charset=utf-8") in kept.headers
+    assert (b"content-length", b"1") in kept.headers and (
+        b"content-type",
+        b"text/html; charset=utf-8",
+    ) in kept.headers
 
 
 def test_the_shortcut_answers_a_kept_page_exactly_as_the_route_does(client):

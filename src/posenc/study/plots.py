@@ -149,11 +149,13 @@ def make_plots(results: dict, out: Path) -> list[str]:
             lm = [(arm[n]["label"], results["encodings"].get(n, {}).get("rows", [])) for n in names_in_order]
             _plot_lines(axes[0], lm, "last_ppl")
             _length_axes(
-                axes[0], mults, L, "Models trained on code: last-L perplexity", "perplexity (bytes, log scale)"
+                axes[0],
+                mults,
+                L,
+                "Models trained on code: last-L perplexity",
+                "perplexity (bytes, log scale)",
             )
-            percent = [
-                (arm[n]["label"], [_as_percent(r) for r in arm[n]["rows"]]) for n in names_in_order
-            ]
+            percent = [(arm[n]["label"], [_as_percent(r) for r in arm[n]["rows"]]) for n in names_in_order]
             _plot_lines(axes[1], percent, "passkey")
             _length_axes(
                 axes[1], mults, L, "Retrieval arm: passkey exact key", "exact-key accuracy (%)", log_y=False

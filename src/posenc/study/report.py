@@ -146,7 +146,7 @@ def build_results(
         if role == "long" and n not in long_arm:
             long_arm[n] = {"train_length": 4 * L, "rows": rows_of(n)}
     retrieval = {}
-    for run, n, _, role in jobs:
+    for _, n, _, role in jobs:
         base = n.removesuffix(RETRIEVAL_SUFFIX)
         if role == "retrieval" and base not in retrieval:
             retrieval[base] = {"label": LABELS.get(base, base), "name": n, "rows": rows_of(n)}
@@ -545,7 +545,9 @@ def retrieval_findings(results: dict) -> list[str]:
                 )
                 break
     lines.append(
-        f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle): " + "; ".join(survive) + "."
+        f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle): "
+        + "; ".join(survive)
+        + "."
     )
     if flat_but_lost:
         lines.append(
@@ -583,7 +585,8 @@ def retrieval_findings(results: dict) -> list[str]:
         lines.append(
             f"Cost: the retrieval-arm models are separate, so the perplexity models above are untouched; "
             f"on held-out code their own perplexity at 1× is {median(cost):.2f}× the LM models' (median "
-            "over encodings): a model trained on passkey trials alone models the code around the key less well."
+            "over encodings): a model trained on passkey trials alone models the code around the key less "
+            "well."
         )
     return lines
 
@@ -773,7 +776,8 @@ def _retrieval_tables(results: dict, header: list[str]) -> list[str]:
     for name, e in arm.items():
         lm, rows = _by_mult(results["encodings"].get(name, {}).get("rows", [])), _by_mult(e["rows"])
         lines.append(
-            [e["label"]] + [f"{_fmt(lm.get(k), 'last_ppl', 1)} · {_fmt(rows.get(k), 'passkey', 1)}" for k in mults]
+            [e["label"]]
+            + [f"{_fmt(lm.get(k), 'last_ppl', 1)} · {_fmt(rows.get(k), 'passkey', 1)}" for k in mults]
         )
     out += _table(header, lines) + [""]
     return out

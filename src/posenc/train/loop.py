@@ -46,9 +46,9 @@ from torch.nn.parallel import DistributedDataParallel
 
 from posenc.atomic import atomic_write_text, regular_file, remove_stale_temporaries
 from posenc.data import eval_windows, load_corpus, train_batch, unigram_entropy
+from posenc.data.batches import mix_seed
 from posenc.evaluate.passkey import MIN_LENGTH as PASSKEY_MIN_LENGTH
 from posenc.evaluate.passkey import passkey_batch, passkey_loss
-from posenc.data.batches import mix_seed
 from posenc.train import distributed
 from posenc.train.checkpoint import (
     CHECKPOINT_NAME,

@@ -238,7 +238,7 @@ def study_files(lab: Lab) -> list[str]:
 
 
 def study_folder(lab: Lab, where: str) -> Path:
-    """"REFERENCE/x" -> the packaged reference x; "RESULTS/x" -> x under the lab's results folder."""
+    """ "REFERENCE/x" -> the packaged reference x; "RESULTS/x" -> x under the lab's results folder."""
     root, _, rest = where.partition("/")
     return (REFERENCE_DIR if root == "REFERENCE" else lab.results_dir) / rest
 
