@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from posenc.evaluate.run import DEFAULT_DEPTHS
 from posenc.experiments.results import prepare_out_dir
 from posenc.study.presets import (
     ENCODINGS,
@@ -45,7 +46,6 @@ from posenc.study.presets import (
 )
 
 NO_SCALING = "none"
-DEFAULT_DEPTHS = (0.5,)  # posenc.evaluate.run's: the key in the middle (the LM models' passkey test)
 
 
 @dataclass
@@ -330,7 +330,9 @@ class _Bar:
             self.progress.update(self.task, total=max(0.0, total - units))
 
 
-def _eval_units(lengths: list[int], windows: int, trials: int, depths: tuple[float, ...] = (0.5,)) -> float:
+def _eval_units(
+    lengths: list[int], windows: int, trials: int, depths: tuple[float, ...] = DEFAULT_DEPTHS
+) -> float:
     # a forward pass costs about a third of a training step's tokens; passkey trials are one window each
     return sum(n * (windows + trials * len(depths)) for n in lengths) / 3
 

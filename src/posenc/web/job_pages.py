@@ -135,10 +135,10 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-def _file_key(path: Path) -> tuple[int, int] | None:
+def _file_key(path: str | Path) -> tuple[int, int] | None:
     """(mtime, size) of ``path``, None when it is missing: the cache key of what is built from it."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
@@ -179,21 +179,9 @@ def _experiment_result(name: str, folder: Path, key: tuple[int, int] | None) -> 
 
 
 def files_state(paths: list[str]) -> Callable[[], tuple]:
-    """A cheap state of these files for a kept page: their (mtime, size), None for a missing one.
-    Paths are strings fixed once: a ``stat`` each, no Path arithmetic per request."""
-
-    def state() -> tuple:
-        out = []
-        for path in paths:
-            try:
-                st = os.stat(path)
-            except OSError:
-                out.append(None)
-            else:
-                out.append((st.st_mtime_ns, st.st_size))
-        return tuple(out)
-
-    return state
+    """A cheap state of these files for a kept page: their ``_file_key`` each. Paths are strings fixed
+    once: a ``stat`` each, no Path arithmetic per request."""
+    return lambda: tuple(_file_key(path) for path in paths)
 
 
 def experiments_files(lab: Lab) -> list[str]:
