@@ -677,6 +677,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             types=EXPLORER_TYPES,
             labels=EXPLORER_LABELS,
             defaults=EXPLORER_DEFAULTS,
+            max_length=MAX_LENGTH,
         )
 
     def inspector(request: Request):

@@ -7,30 +7,18 @@
   const types = JSON.parse($("angles-types").textContent); // rope_type -> the parameters it reads
   const COLORS = { scaled: "#2f5fd0", plain: "#7a8394", train: "#111827", target: "#c2410c",
     beyond: "#111827", fast: "#1f7a3a", slow: "#7c3aed", alias: "#6b7280" };
-  const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-  const FONT = { family: "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif", size: 12 };
   // a cyclic scale for angles in [0, 2π): 0 and 2π get the same colour
   const CYCLIC = [[0, "#e8e2d6"], [0.25, "#6a51a3"], [0.5, "#1b1b3a"], [0.75, "#b3541e"], [1, "#e8e2d6"]];
   const PI_TICKS = { tickvals: [0, Math.PI / 2, Math.PI, 1.5 * Math.PI, 2 * Math.PI], ticktext: ["0", "π/2", "π", "3π/2", "2π"] };
   let latest = 0;
 
-  function showControls() {
-    const reads = types[$("rope_type").value];
-    form.querySelectorAll("[data-param]").forEach((div) => { div.hidden = !reads.includes(div.dataset.param); });
-  }
-
-  function settings() {
-    const p = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: $("rope_type").value });
-    for (const name of types[$("rope_type").value]) p.set(name, $(name).value);
-    return p;
-  }
-
-  function queries() {
-    const map = settings();
+  // the map's and the decay's queries: the shared RoPE settings, each with its own controls
+  function queries(settings) {
+    const map = new URLSearchParams(settings);
     map.set("length", $("length").value);
     map.set("show", form.querySelector("input[name=show]:checked").value);
     map.set("spacing", $("map_log").checked ? "log" : "linear");
-    const decay = settings();
+    const decay = new URLSearchParams(settings);
     decay.set("distance", $("distance").value);
     decay.set("spacing", $("decay_log").checked ? "log" : "linear");
     return [map, decay];
@@ -84,12 +72,12 @@
     const scaling = d.rope_type === "default" ? "plain RoPE" : `${d.rope_type}, s = ${Lab.fmt(d.factor)}`;
     Plotly.react("angle-plot", traces, {
       title: { text: `${isCos ? "cos(m·θᵢ)" : "Angle m·θᵢ mod 2π"}: head_dim ${d.head_dim}, base ${Lab.fmt(d.base)}, ${scaling}`, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 40, b: 50 }, height: 560, font: FONT, hovermode: "closest",
+      margin: { l: 70, r: 20, t: 40, b: 50 }, height: 560, font: Plots.FONT, hovermode: "closest",
       xaxis: { title: { text: `position m (tokens${d.spacing === "log" ? ", log scale" : ""})` }, type: d.spacing === "log" ? "log" : "linear",
         range: d.spacing === "log" ? [Math.log10(first), Math.log10(last)] : [first, last] },
       yaxis: { title: { text: "pair index i (θᵢ slows as i grows)" }, range: [-0.5, top] },
       legend: { orientation: "h", x: 0, y: -0.14, xanchor: "left", yanchor: "top" },
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
   }
 
   function drawDecay(d) {
@@ -122,7 +110,7 @@
     const log = d.spacing === "log";
     Plotly.react("decay-plot", traces, {
       title: { text: `Long-term decay: head_dim ${d.head_dim}, base ${Lab.fmt(d.base)}`, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 40, b: 50 }, height: 620, font: FONT, hovermode: "closest",
+      margin: { l: 70, r: 20, t: 40, b: 50 }, height: 620, font: Plots.FONT, hovermode: "closest",
       xaxis: { title: { text: `relative distance n − m (tokens${log ? ", log scale" : ""})` }, type: log ? "log" : "linear", anchor: "y2" },
       yaxis: { domain: [0.56, 1], title: { text: "(1/(d/2)) Σⱼ |Sⱼ| × a²" }, rangemode: "tozero" },
       yaxis2: { domain: [0, 0.44], title: { text: "mean ⟨Rₘq, Rₙq⟩ × a²" }, zeroline: true },
@@ -131,7 +119,7 @@
         { text: "RoFormer's relative upper bound", xref: "paper", yref: "paper", x: 1, y: 1, xanchor: "right", yanchor: "bottom", showarrow: false },
         { text: "mean score of a random q with itself", xref: "paper", yref: "paper", x: 1, y: 0.44, xanchor: "right", yanchor: "bottom", showarrow: false },
       ],
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
   }
 
   function showMap(d) {
@@ -160,10 +148,9 @@
     drawDecay(d);
   }
 
-  async function update() {
-    $("factor-out").textContent = $("factor").value;
+  async function update(settings) {
     const mine = ++latest;
-    const [map, decay] = queries();
+    const [map, decay] = queries(settings);
     try {
       const [m, d] = await Promise.all([Lab.api(`/api/angles?${map}`), Lab.api(`/api/decay?${decay}`)]);
       if (mine !== latest) return; // a newer request is on its way
@@ -178,9 +165,5 @@
     }
   }
 
-  form.addEventListener("input", update);
-  form.addEventListener("change", () => { showControls(); update(); });
-  form.addEventListener("submit", (e) => e.preventDefault());
-  showControls();
-  update();
+  Lab.ropeForm(form, types, update);
 })();

@@ -6,7 +6,6 @@
   const form = $("inspect-form");
   const MAX_BODY = Number(form.dataset.maxBody);
   const MAX_DEPTH = Number(form.dataset.maxDepth);
-  const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
   let lastRequest = null; // the body of the last successful inspection (for the static plot)
   let plotUrl = null;
 
@@ -58,49 +57,23 @@
     row.appendChild(td);
   }
 
-  function hline(x0, x1, y, name, color, dash) {
-    return { x: [x0, x1], y: [y, y], mode: "lines", name, line: { color, dash, width: 1.6 }, hovertemplate: `${name}<extra></extra>` };
-  }
-
-  function layout(title, ytitle, log) {
-    return {
-      title: { text: title, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 40, b: 50 },
-      xaxis: { title: { text: "pair index i (features i and i + d/2)" }, zeroline: false },
-      yaxis: { title: { text: ytitle }, type: log ? "log" : "linear", exponentformat: "power" },
-      legend: { orientation: "h", x: 0, y: -0.2, xanchor: "left", yanchor: "top" },
-      height: 430, hovermode: "closest",
-      font: { family: "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif", size: 12 },
-    };
-  }
-
   function drawPlots(r) {
     const pairs = (r.pairs || []).map((p) => p.pair);
     if (!pairs.length) { Plotly.purge("inspect-plot"); Plotly.purge("scale-plot"); return; }
-    const first = pairs[0], last = pairs[pairs.length - 1];
+    const first = pairs[0], last = pairs[pairs.length - 1], C = Plots.COLORS;
     const plain = r.pairs.map((p) => p.wavelength_default), scaled = r.pairs.map((p) => p.wavelength);
-    const traces = [
-      { x: pairs, y: plain, mode: "lines", name: `plain RoPE (base ${Lab.fmt(r.base)})`, line: { color: "#7a8394", dash: "dash", width: 2 },
-        hovertemplate: "pair %{x}: %{y:.4g} tokens (plain)<extra></extra>" },
-      { x: pairs, y: scaled, mode: "lines+markers", name: `${r.rope_type} at N = ${Lab.fmt(r.target_length)}`,
-        line: { color: "#2f5fd0", width: 2 }, marker: { size: 4 }, hovertemplate: "pair %{x}: %{y:.4g} tokens<extra></extra>" },
-      hline(first, last, r.training_length, `training length L = ${Lab.fmt(r.training_length)}`, "#444b57", "dot"),
-    ];
-    if (r.target_length !== r.training_length) traces.push(hline(first, last, r.target_length, `target length N = ${Lab.fmt(r.target_length)}`, "#c2410c", "dashdot"));
+    const marks = [Plots.hline(first, last, r.training_length, `training length L = ${Lab.fmt(r.training_length)}`, C.train, "dot")];
+    if (r.target_length !== r.training_length) marks.push(Plots.hline(first, last, r.target_length, `target length N = ${Lab.fmt(r.target_length)}`, C.target, "dashdot"));
     const crit = r.critical_dimension && r.critical_dimension.pairs_below;
     if (Number.isFinite(crit)) {
       const values = plain.concat(scaled).filter((v) => v !== null);
-      traces.push({ x: [crit - 0.5, crit - 0.5], y: [Math.min(...values), Math.max(...values)], mode: "lines",
+      marks.push({ x: [crit - 0.5, crit - 0.5], y: [Math.min(...values), Math.max(...values)], mode: "lines",
         name: `critical dimension: pairs ≥ ${crit} never turned fully in training`, line: { color: "#111", dash: "dot", width: 1.2 },
         hovertemplate: "critical dimension<extra></extra>" });
     }
-    Plotly.react("inspect-plot", traces, layout(`RoPE wavelengths: ${r.name}`, "wavelength 2π/θ (tokens, log scale)", true), PLOT_CONFIG);
-    const scale = [
-      { x: pairs, y: r.pairs.map((p) => p.scale_factor), mode: "lines+markers", name: "θ_plain / θ_scaled",
-        line: { color: "#2f5fd0", width: 2 }, marker: { size: 4 }, hovertemplate: "pair %{x}: θ divided by %{y:.4g}<extra></extra>" },
-      hline(first, last, 1, "1: pair untouched", "#7a8394", "dot"),
-    ];
-    Plotly.react("scale-plot", scale, layout("What the scaling does to each pair", "scale factor θ_plain / θ_scaled (×)", false), PLOT_CONFIG);
+    Plots.wavelengths("inspect-plot", { title: `RoPE wavelengths: ${r.name}`, pairs, base: r.base, plain, scaled,
+      scaledName: `${r.rope_type} at N = ${Lab.fmt(r.target_length)}`, marks });
+    Plots.scales("scale-plot", pairs, r.pairs.map((p) => p.scale_factor));
   }
 
   function show(d) {

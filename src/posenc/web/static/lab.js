@@ -35,6 +35,29 @@ const Lab = (() => {
     return Number(x.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
   }
 
+  // The RoPE scaling form of the explorer and the angle map (_rope_scaling.html): shows only the parameters the
+  // chosen rope_type reads (types: rope_type -> their names) and calls update(query) on load and on every
+  // change, query holding head_dim, base, rope_type and those parameters.
+  function ropeForm(form, types, update) {
+    const $ = (id) => document.getElementById(id);
+    const reads = () => types[$("rope_type").value];
+    const showControls = () => {
+      form.querySelectorAll("[data-param]").forEach((div) => { div.hidden = !reads().includes(div.dataset.param); });
+    };
+    const changed = () => {
+      $("factor-out").textContent = $("factor").value;
+      $("target-note").textContent = $("rope_type").value === "dynamic" ? "dynamic NTK is computed at this length" : "";
+      const query = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: $("rope_type").value });
+      for (const name of reads()) query.set(name, $(name).value);
+      update(query);
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", () => { showControls(); changed(); });
+    form.addEventListener("submit", (e) => e.preventDefault());
+    showControls();
+    changed();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const here = document.body.dataset.pathKey;
     markVisited(here);
@@ -54,5 +77,5 @@ const Lab = (() => {
     const reset = document.getElementById("reset-progress");
     if (reset) reset.addEventListener("click", () => { write(KEY, []); location.reload(); });
   });
-  return { api, post, fmt, read, write, steps };
+  return { api, post, fmt, read, write, steps, ropeForm };
 })();

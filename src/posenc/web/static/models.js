@@ -6,8 +6,6 @@
   const $ = (id) => document.getElementById(id);
   const data = JSON.parse($("models-data").textContent);
   const byName = Object.fromEntries(data.models.map((m) => [m.name, m]));
-  const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-  const FONT = { family: "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif", size: 12 };
   const SERIES = ["#2f5fd0", "#c2410c", "#1f7a3a", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#db2777"];
   const MARK = "#1d4ed8"; // the training length, everywhere on the page
   // the loss colour scale, low to high (the same stops as .legend-bar in models.css)
@@ -104,13 +102,13 @@
       hovertemplate: "query i = %{y}, key j = %{x}<br>w = %{z:.4f}<extra></extra>",
     }], {
       title: { text: `Where each byte looks: ${d.label}, layer ${d.layer}, head ${d.head}`, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 44, b: 56 }, height: 560, font: FONT,
+      margin: { l: 70, r: 20, t: 44, b: 56 }, height: 560, font: Plots.FONT,
       xaxis: { title: { text: "key position j (bytes)" }, range: [-0.5, n - 0.5], constrain: "domain" },
       yaxis: { title: { text: "query position i (bytes)" }, range: [n - 0.5, -0.5], scaleanchor: "x", constrain: "domain" },
       shapes: marks,
       annotations: L < n ? [{ x: n - 0.5, y: L - 0.5, text: `L = ${L}: queries below never seen in training`, showarrow: false,
         xanchor: "right", yanchor: "bottom", font: { color: MARK, size: 11 } }] : [],
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
 
     const distances = d.head_profile.map((_, k) => k);
     const line = L < n ? verticalLine(L, `L = ${L}`) : { shapes: [], annotations: [] };
@@ -121,11 +119,11 @@
         hovertemplate: "even: %{y:.3g}<extra></extra>" },
     ], {
       title: { text: "This head: mean attention against distance", font: { size: 14 } },
-      margin: { l: 70, r: 20, t: 40, b: 90 }, height: 330, font: FONT,
+      margin: { l: 70, r: 20, t: 40, b: 90 }, height: 330, font: Plots.FONT,
       xaxis: { title: { text: "distance Δ = i − j (bytes back)" } },
       yaxis: { title: { text: "mean weight A(Δ), log" }, type: "log", exponentformat: "power" },
       legend: { orientation: "h", x: 0, y: -0.38, xanchor: "left", yanchor: "top" }, ...line,
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
   }
 
   function requestAttention() {
@@ -156,11 +154,11 @@
     const line = L !== null && L < d.bytes ? verticalLine(L, `L = ${L}`) : { shapes: [], annotations: [] };
     Plotly.react("profiles-plot", traces, {
       title: { text: `Mean attention against distance, every layer and head, first ${d.bytes} bytes`, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 44, b: 50 }, height: 460, font: FONT,
+      margin: { l: 70, r: 20, t: 44, b: 50 }, height: 460, font: Plots.FONT,
       xaxis: { title: { text: "distance Δ = i − j (bytes back)" } },
       yaxis: { title: { text: "mean attention weight A(Δ), log" }, type: "log", exponentformat: "power" },
       legend: { x: 1, xanchor: "right", y: 1 }, ...line,
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
   }
 
   function requestProfiles() {
@@ -261,13 +259,13 @@
     const Ls = [...new Set(d.panels.map((p) => p.train_length))].filter((L) => L + 1 < d.bytes);
     Plotly.react("loss-chart", traces, {
       title: { text: `Loss per byte, running mean over the last ${d.window} bytes`, font: { size: 15 } },
-      margin: { l: 70, r: 20, t: 44, b: 90 }, height: 420, font: FONT,
+      margin: { l: 70, r: 20, t: 44, b: 90 }, height: 420, font: Plots.FONT,
       xaxis: { title: { text: "byte position t (the byte predicted)" } },
       yaxis: { title: { text: `loss (${d.unit} per byte)` }, rangemode: "tozero" },
       legend: { orientation: "h", x: 0, y: -0.25, xanchor: "left", yanchor: "top" },
       shapes: Ls.map((L) => ({ type: "line", xref: "x", yref: "paper", x0: L + 0.5, x1: L + 0.5, y0: 0, y1: 1, line: { color: MARK, dash: "dash", width: 1.5 } })),
       annotations: Ls.map((L) => ({ xref: "x", yref: "paper", x: L + 0.5, y: 1, text: `L = ${L}`, showarrow: false, xanchor: "left", yanchor: "bottom", font: { color: MARK } })),
-    }, PLOT_CONFIG);
+    }, Plots.CONFIG);
   }
 
   function requestLoss() {

@@ -32,9 +32,9 @@
       yaxis: { type: "log", title: { text: "perplexity (bytes, log scale)" }, tickvals: ticks(all), ticktext: ticks(all).map(String) },
       shapes: [{ type: "line", x0: 1, x1: 1, yref: "paper", y0: 0, y1: 1, line: { dash: "dash", color: "#888", width: 1 } }],
       margin: { l: 70, r: 20, t: 50, b: 60 }, legend: { orientation: "v" }, hovermode: "closest",
-      font: { family: "system-ui, sans-serif" },
+      font: Plots.FONT,
     };
-    Plotly.react(box, traces, layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
+    Plotly.react(box, traces, layout, Plots.CONFIG);
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
