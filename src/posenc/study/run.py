@@ -253,8 +253,14 @@ class _Bar:
     When stderr is not a terminal (``posenc study > log 2>&1``, nohup, CI), rich draws no live bar, so
     each new stage is printed as one line instead, with the work done so far and the ETA."""
 
-    def __init__(self, enabled: bool, total: float, on_progress: Callable[[float, str], None] | None = None):
-        self.enabled = enabled
+    def __init__(
+        self,
+        enabled: bool,
+        total: float,
+        on_progress: Callable[[float, str], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        self.enabled, self.clock, self.t0 = enabled, clock, clock()
         # on_progress(fraction done, stage) for a caller without a terminal (the web lab's worker)
         self.on_progress, self.total, self.done, self.text = on_progress, total, 0.0, ""
         if enabled:
@@ -265,7 +271,6 @@ class _Bar:
                 TaskProgressColumn,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
 
             self.console = Console(stderr=True)
@@ -274,11 +279,10 @@ class _Bar:
                 BarColumn(),
                 TaskProgressColumn(),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
+                TextColumn("ETA {task.fields[eta]}"),
                 console=self.console,
             )
-            self.task = self.progress.add_task("", total=total)
+            self.task = self.progress.add_task("", total=total, eta="?")
 
     def __enter__(self):
         if self.enabled:
@@ -298,17 +302,27 @@ class _Bar:
         self._report()
         if not self.enabled:
             return
-        self.progress.update(self.task, description=text)
+        self.progress.update(self.task, description=text, eta=self._eta_text())
         if not self.console.is_terminal:
             task = self.progress.tasks[0]
-            eta = task.time_remaining
-            eta_text = "?" if eta is None else f"{eta / 60:.0f} min"
             self.console.print(
                 f"study {task.percentage:5.1f}% · {(task.elapsed or 0) / 60:.1f} min elapsed · "
-                f"ETA {eta_text} · {text}",
+                f"ETA {self._eta_text()} · {text}",
                 highlight=False,
                 markup=False,
             )
+
+    def eta_s(self) -> float | None:
+        """Seconds left at this session's average rate (work done since the bar started, cached work
+        excluded), or None before any work is done. The study advances once per model, so rich's rate
+        over the last 30 s would swing between nothing and everything."""
+        if self.done <= 0:
+            return None
+        return (self.clock() - self.t0) * max(0.0, self.total - self.done) / self.done
+
+    def _eta_text(self) -> str:
+        eta = self.eta_s()
+        return "?" if eta is None else f"{eta / 60:.0f} min"
 
     def note(self, text: str) -> None:
         """A line the user must read (why cached numbers were not reused), printed above the bar."""
@@ -319,7 +333,7 @@ class _Bar:
         self.done += units
         self._report()
         if self.enabled:
-            self.progress.advance(self.task, units)
+            self.progress.update(self.task, advance=units, eta=self._eta_text())
 
     def skip(self, units: float) -> None:
         """Work found done (cached) leaves the total, so the ETA counts only work still to do."""
