@@ -147,7 +147,7 @@ PRESETS: dict[str, StudyPreset] = {
         name="full",
         description="d 128, 4 layers, L 64, 600 steps × 32 × 64 = 1.2 M tokens per model, 3 seeds, "
         "RoPE also trained at 4 × L, and a retrieval arm of 1500 steps per encoding and seed "
-        "(~2.5 h, 2 cores)",
+        "(~3 h, 2 cores)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=600,
         batch_size=32,
