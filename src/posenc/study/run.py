@@ -302,12 +302,13 @@ class _Bar:
         self._report()
         if not self.enabled:
             return
-        self.progress.update(self.task, description=text, eta=self._eta_text())
+        eta = self._eta_text()
+        self.progress.update(self.task, description=text, eta=eta)
         if not self.console.is_terminal:
             task = self.progress.tasks[0]
             self.console.print(
                 f"study {task.percentage:5.1f}% · {(task.elapsed or 0) / 60:.1f} min elapsed · "
-                f"ETA {self._eta_text()} · {text}",
+                f"ETA {eta} · {text}",
                 highlight=False,
                 markup=False,
             )

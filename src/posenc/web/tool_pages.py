@@ -689,6 +689,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             bundled=bundled(),
             max_body=MAX_BODY,
             max_depth=MAX_JSON_DEPTH,
+            max_length=MAX_LENGTH,
         )
 
     async def api_inspect(request: Request):

@@ -45,8 +45,8 @@
   function targetPart() {
     const raw = $("target-length").value.trim();
     if (!raw) return { part: "", error: null };
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 16777216) return { part: "", error: `target length must be an integer between 1 and 16777216, got ${raw}` };
+    const n = Number(raw), max = Number($("target-length").max);
+    if (!Number.isInteger(n) || n < 1 || n > max) return { part: "", error: `target length must be an integer between 1 and ${max}, got ${raw}` };
     return { part: `, "target_length": ${n}`, error: null };
   }
 
