@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from posenc.encodings.base import PositionEncoding
+if TYPE_CHECKING:
+    from posenc.encodings.base import PositionEncoding
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,16 @@ def _check_dim(field: str, value, most: int) -> None:
     """A model dimension must be an int in [1, most] (not a bool, not a string like "64")."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise ValueError(f"{field} must be an integer in [1, {most}], got {value!r}")
+
+
+def __getattr__(name: str):
+    # base.py imports torch: loaded on first use, so that the tables here and the rope_type registry
+    # (rope_scaling.py) import without torch (the web lab lists them before torch has loaded)
+    if name == "PositionEncoding":
+        from posenc.encodings.base import PositionEncoding
+
+        return PositionEncoding
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["FAMILIES", "Family", "PositionEncoding", "build"]

@@ -40,9 +40,9 @@ from posenc.encodings import kernels
 from posenc.encodings.base import PositionEncoding, check_positions
 from posenc.encodings.rope_scaling import (
     MAX_ATTENTION_FACTOR,
-    NEEDS_ORIGINAL,
     ROPE_TYPES,
     RopeParams,
+    needs_original,
     params_from_config,
     validate,
 )
@@ -302,7 +302,7 @@ class RoPE(PositionEncoding):
             factor = rope_scaling.get("factor")
             if rope_type == "dynamic":
                 max_pos = original  # dynamic NTK reads the trained length from max_position_embeddings
-            elif rope_type in NEEDS_ORIGINAL and isinstance(factor, (int, float)) and factor >= 1:
+            elif needs_original(rope_type) and isinstance(factor, (int, float)) and factor >= 1:
                 if original * factor > 2**62:  # inf included; an int factor cannot overflow here
                     raise ValueError(
                         f"rope scaling 'factor' {factor!r} is too large: the extended length "

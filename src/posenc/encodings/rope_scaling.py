@@ -13,26 +13,31 @@ Notation used in the formulas:
     L:   ``original_max_position_embeddings``, the pretraining context length
     r_i: ``L / λ_i``, how many full turns pair i makes over the pretraining length
 
-Registry: ``ROPE_TYPES[rope_type](params, seq_len) -> (inv_freq [d/2] float32, attention_factor)``.
-Adding a method is adding one function and one entry. ``params_from_config(config)`` reads a Hugging
-Face style config dict into :class:`RopeParams`; ``validate(params)`` checks it separately and raises
-``ValueError`` naming the bad field.
+Registry: each method is one function ``(params, seq_len) -> (inv_freq [d/2] float32, attention_factor)``
+followed by its entry, ``register(RopeType(...))``: the keys it reads (required, defaulted, derived), its
+label and note, its ramp's edges, its own checks, and how the lab builds a config for it. Adding a method is
+adding one function and one entry; ``ROPE_TYPES`` (rope_type -> function), the keys the inspector lists,
+the types ``posenc eval --rope-scaling`` accepts and the explorer's choices are all read from ``REGISTRY``.
+``params_from_config(config)`` reads a Hugging Face style config dict into :class:`RopeParams`;
+``validate(params)`` checks it separately and raises ``ValueError`` naming the bad field.
 
 Every function is checked against ``transformers.modeling_rope_utils.ROPE_INIT_FUNCTIONS``
 (``minimind_yarn`` against MiniMind's ``precompute_freqs_cis``); the base frequencies are computed
 in float32 in the same order of operations as transformers so the results agree to the last bits.
+torch is imported inside the functions that compute: the registry's metadata loads without it (the web
+lab lists the rope_types before torch has loaded).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -53,22 +58,107 @@ class RopeParams:
         return self.scaling.get("rope_type") or "default"
 
 
-RopeFunction = Callable[[RopeParams, int | None], tuple[Tensor, float]]
+RopeFunction = Callable[[RopeParams, "int | None"], "tuple[Tensor, float]"]
+
+#: in ``RopeType.keys``: the method cannot run without this key / computes it from other keys when absent
+REQUIRED, DERIVED = "required", "derived"
+ORIGINAL = "original_max_position_embeddings"
+
+
+@dataclass(frozen=True)
+class RopeType:
+    """One ``rope_type``: its function, the keys it reads, and what the lab and the CLI say about it.
+
+    keys: the scaling keys it reads, in the order reports list them, each mapped to ``REQUIRED``,
+        ``DERIVED`` or the value used when a config leaves it out (``None``: absent means off).
+        Reading ``original_max_position_embeddings`` (L) is needing the original length; reading
+        ``factor`` is being a scaling (``posenc eval --rope-scaling TYPE:FACTOR``).
+    static_factor: a fixed factor s, designed for s × L tokens (dynamic NTK grows with the length).
+    needs_max_position: reads ``max_position_embeddings`` (the trained or table length).
+    length_dependent: its frequencies depend on the current length ``seq_len``.
+    ramp: ``(low, high)`` keys of a method that treats pair i by how many turns it makes over L: pairs
+        turning fewer than ``low`` times are interpolated, more than ``high`` times kept, a blend between.
+    fill: ``fill(factor, rotary_pairs)`` gives the values this lab uses for keys a released model ships
+        (Llama 3.1's bands, LongRoPE's searched lists) when a config is built from (type, factor, L).
+    check: the method's own validation, run after the generic checks; raises ``ValueError`` naming the field.
+    """
+
+    name: str
+    init: RopeFunction
+    title: str  # menus show "name: title"
+    note: str  # a sentence or two on what the method does, shown beside the explorer's chart
+    keys: Mapping[str, Any] = field(default_factory=dict)
+    static_factor: bool = False
+    needs_max_position: bool = False
+    length_dependent: bool = False
+    ramp: tuple[str, str] | None = None
+    fill: Callable[[float, int], dict[str, Any]] | None = None
+    check: Callable[[RopeParams], None] | None = None
+
+    @property
+    def needs_original(self) -> bool:
+        return ORIGINAL in self.keys
+
+    @property
+    def is_scaling(self) -> bool:
+        return "factor" in self.keys
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(k for k, v in self.keys.items() if v == REQUIRED)
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        return tuple(k for k, v in self.keys.items() if v == DERIVED)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The keys a config may leave out, with the value used then."""
+        return {k: v for k, v in self.keys.items() if v not in (REQUIRED, DERIVED)}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}: {self.title}"
+
+    @property
+    def explorer_fields(self) -> tuple[str, ...]:
+        """The frequency explorer's controls this type reads besides head_dim and base: the training
+        length L always; a scaling's factor and target length; its ramp's two keys."""
+        if not self.is_scaling:
+            return ("original",)
+        return ("factor", "original", "target", *(k for k in self.keys if self.ramp and k in self.ramp))
+
+
+#: rope_type -> its entry, in the order the types are listed everywhere (registered below each function)
+REGISTRY: dict[str, RopeType] = {}
+
+
+def register(entry: RopeType) -> RopeType:
+    """Add ``entry`` to the registry (a later entry of the same name replaces it)."""
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def _default_value(p: RopeParams, key: str) -> Any:
+    return REGISTRY[p.rope_type].keys[key]
 
 
 def _default_inv_freq(base: float, dim: int) -> Tensor:
     """θ_i = b^(-2i/d), [d/2] float32; exponent rounded to float32 first, exactly as transformers does."""
+    import torch
+
     exponent = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim  # [d/2]
     return 1.0 / (base**exponent)
 
 
-def _get(p: RopeParams, key: str, default: Any = None) -> Any:
+def _get(p: RopeParams, key: str) -> Any:
+    """The config's value of ``key``, or the default in the method's registry entry when absent or null."""
     value = p.scaling.get(key)
-    return default if value is None else value
+    return _default_value(p, key) if value is None else value
 
 
 # --------------------------------------------------------------------------------------------------
-# the methods
+# the methods, each followed by its registry entry
 # --------------------------------------------------------------------------------------------------
 
 
@@ -80,6 +170,16 @@ def default(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     return _default_inv_freq(p.base, p.rotary_dim), 1.0
 
 
+register(
+    RopeType(
+        "default",
+        default,
+        title="plain RoPE",
+        note="plain RoPE: θ_i = base^(−2i/d); nothing is scaled.",
+    )
+)
+
+
 def linear(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     """Position Interpolation (Chen et al. 2023, PI; kaiokendev 2023): θ'_i = θ_i / s.
 
@@ -87,6 +187,18 @@ def linear(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     Reads: ``factor``. ``seq_len`` unused. Attention factor 1.
     """
     return _default_inv_freq(p.base, p.rotary_dim) / p.scaling["factor"], 1.0
+
+
+register(
+    RopeType(
+        "linear",
+        linear,
+        title="Position Interpolation (PI)",
+        note="Position Interpolation divides every θ_i by s: all wavelengths grow s×.",
+        keys={"factor": REQUIRED},
+        static_factor=True,
+    )
+)
 
 
 def ntk(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
@@ -101,6 +213,28 @@ def ntk(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     return _default_inv_freq(base, d), 1.0
 
 
+def _check_ntk_base(p: RopeParams) -> None:
+    if p.rotary_dim < 4:
+        raise ValueError(
+            f"rope_type {p.rope_type!r} needs a rotary dim of at least 4 (its base exponent is d/(d-2)), "
+            f"got {p.rotary_dim}"
+        )
+
+
+register(
+    RopeType(
+        "ntk",
+        ntk,
+        title="fixed NTK-aware base",
+        note="NTK-aware: a larger base b·s^(d/(d−2)); the fastest pair is untouched, the slowest divided "
+        "by s.",
+        keys={"factor": REQUIRED},
+        static_factor=True,
+        check=_check_ntk_base,
+    )
+)
+
+
 def dynamic(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     """Dynamic NTK (emozilla/bloc97 2023): NTK-aware base that grows with the current length.
 
@@ -112,6 +246,21 @@ def dynamic(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     n = max_pos if seq_len is None else max(seq_len, max_pos)
     base = p.base * ((factor * n / max_pos) - (factor - 1)) ** (d / (d - 2))
     return _default_inv_freq(base, d), 1.0
+
+
+register(
+    RopeType(
+        "dynamic",
+        dynamic,
+        title="dynamic NTK",
+        note="dynamic NTK: the base grows with the current length; shown at the target length "
+        "(plain RoPE up to the original length).",
+        keys={"factor": REQUIRED},
+        needs_max_position=True,
+        length_dependent=True,
+        check=_check_ntk_base,
+    )
+)
 
 
 def _yarn_attention_factor(factor: float, mscale: float | None, mscale_all_dim: float | None) -> float:
@@ -139,9 +288,11 @@ def yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     Reads: ``factor``, ``original_max_position_embeddings``, ``beta_fast`` (32), ``beta_slow`` (1),
     ``attention_factor``, ``mscale``, ``mscale_all_dim``, ``truncate``. ``seq_len`` unused.
     """
+    import torch
+
     d, base, factor = p.rotary_dim, p.base, p.scaling["factor"]
     original = p.scaling["original_max_position_embeddings"]
-    beta_fast, beta_slow = _get(p, "beta_fast", 32), _get(p, "beta_slow", 1)
+    beta_fast, beta_slow = _get(p, "beta_fast"), _get(p, "beta_slow")
     attention = p.scaling.get("attention_factor")
     if attention is None:
         attention = _yarn_attention_factor(factor, p.scaling.get("mscale"), p.scaling.get("mscale_all_dim"))
@@ -150,7 +301,7 @@ def yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
         return (d * math.log(original / (num_rotations * 2 * math.pi))) / (2 * math.log(base))
 
     low, high = correction_dim(beta_fast), correction_dim(beta_slow)
-    if p.scaling.get("truncate", True):  # as transformers: an explicit null counts as False
+    if p.scaling.get("truncate", _default_value(p, "truncate")):  # as transformers: explicit null is False
         low, high = math.floor(low), math.ceil(high)
     low, high = max(low, 0), min(high, d - 1)
     if low == high:
@@ -163,6 +314,40 @@ def yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     return interpolation * (1 - keep) + extrapolation * keep, float(attention)
 
 
+def _check_yarn(p: RopeParams) -> None:
+    rope_type, scaling = p.rope_type, p.scaling
+    _check_betas(rope_type, scaling)
+    _check_attention_factor(rope_type, scaling)
+    _check_optional_numbers(rope_type, scaling, ("mscale", "mscale_all_dim"))
+    truncate = scaling.get("truncate")
+    if truncate is not None and not isinstance(truncate, bool):
+        raise ValueError(f"rope scaling 'truncate' must be true or false, got {truncate!r}")
+
+
+register(
+    RopeType(
+        "yarn",
+        yarn,
+        title="YaRN (NTK-by-parts + temperature)",
+        note="YaRN: pairs that turn more than β_fast times in L are untouched, fewer than β_slow times "
+        "divided by s, a linear ramp between; cos and sin are multiplied by the attention factor.",
+        keys={
+            "factor": REQUIRED,
+            ORIGINAL: REQUIRED,
+            "beta_fast": 32,
+            "beta_slow": 1,
+            "truncate": True,
+            "mscale": None,
+            "mscale_all_dim": None,
+            "attention_factor": DERIVED,
+        },
+        static_factor=True,
+        ramp=("beta_slow", "beta_fast"),
+        check=_check_yarn,
+    )
+)
+
+
 def longrope(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     """LongRoPE (Ding et al. 2024; Phi-3): one searched rescale factor per pair.
 
@@ -172,6 +357,8 @@ def longrope(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     Reads: ``short_factor``, ``long_factor`` (d/2 numbers each), ``original_max_position_embeddings``,
     ``factor``, ``attention_factor``, ``max_position_embeddings``; ``seq_len`` picks the list.
     """
+    import torch
+
     d, original = p.rotary_dim, p.scaling["original_max_position_embeddings"]
     factor = p.scaling.get("factor")
     if factor is None:
@@ -188,6 +375,51 @@ def longrope(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     return 1.0 / (ext * p.base**exponent), float(attention)
 
 
+def _check_longrope(p: RopeParams) -> None:
+    scaling = p.scaling
+    _check_attention_factor("longrope", scaling)
+    if scaling.get("factor") is None and p.max_position_embeddings is None:
+        raise ValueError("rope_type 'longrope' without 'factor' needs max_position_embeddings to derive it")
+    for key in ("short_factor", "long_factor"):
+        values = scaling.get(key)
+        if not isinstance(values, (list, tuple)) or not all(_is_number(v) and v > 0 for v in values):
+            raise ValueError(f"rope scaling {key!r} must be a list of positive numbers, got {values!r}")
+        if len(values) != p.rotary_dim // 2:
+            raise ValueError(
+                f"rope scaling {key!r} must have rotary_dim / 2 = {p.rotary_dim // 2} entries, "
+                f"got {len(values)}"
+            )
+
+
+def _uniform_longrope(factor: float, rotary_pairs: int) -> dict[str, Any]:
+    """LongRoPE's lists are searched per model; uniform ones (1 up to L, s beyond) make it PI past L plus
+    the paper's attention factor √(1 + ln s / ln L)."""
+    return {"short_factor": [1.0] * rotary_pairs, "long_factor": [float(factor)] * rotary_pairs}
+
+
+register(
+    RopeType(
+        "longrope",
+        longrope,
+        title="LongRoPE (uniform factors here)",
+        note="LongRoPE ships one searched factor per pair (see the Inspector's phi-3-mini-128k); here "
+        "every pair gets the same factor s past the original length, which equals PI plus LongRoPE's "
+        "attention factor √(1 + ln s / ln L).",
+        keys={
+            "short_factor": REQUIRED,
+            "long_factor": REQUIRED,
+            ORIGINAL: REQUIRED,
+            "factor": DERIVED,
+            "attention_factor": DERIVED,
+        },
+        static_factor=True,
+        length_dependent=True,
+        fill=_uniform_longrope,
+        check=_check_longrope,
+    )
+)
+
+
 def llama3(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     """Llama 3.1 scaling (Meta 2024): three wavelength bands with a smooth blend.
 
@@ -198,6 +430,8 @@ def llama3(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     Meta's release uses s = 8, low = 1, high = 4, L = 8192. Attention factor 1.
     Reads: ``factor``, ``low_freq_factor``, ``high_freq_factor``, ``original_max_position_embeddings``.
     """
+    import torch
+
     inv_freq = _default_inv_freq(p.base, p.rotary_dim)  # θ, [d/2]
     factor, low, high = p.scaling["factor"], p.scaling["low_freq_factor"], p.scaling["high_freq_factor"]
     original = p.scaling["original_max_position_embeddings"]
@@ -209,6 +443,42 @@ def llama3(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
     smoothed = (1 - alpha) * scaled / factor + alpha * scaled
     is_medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
     return torch.where(is_medium, smoothed, scaled), 1.0
+
+
+def _check_llama3(p: RopeParams) -> None:
+    scaling = p.scaling
+    for key in ("low_freq_factor", "high_freq_factor"):
+        value = scaling.get(key)
+        if not _is_number(value) or value <= 0:
+            raise ValueError(
+                f"rope scaling {key!r} must be a positive number for rope_type 'llama3', got {value!r}"
+            )
+    if scaling["low_freq_factor"] >= scaling["high_freq_factor"]:
+        raise ValueError(
+            f"rope scaling 'low_freq_factor' ({scaling['low_freq_factor']}) must be smaller than "
+            f"'high_freq_factor' ({scaling['high_freq_factor']})"
+        )
+
+
+register(
+    RopeType(
+        "llama3",
+        llama3,
+        title="Llama 3.1 bands",
+        note="Llama 3.1: wavelengths shorter than L/high_freq_factor kept, longer than L/low_freq_factor "
+        "divided by s, blended smoothly between.",
+        keys={
+            "factor": REQUIRED,
+            "low_freq_factor": REQUIRED,
+            "high_freq_factor": REQUIRED,
+            ORIGINAL: REQUIRED,
+        },
+        static_factor=True,
+        ramp=("low_freq_factor", "high_freq_factor"),
+        fill=lambda factor, rotary_pairs: {"low_freq_factor": 1.0, "high_freq_factor": 4.0},  # Meta's values
+        check=_check_llama3,
+    )
+)
 
 
 def minimind_yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, float]:
@@ -224,10 +494,12 @@ def minimind_yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, fl
     Reads: ``factor``, ``original_max_position_embeddings``, ``beta_fast`` (32), ``beta_slow`` (1),
     ``attention_factor`` (1.0), ``max_position_embeddings``. ``seq_len`` unused.
     """
+    import torch
+
     d, base, factor = p.rotary_dim, p.base, p.scaling["factor"]
     original = p.scaling["original_max_position_embeddings"]
-    beta_fast, beta_slow = _get(p, "beta_fast", 32.0), _get(p, "beta_slow", 1.0)
-    attention = _get(p, "attention_factor", 1.0)
+    beta_fast, beta_slow = _get(p, "beta_fast"), _get(p, "beta_slow")
+    attention = _get(p, "attention_factor")
     inv_freq = _default_inv_freq(base, d)  # θ, [d/2]
     if p.max_position_embeddings / original > 1.0:
 
@@ -241,19 +513,57 @@ def minimind_yarn(p: RopeParams, seq_len: int | None = None) -> tuple[Tensor, fl
     return inv_freq, float(attention)
 
 
-ROPE_TYPES: dict[str, RopeFunction] = {
-    "default": default,
-    "linear": linear,
-    "ntk": ntk,
-    "dynamic": dynamic,
-    "yarn": yarn,
-    "longrope": longrope,
-    "llama3": llama3,
-    "minimind_yarn": minimind_yarn,
-}
+register(
+    RopeType(
+        "minimind_yarn",
+        minimind_yarn,
+        title="MiniMind's YaRN",
+        note="MiniMind's YaRN: the same ramp, clamped at d/2 − 1, attention factor 1, and off "
+        "unless the target exceeds the original length.",
+        keys={
+            "factor": REQUIRED,
+            ORIGINAL: REQUIRED,
+            "beta_fast": 32,
+            "beta_slow": 1,
+            "attention_factor": 1.0,
+        },
+        static_factor=True,
+        needs_max_position=True,
+        ramp=("beta_slow", "beta_fast"),
+        check=_check_yarn,
+    )
+)
 
-#: rope types that read ``original_max_position_embeddings`` (the pretraining length L)
-NEEDS_ORIGINAL = frozenset({"yarn", "longrope", "llama3", "minimind_yarn"})
+
+# --------------------------------------------------------------------------------------------------
+# the registry's functions (the CLI's and the lab's questions: rope_types.py)
+# --------------------------------------------------------------------------------------------------
+
+
+class _Functions(Mapping[str, RopeFunction]):
+    """rope_type -> its function, read from ``REGISTRY`` at each access (a type registered later shows)."""
+
+    def __getitem__(self, name: str) -> RopeFunction:
+        return REGISTRY[name].init
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+    def __repr__(self) -> str:
+        return f"ROPE_TYPES({', '.join(REGISTRY)})"
+
+
+#: ``ROPE_TYPES[rope_type](params, seq_len) -> (inv_freq, attention_factor)``, the HF ROPE_INIT_FUNCTIONS
+ROPE_TYPES: Mapping[str, RopeFunction] = _Functions()
+
+
+def needs_original(rope_type: str) -> bool:
+    """Whether ``rope_type`` reads ``original_max_position_embeddings`` (False for an unknown type)."""
+    entry = REGISTRY.get(rope_type)
+    return entry is not None and entry.needs_original
 
 
 # --------------------------------------------------------------------------------------------------
@@ -327,7 +637,7 @@ def params_from_config(config: Mapping[str, Any]) -> RopeParams:
     if isinstance(partial, bool) or not isinstance(partial, (int, float)) or not 0 < partial <= 1:
         raise ValueError(f"partial_rotary_factor must be a number in (0, 1], got {partial!r}")
 
-    if rope_type in NEEDS_ORIGINAL and config.get("original_max_position_embeddings") is not None:
+    if needs_original(rope_type) and config.get("original_max_position_embeddings") is not None:
         scaling["original_max_position_embeddings"] = config["original_max_position_embeddings"]
     scaling["rope_type"] = rope_type
     return RopeParams(
@@ -384,7 +694,9 @@ def _check_betas(rope_type: str, scaling: Mapping[str, Any]) -> None:
             raise ValueError(
                 f"rope scaling {key!r} must be a positive number for rope_type {rope_type!r}, got {value!r}"
             )
-    beta_fast, beta_slow = scaling.get("beta_fast") or 32, scaling.get("beta_slow") or 1
+    defaults = REGISTRY[rope_type].keys
+    beta_fast = scaling.get("beta_fast") or defaults["beta_fast"]
+    beta_slow = scaling.get("beta_slow") or defaults["beta_slow"]
     if beta_fast < beta_slow:
         raise ValueError(
             f"rope scaling 'beta_fast' ({beta_fast}) must be >= 'beta_slow' ({beta_slow}) "
@@ -402,12 +714,17 @@ def _check_attention_factor(rope_type: str, scaling: Mapping[str, Any]) -> None:
 
 
 def validate(p: RopeParams) -> None:
-    """Raise ``ValueError`` naming the field when ``p`` cannot be computed with; return None otherwise."""
+    """Raise ``ValueError`` naming the field when ``p`` cannot be computed with; return None otherwise.
+
+    The checks every type shares, then the ones its entry's keys imply (``factor``, the original length),
+    then the entry's own ``check``.
+    """
     if not isinstance(p.scaling, Mapping):
         raise ValueError(f"rope_scaling must be a dict, got {type(p.scaling).__name__}")
     rope_type = p.rope_type
-    if rope_type not in ROPE_TYPES:
+    if rope_type not in REGISTRY:
         raise ValueError(f"unknown rope_type {rope_type!r}; valid rope_type values: {', '.join(ROPE_TYPES)}")
+    entry = REGISTRY[rope_type]
     if not _is_number(p.base) or p.base <= 1:
         # θ_i = b^(-2i/d) must fall with i: a base <= 1 gives no low frequencies (or none at all)
         raise ValueError(
@@ -422,20 +739,13 @@ def validate(p: RopeParams) -> None:
     max_pos = p.max_position_embeddings
     if max_pos is not None and not _is_positive_int(max_pos):
         raise ValueError(f"max_position_embeddings must be a positive integer, got {max_pos!r}")
-    if rope_type in ("dynamic", "minimind_yarn") and max_pos is None:
+    if entry.needs_max_position and max_pos is None:
         raise ValueError(f"rope_type {rope_type!r} needs max_position_embeddings (the trained/table length)")
 
-    if rope_type in ("ntk", "dynamic") and p.rotary_dim < 4:
-        raise ValueError(
-            f"rope_type {rope_type!r} needs a rotary dim of at least 4 (its base exponent is d/(d-2)), "
-            f"got {p.rotary_dim}"
-        )
-
     scaling = p.scaling
-    if rope_type == "default":
-        return
-    _check_factor(rope_type, scaling, required=rope_type != "longrope")
-    if rope_type in NEEDS_ORIGINAL:
+    if entry.is_scaling:
+        _check_factor(rope_type, scaling, required=entry.keys["factor"] == REQUIRED)
+    if entry.needs_original:
         original = scaling.get("original_max_position_embeddings")
         if original is None:
             raise ValueError(
@@ -444,38 +754,5 @@ def validate(p: RopeParams) -> None:
             )
         if not _is_positive_int(original):
             raise ValueError(f"original_max_position_embeddings must be a positive integer, got {original!r}")
-
-    if rope_type in ("yarn", "minimind_yarn"):
-        _check_betas(rope_type, scaling)
-        _check_attention_factor(rope_type, scaling)
-        _check_optional_numbers(rope_type, scaling, ("mscale", "mscale_all_dim"))
-        truncate = scaling.get("truncate")
-        if truncate is not None and not isinstance(truncate, bool):
-            raise ValueError(f"rope scaling 'truncate' must be true or false, got {truncate!r}")
-    elif rope_type == "longrope":
-        _check_attention_factor(rope_type, scaling)
-        if scaling.get("factor") is None and max_pos is None:
-            raise ValueError(
-                "rope_type 'longrope' without 'factor' needs max_position_embeddings to derive it"
-            )
-        for key in ("short_factor", "long_factor"):
-            values = scaling.get(key)
-            if not isinstance(values, (list, tuple)) or not all(_is_number(v) and v > 0 for v in values):
-                raise ValueError(f"rope scaling {key!r} must be a list of positive numbers, got {values!r}")
-            if len(values) != p.rotary_dim // 2:
-                raise ValueError(
-                    f"rope scaling {key!r} must have rotary_dim / 2 = {p.rotary_dim // 2} entries, "
-                    f"got {len(values)}"
-                )
-    elif rope_type == "llama3":
-        for key in ("low_freq_factor", "high_freq_factor"):
-            value = scaling.get(key)
-            if not _is_number(value) or value <= 0:
-                raise ValueError(
-                    f"rope scaling {key!r} must be a positive number for rope_type 'llama3', got {value!r}"
-                )
-        if scaling["low_freq_factor"] >= scaling["high_freq_factor"]:
-            raise ValueError(
-                f"rope scaling 'low_freq_factor' ({scaling['low_freq_factor']}) must be smaller than "
-                f"'high_freq_factor' ({scaling['high_freq_factor']})"
-            )
+    if entry.check is not None:
+        entry.check(p)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from posenc.encodings.rope_types import scaling_types
 from posenc.evaluate.run import DEFAULT_LENGTHS
-from posenc.evaluate.specs import ROPE_SCALING_TYPES
 
 HELP = "perplexity and passkey retrieval vs length for a trained run"
 
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SPEC",
         help=f"inference-time RoPE scaling, TYPE:FACTOR or TYPE:auto (factor = length / L) or "
-        f"auto (= yarn:auto); TYPE one of {', '.join(ROPE_SCALING_TYPES)}",
+        f"auto (= yarn:auto); TYPE one of {', '.join(scaling_types())}",
     )
     parser.add_argument("--windows", type=int, default=64, help="evaluation windows per length (default 64)")
     parser.add_argument(

@@ -6,8 +6,8 @@ import argparse
 import math
 import sys
 
+from posenc.encodings.rope_types import scaling_types
 from posenc.evaluate.generate import MAX_NEW_TOKENS
-from posenc.evaluate.specs import ROPE_SCALING_TYPES
 
 HELP = "sample text from a trained run with the KV cache"
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rope-scaling",
         default=None,
         metavar="SPEC",
-        help=f"inference-time RoPE scaling TYPE:FACTOR (TYPE one of {', '.join(ROPE_SCALING_TYPES)}); "
+        help=f"inference-time RoPE scaling TYPE:FACTOR (TYPE one of {', '.join(scaling_types())}); "
         "TYPE:auto uses (prompt + new bytes) / L",
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")

@@ -4,22 +4,15 @@ Lengths (``--lengths 1x,2x,4x,8x,16x``) are multiples of the run's training leng
 plain token counts (``512``); they are parsed first (syntax) and resolved against ``L`` once the
 run is loaded.
 
-RoPE scaling (``--rope-scaling yarn:4``) is ``TYPE:FACTOR``, ``TYPE:auto`` or ``auto``:
-
-==================  ===========================================================================
-``linear:2``        position interpolation (Chen et al. 2023): positions divided by the factor
-``ntk:8``           static NTK-aware scaling (bloc97 2023): base multiplied by f^(d/(d-2))
-``dynamic:4``       dynamic NTK (transformers ``rope_type="dynamic"``): base grows with the length
-``yarn:4``          YaRN (Peng et al. 2023), transformers' defaults beta_fast 32, beta_slow 1
-``minimind_yarn:16``  MiniMind's own YaRN variant (its ``inference_rope_scaling``)
-``llama3:8``        Llama 3.1 scaling, low_freq_factor 1, high_freq_factor 4 (Meta's values)
-``longrope:4``      LongRoPE (Ding et al. 2024) with *uniform* rescale factors: short_factor = 1 and
-                    long_factor = FACTOR for every rotary pair. LongRoPE's real factors are searched
-                    per model; the uniform choice makes it a PI stretch beyond L plus the paper's
-                    attention factor sqrt(1 + ln s / ln L).
-``auto``            ``yarn:auto``; ``TYPE:auto`` uses factor = evaluated length / L at each length
-                    (no scaling at lengths <= L).
-==================  ===========================================================================
+RoPE scaling (``--rope-scaling yarn:4``) is ``TYPE:FACTOR``, ``TYPE:auto`` or ``auto``. TYPE is any
+rope_type of the registry that scales by a factor (:func:`posenc.encodings.rope_types.scaling_types`;
+``posenc encodings`` lists them), with its
+defaults for every other key (YaRN's beta_fast 32 and beta_slow 1), except keys a released model ships:
+Llama 3.1's low_freq_factor 1 and high_freq_factor 4 (Meta's values), and for LongRoPE *uniform* rescale
+factors, short_factor = 1 and long_factor = FACTOR for every rotary pair (its real factors are searched per
+model; the uniform choice makes it a PI stretch beyond L plus the paper's attention factor
+sqrt(1 + ln s / ln L)). ``auto`` is ``yarn:auto``; ``TYPE:auto`` uses factor = evaluated length / L at
+each length (no scaling at lengths <= L).
 
 ``original_max_position_embeddings`` is the run's training length ``L`` (the model's default).
 """
@@ -29,17 +22,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
-#: the RoPE scaling types ``--rope-scaling`` accepts, in the order they are listed in errors
-ROPE_SCALING_TYPES: tuple[str, ...] = (
-    "linear",
-    "ntk",
-    "dynamic",
-    "yarn",
-    "minimind_yarn",
-    "llama3",
-    "longrope",
-)
+from posenc.encodings import rope_types
 
 _SPEC_FORMS = "TYPE:FACTOR (e.g. yarn:4), TYPE:auto or auto"
 #: the longest evaluation length and the largest scaling factor: float32 holds every integer position
@@ -131,12 +116,7 @@ class RopeScaling:
         factor = self.factor_for(length, train_len)
         if self.factor is None and factor <= 1.0:
             return None
-        spec: dict = {"rope_type": self.rope_type, "factor": float(factor)}
-        if self.rope_type == "llama3":
-            spec.update(low_freq_factor=1.0, high_freq_factor=4.0)
-        elif self.rope_type == "longrope":
-            spec.update(short_factor=[1.0] * rotary_pairs, long_factor=[float(factor)] * rotary_pairs)
-        return spec
+        return rope_types.scaling_for(self.rope_type, factor, rotary_pairs)
 
 
 def parse_rope_scaling(spec: str | None) -> RopeScaling | None:
@@ -148,13 +128,14 @@ def parse_rope_scaling(spec: str | None) -> RopeScaling | None:
     if spec is None or spec.strip().lower() in ("", "none"):
         return None
     text = spec.strip().lower()
-    valid = f"valid types: {', '.join(ROPE_SCALING_TYPES)}; forms: {_SPEC_FORMS}"
+    types = rope_types.scaling_types()
+    valid = f"valid types: {', '.join(types)}; forms: {_SPEC_FORMS}"
     if text == "auto":
         return RopeScaling("yarn", None)
     if text.count(":") != 1:
         raise ValueError(f"--rope-scaling {spec!r} is not TYPE:FACTOR; {valid}")
     rope_type, factor_text = (part.strip() for part in text.split(":"))
-    if rope_type not in ROPE_SCALING_TYPES:
+    if rope_type not in types:
         raise ValueError(f"--rope-scaling {spec!r}: unknown type {rope_type!r}; {valid}")
     if factor_text == "auto":
         return RopeScaling(rope_type, None)
@@ -169,3 +150,10 @@ def parse_rope_scaling(spec: str | None) -> RopeScaling | None:
             f"--rope-scaling {spec!r}: factor must be a finite number in [1, 2^24], got {factor_text!r}"
         )
     return RopeScaling(rope_type, factor)
+
+
+def __getattr__(name: str) -> Any:
+    # ROPE_SCALING_TYPES, read from the registry when asked (a rope_type registered later is listed)
+    if name == "ROPE_SCALING_TYPES":
+        return rope_types.scaling_types()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,8 +37,8 @@ from typing import Any
 
 import torch
 
-from posenc.encodings import rope
-from posenc.encodings.rope_scaling import ROPE_TYPES
+from posenc.encodings import rope, rope_types
+from posenc.encodings.rope_scaling import DERIVED, ROPE_TYPES
 from posenc.inspector import architectures as archs
 from posenc.inspector.precision import precision_report
 from posenc.inspector.resolve import NotRope, Resolved, mrope_axes, query_scale_at, resolve
@@ -52,46 +52,6 @@ NOMINAL_LENGTH = (
     2**19
 )  # an unscaled max_position_embeddings past this is rarely a length the model trained at
 
-#: the keys each rope_type reads, with the value used when a config leaves them out
-#: (REQUIRED: the method cannot run without it; DERIVED: computed from other keys)
-REQUIRED, DERIVED = "required", "derived"
-SCALING_KEYS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "linear": {"factor": REQUIRED},
-    "ntk": {"factor": REQUIRED},
-    "dynamic": {"factor": REQUIRED},
-    "yarn": {
-        "factor": REQUIRED,
-        "original_max_position_embeddings": REQUIRED,
-        "beta_fast": 32,
-        "beta_slow": 1,
-        "truncate": True,
-        "mscale": None,
-        "mscale_all_dim": None,
-        "attention_factor": DERIVED,
-    },
-    "minimind_yarn": {
-        "factor": REQUIRED,
-        "original_max_position_embeddings": REQUIRED,
-        "beta_fast": 32,
-        "beta_slow": 1,
-        "attention_factor": 1.0,
-    },
-    "longrope": {
-        "short_factor": REQUIRED,
-        "long_factor": REQUIRED,
-        "original_max_position_embeddings": REQUIRED,
-        "factor": DERIVED,
-        "attention_factor": DERIVED,
-    },
-    "llama3": {
-        "factor": REQUIRED,
-        "low_freq_factor": REQUIRED,
-        "high_freq_factor": REQUIRED,
-        "original_max_position_embeddings": REQUIRED,
-    },
-}
-STATIC_FACTOR_TYPES = frozenset({"linear", "ntk", "yarn", "longrope", "llama3", "minimind_yarn"})
 #: pitfalls about what someone might do with the model, not about the config: shown as notes
 NOTE_CODES = frozenset({"low_precision_positions", "fp16_overflow", "fp32_angle_error"})
 
@@ -536,7 +496,7 @@ def _parameters(
             "source": "config" if params.rope_type != "default" or scaling_source else "default",
         },
     ]
-    for key, default in SCALING_KEYS[params.rope_type].items():
+    for key, default in rope_types.keys(params.rope_type).items():
         value = params.scaling.get(key)
         if value is not None:
             source = "config"
@@ -758,7 +718,7 @@ def _yarn(
     cfg: dict[str, Any], params: rope.RopeParams, train: int, wavelength0: torch.Tensor
 ) -> dict[str, Any]:
     d, base, sc = params.rotary_dim, float(params.base), params.scaling
-    defaults = SCALING_KEYS[params.rope_type]
+    defaults = rope_types.keys(params.rope_type)
     beta_fast = sc.get("beta_fast") or defaults["beta_fast"]
     beta_slow = sc.get("beta_slow") or defaults["beta_slow"]
     s = sc["factor"]
@@ -944,7 +904,8 @@ def _pitfalls(r: dict[str, Any], res: Resolved, primary: dict[str, Any]) -> list
             f"{r['rotary_dim'] // 2 - crit['pairs_with_full_turn']} pairs past the critical dimension "
             f"(d_extra = {crit['d_extra']}) reach angles never seen in training",
         )
-    if rope_type in STATIC_FACTOR_TYPES and factor and target > factor * train * (1 + 1e-9) and not windowed:
+    static = rope_types.static_factor(rope_type)
+    if static and factor and target > factor * train * (1 + 1e-9) and not windowed:
         add(
             "target_beyond_scaled_length",
             "warning",
