@@ -1,6 +1,7 @@
 """The web lab's application: ``create_app(results_dir=...)`` builds it, ``posenc lab`` serves it.
 
     web/app.py              this file: the table of pages (PAGES), the navigation, the app factory
+    web/cli.py              ``posenc lab``: serves the app with uvicorn on 127.0.0.1
     web/core.py             the Lab (shared state: results folder, templates, kept answers, job runner,
                             model views), the page frame, kept pages and JSON answers (cached_page,
                             memo_json)
@@ -9,7 +10,7 @@
     web/answers.py          answers kept in memory (pages, JSON) and the shortcut serving them first
     web/markup.py           Markdown + math -> HTML (MathML)
     web/richhtml.py         rich renderables (what the terminal prints) -> HTML
-  pages (one module each, its routes(lab); a row of PAGES below):
+  page modules (``routes(lab)`` serves a page or a few and their JSON routes; each page a row of PAGES):
     web/learn_pages.py      home (the learning path) and the notes
     web/practice_pages.py   quiz, grill, practice (self-check, walk-through, flashcards)
     web/playground_pages.py the rotation playground (+ /api/rotation)
