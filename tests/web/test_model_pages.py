@@ -23,7 +23,7 @@ from posenc.data.tokenizer import encode
 from posenc.evaluate.perplexity import perplexity
 from posenc.evaluate.views import attention
 from posenc.train.checkpoint import load_model, save_checkpoint
-from posenc.web import create_app, model_pages
+from posenc.web import create_app, model_pages, model_views
 from tests.evaluate.trained_runs import MODELS, TRAIN_LENGTH, run_dir, trained_study
 
 TEXT = (
@@ -263,7 +263,7 @@ def test_a_retrained_run_is_loaded_again(damaged):
     body = {"run": "yours", "model": "nope-s0", "text": TEXT}
     assert _ok(client.post("/api/models/attention", json=body))["step"] == 40
     _ok(client.post("/api/models/attention", json=dict(body, layer=1)))
-    views = client.app.state.lab.extra["model_views"]
+    views = client.app.state.lab.model_views
     assert views.cache.loads == 1  # loaded once, reused
     model, meta = load_model(run)
     save_checkpoint(run / "checkpoint.pt", model=model, model_config=meta["model_config"], step=77)
@@ -272,8 +272,8 @@ def test_a_retrained_run_is_loaded_again(damaged):
 
 
 def test_a_second_computation_waits_briefly_then_gets_429_while_pages_stay_fast(lab, monkeypatch):
-    monkeypatch.setattr(model_pages, "WAIT_SECONDS", 0.3)
-    views = lab.app.state.lab.extra["model_views"]
+    monkeypatch.setattr(model_views, "WAIT_SECONDS", 0.3)
+    views = lab.app.state.lab.model_views
     body = {"run": "yours", "model": "rope-1e4-s0", "text": TEXT}
     assert views.lock.acquire(timeout=5)  # a model view computing
     try:
@@ -287,7 +287,7 @@ def test_a_second_computation_waits_briefly_then_gets_429_while_pages_stay_fast(
     finally:
         views.lock.release()
     # a request that arrives while another computes waits its turn (within WAIT_SECONDS) and is answered
-    monkeypatch.setattr(model_pages, "WAIT_SECONDS", 10.0)
+    monkeypatch.setattr(model_views, "WAIT_SECONDS", 10.0)
     views.lock.acquire()
     threading.Timer(0.3, views.lock.release).start()
     assert _ok(lab.post("/api/models/attention", json=body))["model"] == "rope-1e4-s0"

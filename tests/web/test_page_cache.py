@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from posenc.web.answers import AnswerStore
-from posenc.web.app import PACKAGED_PAGES, cached_page, memo_json
+from posenc.web.app import PACKAGED_PAGES
+from posenc.web.core import cached_page, memo_json
 
 
 def run(coroutine):

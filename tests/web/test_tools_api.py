@@ -17,7 +17,7 @@ import torch
 from posenc.encodings import rope
 from posenc.encodings.rope_scaling import ROPE_TYPES
 from posenc.inspector import inspect_config, load_config
-from posenc.web.tool_pages import EXPLORER_TYPES
+from posenc.web.rope_form import EXPLORER_TYPES
 
 
 def _get(client, url: str) -> dict:

@@ -1,19 +1,37 @@
 """The web lab's application: ``create_app(results_dir=...)`` builds it, ``posenc lab`` serves it.
 
-    web/app.py           this file: the Lab (shared state), the page helper, the app factory
-    web/guard.py         which requests reach a route (Host, Origin, sizes) and security headers
-    web/answers.py       answers kept in memory (pages, JSON) and the shortcut serving them first
-    web/markup.py        Markdown + math -> HTML (MathML)
-    web/learn_pages.py   home (the learning path) and the notes
-    web/practice_pages.py quiz, grill, practice (self-check, walk-through, flashcards)
-    web/tool_pages.py    rotation playground, frequency explorer, inspector (+ their JSON routes)
-    web/job_pages.py     experiments and the study, run as jobs with live progress
-    web/exercise_pages.py the exercises: what to write and the commands (the lab runs no learner code)
-    web/position_pages.py angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
-    web/model_pages.py   trained models on the learner's text: attention maps, per-byte loss
-    web/jobs.py          the job runner: one heavy job at a time, in a subprocess, progress as events
-    web/templates/       Jinja2 templates (base.html holds the navigation and the "Next" link)
-    web/static/          style sheet and scripts; plotly's script is served from the plotly package
+    web/app.py              this file: the table of pages (PAGES), the navigation, the app factory
+    web/cli.py              ``posenc lab``: serves the app with uvicorn on 127.0.0.1
+    web/core.py             the Lab (shared state: results folder, templates, kept answers, job runner,
+                            model views), the page frame, kept pages and JSON answers (cached_page,
+                            memo_json)
+    web/params.py           reading requests: query strings and JSON bodies, every value checked (BadInput)
+    web/guard.py            which requests reach a route (Host, Origin, sizes) and security headers
+    web/answers.py          answers kept in memory (pages, JSON) and the shortcut serving them first
+    web/markup.py           Markdown + math -> HTML (MathML)
+    web/richhtml.py         rich renderables (what the terminal prints) -> HTML
+  page modules (``routes(lab)`` serves a page or a few and their JSON routes; each page a row of PAGES):
+    web/learn_pages.py      home (the learning path) and the notes
+    web/practice_pages.py   quiz, grill, practice (self-check, walk-through, flashcards)
+    web/playground_pages.py the rotation playground (+ /api/rotation)
+    web/explorer_pages.py   the frequency explorer (+ /api/frequencies)
+    web/position_pages.py   angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
+    web/inspector_pages.py  the inspector: a config.json explained (+ /api/inspect)
+    web/job_pages.py        experiments and the study, run as jobs with live progress
+    web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
+    web/exercise_pages.py   the exercises: what to write and the commands (the lab runs no learner code)
+  what several pages share (no page module imports another):
+    web/rope_form.py        the RoPE settings form of the explorer and the angles page (rope_type tables)
+    web/study_data.py       the study's runs: folders, run names and their models, the study's tables
+    web/jobs.py             the job runner: one heavy job at a time, in a subprocess, progress as events
+    web/worker.py           the job's process (``python -m posenc.web.worker``)
+    web/model_views.py      the trained models loaded in the lab, one model view computing at a time
+    web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link)
+    web/static/             style sheet and scripts; plotly's script is served from the plotly package
+
+Imports go one way: app -> page modules -> (rope_form, study_data, core, params, ...); nothing imports
+app or a page module back. Adding a page: its module (``routes(lab)``), its template and script, and one
+row in PAGES.
 
 Nothing here imports torch at import time: the lab answers its first page before torch has loaded
 (torch is imported in the background once the server is up, and by the routes that need it).
@@ -21,85 +39,65 @@ Nothing here imports torch at import time: the lab answers its first page before
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import inspect
-import logging
+import importlib
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from posenc.learn.path import load_path, next_step
-from posenc.web.answers import AnswerStore, Shortcut
+from posenc.learn.path import load_path
+from posenc.web.answers import Shortcut
+from posenc.web.core import WEB_DIR, Lab, cached_page, log
 from posenc.web.guard import LOCAL_HOSTS, Guard
 from posenc.web.markup import inline_html, markdown_html
+from posenc.web.params import BadInput
 
-WEB_DIR = Path(__file__).parent
-log = logging.getLogger("posenc.lab")
-#: where JSON routes compute (memo_json): one thread, so 200 different queries at once run one after
-#: another (about 0.5 ms each) instead of 40 pool threads fighting over the GIL and torch's threads
-#: (8-10 times slower in benchmarks/lab_latency.py)
-COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
 
+@dataclass(frozen=True)
+class Page:
+    """A page of the lab: one row of PAGES."""
+
+    path: str  # its address, as the module's route names it
+    module: str  # the module in posenc.web whose routes(lab) serve it (and its JSON routes)
+    nav: str | None  # its label in the navigation bar (in the table's order); None: not in the bar
+    #: its HTML depends only on its address and the packaged content (notes, quiz, grill, tools), never
+    #: on the results folder: rendered once, then served from memory. Pages that read results
+    #: (experiments, the study, the models) are rendered on every request (or keep their own answers).
+    packaged: bool
+
+
+#: every page of the lab, in the order of the navigation bar
+PAGES: tuple[Page, ...] = (
+    Page("/", "learn_pages", "Path", packaged=True),
+    Page("/notes", "learn_pages", "Notes", packaged=True),
+    Page("/notes/{topic}", "learn_pages", None, packaged=True),
+    Page("/playground", "playground_pages", "Playground", packaged=True),
+    Page("/explorer", "explorer_pages", "Explorer", packaged=True),
+    Page("/angles", "position_pages", "Angles", packaged=True),
+    Page("/practice", "practice_pages", "Practice", packaged=True),
+    Page("/quiz", "practice_pages", "Quiz", packaged=True),
+    Page("/grill", "practice_pages", "Grill", packaged=True),
+    Page("/experiments", "job_pages", "Experiments", packaged=False),
+    Page("/inspector", "inspector_pages", "Inspector", packaged=True),
+    Page("/models", "model_pages", "Models", packaged=False),
+    Page("/exercises", "exercise_pages", "Exercises", packaged=True),
+    Page("/study", "job_pages", "Study", packaged=False),
+)
 #: the navigation bar: (label, address)
-NAV = [
-    ("Path", "/"),
-    ("Notes", "/notes"),
-    ("Playground", "/playground"),
-    ("Explorer", "/explorer"),
-    ("Angles", "/angles"),
-    ("Practice", "/practice"),
-    ("Quiz", "/quiz"),
-    ("Grill", "/grill"),
-    ("Experiments", "/experiments"),
-    ("Inspector", "/inspector"),
-    ("Models", "/models"),
-    ("Exercises", "/exercises"),
-    ("Study", "/study"),
-]
-
-
-class BadInput(ValueError):
-    """A request's parameter is missing or out of range: answered 400 with this message."""
-
-
-@dataclass
-class Lab:
-    """What every route shares: where results live, the templates, the job runner."""
-
-    results_dir: Path
-    templates: Jinja2Templates
-    nav: list[tuple[str, str]] = field(default_factory=lambda: list(NAV))  # the pages this app serves
-    extra: dict[str, Any] = field(default_factory=dict)  # state a page module keeps (loaded once)
-    answers: AnswerStore = field(default_factory=AnswerStore)  # kept pages and JSON answers (answers.py)
-
-    def page(
-        self, request: Request, template: str, *, key: str | None, title: str, **context
-    ) -> HTMLResponse:
-        """Render ``template`` inside the lab's frame; ``key`` is the page's step on the learning path
-        (its "Next" link follows the path; pages off the path point to the first unvisited step)."""
-        following = next_step(key) if key else None
-        return self.templates.TemplateResponse(
-            request,
-            template,
-            {"title": title, "nav": self.nav, "path_key": key, "next": following, **context},
-        )
+NAV = [(page.nav, page.path) for page in PAGES if page.nav is not None]
+#: the pages rendered once and kept (see Page.packaged)
+PACKAGED_PAGES = frozenset(page.path for page in PAGES if page.packaged)
 
 
 def _templates() -> Jinja2Templates:
@@ -111,121 +109,22 @@ def _templates() -> Jinja2Templates:
 
 
 def _page_routes(lab: Lab) -> list[BaseRoute]:
-    from posenc.web import (
-        exercise_pages,
-        job_pages,
-        learn_pages,
-        model_pages,
-        position_pages,
-        practice_pages,
-        tool_pages,
-    )
-
+    """The routes of every module PAGES names (each module once, in the table's order); a packaged
+    page's route keeps its answers (``cached_page``)."""
     routes: list[BaseRoute] = []
-    pages = (learn_pages, tool_pages, position_pages, job_pages, model_pages, practice_pages, exercise_pages)
-    for module in pages:
-        routes += module.routes(lab)
+    for name in dict.fromkeys(page.module for page in PAGES):
+        served = importlib.import_module(f"posenc.web.{name}").routes(lab)
+        paths = {r.path for r in served if isinstance(r, Route)}
+        missing = [page.path for page in PAGES if page.module == name and page.path not in paths]
+        if missing:
+            raise RuntimeError(f"posenc.web.{name} serves no route {missing[0]!r}, which PAGES gives it")
+        routes += served
     return [
         Route(r.path, cached_page(r.endpoint, lab.answers), methods=["GET", "HEAD"], name=r.name)
         if isinstance(r, Route) and r.path in PACKAGED_PAGES
         else r
         for r in routes
     ]
-
-
-#: pages whose HTML depends only on their address and the packaged content (notes, quiz, grill, tools),
-#: never on the results folder: rendered once, then served from memory. Pages that read results
-#: (experiments, the study, the models) are rendered on every request.
-PACKAGED_PAGES = frozenset(
-    {
-        "/",
-        "/notes",
-        "/notes/{topic}",
-        "/quiz",
-        "/grill",
-        "/practice",
-        "/playground",
-        "/explorer",
-        "/angles",
-        "/inspector",
-        "/exercises",
-    }
-)
-
-
-def cached_page(
-    endpoint: Callable[[Request], Any], store: AnswerStore, state: Callable[[], Hashable] | None = None
-) -> Callable[[Request], Any]:
-    """``endpoint`` with its 200 answers kept in ``store``, per address (and per ``state()``).
-
-    Without ``state`` the page depends on its address alone (packaged content): a query string
-    bypasses the store. With ``state`` (a cheap function, e.g. the (mtime, size) of the files the page
-    reads), the query string is part of the address and an answer is served only while the state is
-    the same, so a results page changes the moment its results.json does; a ``job`` query (the
-    finished banner of a job, whose state lives in the runner) always renders afresh.
-
-    Kept answers are served by the :class:`~posenc.web.answers.Shortcut` middleware before routing;
-    this wrapper serves them too (for an app without it) and renders the rest in the thread pool.
-    """
-    is_coroutine = inspect.iscoroutinefunction(endpoint)
-
-    async def cached(request: Request) -> Response:
-        path, query = request.url.path, request.scope.get("query_string", b"")
-        keep = not query if state is None else "job" not in request.query_params
-        kept = store.get(path, query) if keep else None
-        if kept is not None:
-            return kept.response()
-        version = state() if state is not None and keep else None  # before the render: see answers.py
-        if is_coroutine:
-            response = await endpoint(request)
-        else:
-            response = await run_in_threadpool(endpoint, request)
-        if response.status_code == 200 and keep:
-            store.put(path, query, response.body, response.media_type, state, version)
-        return response
-
-    return cached
-
-
-def memo_json(
-    compute: Callable[[QueryParams], Any], store: AnswerStore | None = None, size: int = 512
-) -> Callable[[Request], Any]:
-    """A JSON route for ``compute(query)``, a pure function of its query parameters: each answer is
-    computed once (on the one ``COMPUTE`` thread, off the event loop) and kept for the next ``size`` distinct
-    queries, whatever the order of their parameters; the exact address is also put in ``store`` for
-    the shortcut. Requests for a query being computed wait for that computation instead of starting
-    their own, so a burst of identical requests costs one computation. Errors are never kept."""
-    kept: OrderedDict[tuple, bytes] = OrderedDict()
-    pending: dict[tuple, asyncio.Future] = {}
-
-    def render(params: QueryParams) -> bytes:
-        return bytes(JSONResponse(compute(params)).body)
-
-    async def endpoint(request: Request) -> Response:
-        params = request.query_params
-        key = tuple(sorted(params.multi_items()))
-        body = kept.get(key)
-        if body is None:
-            task = pending.get(key)
-            if task is None:
-                task = asyncio.get_running_loop().run_in_executor(COMPUTE, render, params)
-                pending[key] = task
-                task.add_done_callback(lambda done, key=key: _keep(done, key))
-            body = await asyncio.shield(task)  # a client that leaves does not cancel the others' answer
-        else:
-            kept.move_to_end(key)
-        if store is not None:
-            store.put(request.url.path, request.scope.get("query_string", b""), body, "application/json")
-        return Response(body, media_type="application/json")
-
-    def _keep(task: asyncio.Future, key: tuple) -> None:
-        pending.pop(key, None)
-        if not task.cancelled() and task.exception() is None:
-            kept[key] = task.result()
-            if len(kept) > size:
-                kept.popitem(last=False)
-
-    return endpoint
 
 
 def _plotly_js(request: Request) -> Response:
@@ -298,16 +197,13 @@ def create_app(
         if warm_up:
             threading.Thread(target=_warm_up, name="posenc-warm-up", daemon=True).start()
         yield
-        runner = lab.extra.get("jobs")
-        if runner is not None:
-            runner.shutdown()
+        lab.jobs.shutdown()
 
     routes = _page_routes(lab) + [
         Route("/static/vendor/plotly.min.js", _plotly_js),
         Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
     ]
-    paths = {getattr(r, "path", None) for r in routes}
-    lab.nav = [(label, href) for label, href in NAV if href in paths]
+    lab.nav = list(NAV)  # every address in it is served: _page_routes checked each row
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Guard, allowed_hosts=allowed_hosts), Middleware(Shortcut, store=lab.answers)],

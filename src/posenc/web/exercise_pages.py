@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from posenc.exercises.catalog import EXERCISES
 from posenc.exercises.template import signature
 from posenc.learn.content import load_notes_index
-from posenc.web.app import Lab
+from posenc.web.core import Lab
 
 
 def _rows() -> list[dict]:

@@ -42,11 +42,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-import posenc
 from posenc.experiments import DEFAULT_OUT, EXPERIMENTS, TITLES
-from posenc.web.app import BadInput, Lab, cached_page
-from posenc.web.jobs import Busy, JobRunner, JobSpec, NotRunning, result_file
+from posenc.web.core import Lab, cached_page, seconds_text
+from posenc.web.jobs import Busy, JobSpec, NotRunning, result_file
 from posenc.web.markup import markdown_html
+from posenc.web.params import BadInput
+from posenc.web.study_data import (
+    REFERENCE_DIR,
+    STUDY_QUICK_SECONDS,
+    STUDY_RUNS,
+    quick_folder,
+    study_folder,
+    study_tables,
+)
 from posenc.web.worker import LAB_PRESETS
 
 #: wall time of ``posenc exp NAME [--quick]`` in seconds, torch start-up included: (quick, full), measured
@@ -59,19 +67,7 @@ EXPERIMENT_SECONDS: dict[str, tuple[float, float]] = {
     "4": (6, 6),
     "rope-base": (26, 1200),  # full: four models of 1000 steps each
 }
-#: the same for ``posenc study --preset quick`` (11 models of 30 steps); 411 s on the shared machine
-STUDY_QUICK_SECONDS = 36
 MEASURED_ON = "2 CPU cores (several times longer while other programs keep them busy)"
-
-REFERENCE_DIR = Path(posenc.__file__).resolve().parents[2] / "reference"
-#: the study runs a page can show: key -> (folder, label); RESULTS/... relative to the lab's results
-STUDY_RUNS: dict[str, tuple[str, str]] = {
-    "reference-full": ("REFERENCE/study-cpu-full", "Reference: full preset, 3 seeds"),
-    "reference-default": ("REFERENCE/study-cpu-default", "Reference: default preset, 1 seed"),
-    "yours": ("RESULTS/study", "Your run (posenc study)"),
-    "quick": ("RESULTS/study-quick", "Your quick run (from this page)"),
-}
-QUICK_RUN = "quick"  # where the lab's study button writes
 
 
 # ----------------------------------------------------------------------------- reading results
@@ -127,12 +123,6 @@ def experiment_doc(name: str) -> str:
     spec = importlib.util.find_spec(EXPERIMENTS[name])
     source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
     return ast.get_docstring(ast.parse(source)) or ""
-
-
-def seconds_text(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min"
 
 
 def _file_key(path: str | Path) -> tuple[int, int] | None:
@@ -213,7 +203,7 @@ def study_runs(lab: Lab) -> dict[str, StudyRun]:
     """The study runs whose results.json exists, in the order of STUDY_RUNS."""
     runs = {}
     for key, (where, label) in STUDY_RUNS.items():
-        folder = study_folder(lab, where)
+        folder = study_folder(lab.results_dir, where)
         if (folder / "results.json").is_file():
             runs[key] = StudyRun(key, label, folder)
     return runs
@@ -221,14 +211,8 @@ def study_runs(lab: Lab) -> dict[str, StudyRun]:
 
 def study_files(lab: Lab) -> list[str]:
     """What the study page is built from: each run's results.json and report.md."""
-    folders = [study_folder(lab, where) for where, _ in STUDY_RUNS.values()]
+    folders = [study_folder(lab.results_dir, where) for where, _ in STUDY_RUNS.values()]
     return [str(f / name) for f in folders for name in ("results.json", "report.md")]
-
-
-def study_folder(lab: Lab, where: str) -> Path:
-    """ "REFERENCE/x" -> the packaged reference x; "RESULTS/x" -> x under the lab's results folder."""
-    root, _, rest = where.partition("/")
-    return (REFERENCE_DIR if root == "REFERENCE" else lab.results_dir) / rest
 
 
 def _pick_run(lab: Lab, request: Request) -> tuple[dict[str, StudyRun], StudyRun | None]:
@@ -241,106 +225,6 @@ def _pick_run(lab: Lab, request: Request) -> tuple[dict[str, StudyRun], StudyRun
     if key not in runs:
         raise HTTPException(404, f"the study run {key!r} has no results.json yet")
     return runs, runs[key]
-
-
-def _stat_text(stat: dict | None, seeds: int, percent: bool = False) -> str:
-    if not stat or stat.get("mean") is None:
-        return "diverged"
-    mean, std = stat["mean"], stat.get("std") or 0.0
-    if percent:
-        return f"{100 * mean:.0f}%" + (f" ± {100 * std:.0f}" if seeds > 1 else "")
-    return f"{mean:.2f}" + (f" ± {std:.2f}" if seeds > 1 else "")
-
-
-def _cell(row: dict | None, key: str, seeds: int) -> dict[str, str]:
-    """One table cell: its text and a tooltip with the value of every seed."""
-    if row is None:
-        return {"text": "—", "title": "not measured at this length"}
-    if row.get("status") != "ok":
-        return {"text": "n/a", "title": str(row.get("reason", "not evaluated"))}
-    if key == "passkey":
-        exact, digits = row.get("passkey"), row.get("passkey_digits")
-        if exact is None:
-            return {"text": "—", "title": "no passkey trials"}
-        text = _stat_text(exact, seeds, percent=True)
-        if digits and digits.get("mean") is not None:
-            text += f" ({_stat_text(digits, seeds, percent=True)})"
-        return {"text": text, "title": "exact key (per digit); per seed: " + _values(exact, percent=True)}
-    stat = row.get(key)
-    return {"text": _stat_text(stat, seeds), "title": "per seed: " + _values(stat)}
-
-
-def _values(stat: dict | None, percent: bool = False) -> str:
-    values = (stat or {}).get("values") or []
-    shown = ["—" if v is None else (f"{100 * v:.0f}%" if percent else f"{v:.3f}") for v in values]
-    return ", ".join(shown)
-
-
-def study_tables(results: dict) -> list[dict[str, Any]]:
-    """The study's numbers as tables (one row per model or method, one column per length)."""
-    mults, L, seeds = results["multiples"], results["train_length"], len(results["seeds"])
-    header = [f"{m:g}× ({m * L})" for m in mults]
-
-    def line(label: str, rows: list[dict], key: str) -> dict[str, Any]:
-        by_mult = {r.get("multiple"): r for r in rows}
-        return {"label": label, "cells": [_cell(by_mult.get(m), key, seeds) for m in mults]}
-
-    spread = " — mean ± std over seeds" if seeds > 1 else ""
-    enc = results["encodings"]
-    tables = [
-        {
-            "id": "ppl",
-            "title": "Perplexity (bytes), all positions" + spread,
-            "first": "encoding",
-            "lines": [line(e["label"], e["rows"], "ppl") for e in enc.values()],
-        },
-        {
-            "id": "last-ppl",
-            "title": "Perplexity (bytes), last L positions" + spread,
-            "first": "encoding",
-            "lines": [line(e["label"], e["rows"], "last_ppl") for e in enc.values()],
-        },
-        {
-            "id": "passkey",
-            "title": "Passkey retrieval accuracy: exact key (per digit)"
-            + (", models trained on code alone" if results.get("retrieval") else ""),
-            "first": "encoding",
-            "lines": [line(e["label"], e["rows"], "passkey") for e in enc.values()],
-        },
-    ]
-    arm = results.get("retrieval") or {}
-    if arm:
-        tables.append(
-            {
-                "id": "retrieval",
-                "title": "Retrieval arm (the same encodings trained on passkey trials): exact key (per "
-                "digit), key in the middle" + spread,
-                "first": "encoding",
-                "lines": [line(e["label"], e["rows"], "passkey") for e in arm.values()],
-            }
-        )
-    for rope, methods in results["scaling"].items():
-        label = enc.get(rope, {}).get("label", rope)
-        tables.append(
-            {
-                "id": f"scaling-{rope}",
-                "title": f"Scaling on {label}, last-L perplexity (factor = length / L, no retraining; "
-                "pi-finetune: PI after a short fine-tune at 4× L)",
-                "first": "method",
-                "lines": [line(method, e["rows"], "last_ppl") for method, e in methods.items()],
-            }
-        )
-    sweep = [line(f"base {b}", e["rows"], "last_ppl") for b, e in results["rope_base_sweep"].items()]
-    sweep += [
-        line(f"{n} (trained at {e['train_length']})", e["rows"], "last_ppl")
-        for n, e in (results.get("long_arm") or {}).items()
-    ]
-    tables.append(
-        {"id": "rope-base", "title": "rope_base sweep, last-L perplexity", "first": "model", "lines": sweep}
-    )
-    for t in tables:
-        t["header"] = header
-    return tables
 
 
 def study_chart(results: dict) -> dict[str, Any]:
@@ -485,7 +369,7 @@ def job_spec(lab: Lab, body: Any) -> JobSpec:
             f"the lab runs the study's {' or '.join(LAB_PRESETS)} preset only, not {preset!r}; run "
             '`posenc study --preset default` (or full) in a terminal, then pick "Your run" on this page'
         )
-    out = (lab.results_dir / STUDY_RUNS[QUICK_RUN][0].partition("/")[2]).resolve()
+    out = quick_folder(lab.results_dir).resolve()
     return JobSpec(
         kind="study",
         label=f"study ({preset} preset)",
@@ -505,16 +389,8 @@ def _sse(event: dict) -> str:
 
 
 def routes(lab: Lab) -> list[BaseRoute]:
-    runner = JobRunner(lab.results_dir)
+    runner = lab.jobs
     experiments_state = files_state(experiments_files(lab))
-    lab.extra["jobs"] = runner  # the app's lifespan stops the running job when the lab stops
-
-    def finished_banner(request: Request) -> dict | None:
-        job_id = request.query_params.get("job")
-        try:
-            return runner.get(job_id).to_dict() if job_id else None
-        except KeyError:
-            return None
 
     def experiments_index(request: Request):
         from posenc.learn.path import load_path
@@ -558,7 +434,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             quick_text=seconds_text(quick_s),
             full_text=seconds_text(full_s),
             measured_on=MEASURED_ON,
-            finished=finished_banner(request),
+            finished=lab.finished_job(request),
         )
 
     def experiment_file(request: Request):
@@ -583,10 +459,10 @@ def routes(lab: Lab) -> list[BaseRoute]:
             runs=list(runs.values()),
             run=run,
             reference_dir=REFERENCE_DIR,
-            quick_folder=lab.results_dir / STUDY_RUNS[QUICK_RUN][0].partition("/")[2],
+            quick_folder=quick_folder(lab.results_dir),
             quick_text=seconds_text(STUDY_QUICK_SECONDS),
             measured_on=MEASURED_ON,
-            finished=finished_banner(request),
+            finished=lab.finished_job(request),
             **context,
         )
 

@@ -52,7 +52,8 @@ SERVED_SUFFIXES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
 class Busy(RuntimeError):
-    """Another job is running; the message names it and when it started."""
+    """Another heavy computation is running: a job (the message names it and when it started; answered
+    409) or a model view (:mod:`posenc.web.model_views`; answered 429, "try again")."""
 
 
 class NotRunning(RuntimeError):

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from posenc.learn.content import find_topic, load_notes_index
 from posenc.learn.path import load_goals, load_path
-from posenc.web.app import Lab
+from posenc.web.core import Lab
 from posenc.web.markup import markdown_html
 
 KIND_LABELS = {

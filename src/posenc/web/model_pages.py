@@ -11,16 +11,17 @@
 
 The formulas are in :mod:`posenc.evaluate.views`, which computes every number; this module checks
 requests, finds the models and answers. The models are those a study run trained, RUN/runs/NAME/ in
-the study folders the study page shows (``job_pages.STUDY_RUNS``: the results folder's ``study/`` and
-``study-quick/``, where the lab's quick button writes), each loaded once per checkpoint version
-(``views.ModelCache``, kept in ``lab.extra``).
+the study folders the study page shows (``study_data.STUDY_RUNS``: the results folder's ``study/`` and
+``study-quick/``, where the lab's quick button writes; found by ``study_data.study_models``), each
+loaded once per checkpoint version (``views.ModelCache``, kept in ``lab.model_views``).
 
-The model runs on the CPU in a worker thread, never on the event loop, and one computation at a time:
-a request that finds another one computing waits up to WAIT_SECONDS for it, then is answered 429
-("busy, try again"); the page sends its requests one after the other, so it never meets a 429 itself.
-torch uses VIEW_THREADS threads, leaving a core to the server. Texts are bounded (MAX_ATTENTION_BYTES,
-MAX_LOSS_BYTES; 400 beyond, naming the limit). Unknown run or model: 404; bad field, corrupt checkpoint
-or non-finite weights: 400 with a message naming it; a non-finite number never reaches the JSON.
+The model runs on the CPU in a worker thread, never on the event loop, and one computation at a time
+(:mod:`posenc.web.model_views`): a request that finds another one computing waits up to WAIT_SECONDS
+for it, then is answered 429 ("busy, try again"); the page sends its requests one after the other, so
+it never meets a 429 itself. torch uses VIEW_THREADS threads, leaving a core to the server. Texts are
+bounded (MAX_ATTENTION_BYTES, MAX_LOSS_BYTES; 400 beyond, naming the limit). Unknown run or model: 404;
+bad field, corrupt checkpoint or non-finite weights: 400 with a message naming it; a non-finite number
+never reaches the JSON.
 
 The heatmap's weights travel as base64 of little-endian float32, the rows of the lower triangle one
 after the other (row i holds w_i0 … w_ii), decoded by the page without arithmetic: for 1 kB of text,
@@ -34,10 +35,6 @@ import base64
 import functools
 import json
 import math
-import os
-import re
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +44,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from posenc.web.app import BadInput, Lab
-from posenc.web.job_pages import QUICK_RUN, REFERENCE_DIR, STUDY_QUICK_SECONDS, STUDY_RUNS, seconds_text
-from posenc.web.tool_pages import parse_json_body
+from posenc.web.core import Lab, seconds_text
+from posenc.web.jobs import Busy
+from posenc.web.model_views import ModelViews
+from posenc.web.params import BadInput, body_index, body_object, body_text, parse_json_body
+from posenc.web.study_data import (
+    QUICK_RUN,
+    STUDY_QUICK_SECONDS,
+    StudyModels,
+    TrainedModel,
+    main_models,
+    quick_folder,
+    study_models,
+)
 
 MAX_ATTENTION_BYTES = 1024  # the heatmap: n² weights per head (1 M at 1 kB)
 MAX_PROFILE_BYTES = 512  # A(Δ) of every encoding reads the text's first 512 bytes (8 L of the default preset)
@@ -57,193 +64,17 @@ MAX_LOSS_BYTES = 4096
 MAX_PANELS = 3
 COLOUR_QUANTILE = 0.99  # the heatmap's colour scale ends at this quantile of the weights
 RUNNING_WINDOW = 16  # bytes in the running mean of the loss chart
-WAIT_SECONDS = 3.0  # a request that finds a model computing waits this long before its 429
-VIEW_THREADS = max(1, (os.cpu_count() or 2) // 2)  # torch threads for the views; the rest serve pages
 #: the texts the page starts with (JSON: the package ships *.json data files)
 SAMPLES = Path(__file__).parent / "templates" / "models_samples.json"
 SCALINGS = {"none": "none", "linear:auto": "PI (linear)", "ntk:auto": "NTK", "yarn:auto": "YaRN"}
-_RUN_NAME = re.compile(r"^(?P<study>.+)-s(?P<seed>\d+)$")
-
-
-class Busy(RuntimeError):
-    """Another model view is computing (answered 429)."""
-
-
-# ----------------------------------------------------------------------------- the models on disk
-@dataclass(frozen=True)
-class TrainedModel:
-    """One run folder of a study: RUN/runs/NAME/ with config.json and a checkpoint."""
-
-    name: str  # the folder: "rope-1e4-s0"
-    folder: Path
-    study_name: str  # "rope-1e4"
-    seed: int | None
-    label: str
-    role: str  # "encoding", "sweep", "finetune", "long" (study.run.plan) or "other"
-    pe: str
-    train_length: int
-    steps: int  # planned; the checkpoint says how many were done
-    batch_size: int
-    n_layers: int
-    n_heads: int
-    d_model: int
-
-    def public(self) -> dict[str, Any]:
-        keys = ("name", "study_name", "seed", "label", "role", "pe", "train_length", "steps", "batch_size")
-        out = {k: getattr(self, k) for k in keys}
-        out.update(n_layers=self.n_layers, n_heads=self.n_heads, d_model=self.d_model)
-        out["tokens"] = self.steps * self.batch_size * self.train_length
-        return out
-
-
-def _label(study_name: str) -> tuple[str, str]:
-    """(label, role) of a study model name."""
-    from posenc.study.presets import ENCODINGS, LABELS
-
-    if study_name in ENCODINGS:
-        return LABELS[study_name], "encoding"
-    if study_name.endswith("-pi-ft"):
-        return f"{LABELS.get(study_name[:-6], study_name[:-6])}, PI fine-tuned at 4 L", "finetune"
-    if study_name.endswith("-4L"):
-        return f"{LABELS.get(study_name[:-3], study_name[:-3])}, trained at 4 L", "long"
-    if study_name.startswith("rope-"):
-        return f"RoPE (base {study_name[5:]}), base sweep", "sweep"
-    return study_name, "other"
-
-
-def _read_model(folder: Path) -> TrainedModel | None:
-    """The model of run folder ``folder`` from its config.json; None when it is not a trained run."""
-    from posenc.train.checkpoint import CONFIG_NAME, checkpoint_path
-
-    if not checkpoint_path(folder).is_file():
-        return None
-    try:
-        configs = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-        model, train = configs["model"], configs["train"]
-        match = _RUN_NAME.match(folder.name)
-        study_name = match["study"] if match else folder.name
-        label, role = _label(study_name)
-        return TrainedModel(
-            name=folder.name,
-            folder=folder,
-            study_name=study_name,
-            seed=int(match["seed"]) if match else None,
-            label=label,
-            role=role,
-            pe=str(model["pe"]),
-            train_length=int(model["max_seq_len"]),
-            steps=int(train["steps"]),
-            batch_size=int(train["batch_size"]),
-            n_layers=int(model["n_layers"]),
-            n_heads=int(model["n_heads"]),
-            d_model=int(model["d_model"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):  # no or unreadable config.json: not listed
-        return None
-
-
-@dataclass(frozen=True)
-class StudyModels:
-    """A study folder and the trained models in it."""
-
-    key: str
-    label: str
-    folder: Path
-    models: dict[str, TrainedModel]
-    preset: dict[str, Any] | None  # name, description, steps, tokens per model; None: not known
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "folder": str(self.folder),
-            "preset": self.preset,
-            "models": [m.public() for m in self.models.values()],
-        }
-
-
-def _preset(folder: Path, models: dict[str, TrainedModel]) -> dict[str, Any] | None:
-    """The study preset of ``folder``: from its results.json, else the preset whose model shape, L and
-    steps the models match (a study still running has no results.json yet)."""
-    from posenc.study.presets import PRESETS
-
-    name = None
-    try:
-        name = json.loads((folder / "results.json").read_text(encoding="utf-8")).get("preset")
-    except (OSError, ValueError, AttributeError):
-        pass
-    if name not in PRESETS:
-        name = None
-        encoding = next((m for m in models.values() if m.role == "encoding"), None)
-        for key, p in PRESETS.items():
-            if encoding and (encoding.d_model, encoding.n_layers, encoding.train_length, encoding.steps) == (
-                p.model["d_model"],
-                p.model["n_layers"],
-                p.train_length,
-                p.steps,
-            ):
-                name = key
-    if name is None:
-        return None
-    p = PRESETS[name]
-    return {
-        "name": name,
-        "description": p.description,
-        "steps": p.steps,
-        "batch_size": p.batch_size,
-        "train_length": p.train_length,
-        "tokens_per_model": p.tokens_per_model,
-        "claims": p.claims,
-    }
-
-
-def study_models(lab: Lab) -> dict[str, StudyModels]:
-    """The study folders (``job_pages.STUDY_RUNS``) holding at least one trained model, in that order."""
-    found = {}
-    for key, (where, label) in STUDY_RUNS.items():
-        root, _, rest = where.partition("/")
-        folder = (REFERENCE_DIR if root == "REFERENCE" else lab.results_dir) / rest
-        runs = folder / "runs"
-        if not runs.is_dir():
-            continue
-        models = {}
-        for sub in sorted(runs.iterdir()):
-            model = _read_model(sub) if sub.is_dir() else None
-            if model is not None:
-                models[model.name] = model
-        if models:
-            found[key] = StudyModels(key, label, folder, models, _preset(folder, models))
-    return found
-
-
-def main_models(study: StudyModels) -> list[TrainedModel]:
-    """One model per encoding of the study (the lowest seed), in the study's order of encodings."""
-    from posenc.study.presets import ENCODINGS
-
-    by_name: dict[str, TrainedModel] = {}
-    for m in study.models.values():
-        if m.role == "encoding" and (
-            m.study_name not in by_name or (m.seed or 0) < (by_name[m.study_name].seed or 0)
-        ):
-            by_name[m.study_name] = m
-    return [by_name[n] for n in ENCODINGS if n in by_name]
 
 
 # ----------------------------------------------------------------------------- reading requests
-def _object(data: Any, fields: set[str], example: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise BadInput(f"send a JSON object, e.g. {example}")
-    unknown = sorted(set(data) - fields)
-    if unknown:
-        raise BadInput(f"unknown field {unknown[0]!r}; this route reads: {', '.join(sorted(fields))}")
-    return data
-
-
 def _study(lab: Lab, data: dict[str, Any]) -> StudyModels:
     key = data.get("run")
     if not isinstance(key, str):
         raise BadInput(f'run must name a study run, e.g. "{QUICK_RUN}", got {key!r}')
-    studies = study_models(lab)
+    studies = study_models(lab.results_dir)
     if key not in studies:
         known = ", ".join(studies) or "none yet (run `posenc study --preset quick`)"
         raise HTTPException(
@@ -264,35 +95,6 @@ def _model(study: StudyModels, name: Any, field: str = "model") -> TrainedModel:
     return study.models[name]
 
 
-def _text(data: dict[str, Any], limit: int, view: str) -> bytes:
-    """The text's UTF-8 bytes (the model's tokens): at least 2, at most ``limit``."""
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise BadInput(f"text must be a string (the text to feed the model), got {type(text).__name__}")
-    try:
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise BadInput(
-            f"text holds a character UTF-8 cannot encode (at {err.start}): a lone surrogate"
-        ) from None
-    if not raw:
-        raise BadInput("text is empty: type or paste some text")
-    if len(raw) < 2:
-        raise BadInput("text must hold at least 2 bytes (a model predicts each byte from the ones before)")
-    if len(raw) > limit:
-        raise BadInput(f"text is {len(raw):,} bytes (UTF-8); the {view} reads at most {limit:,} bytes")
-    return raw
-
-
-def _index(data: dict[str, Any], name: str, count: int, what: str) -> int:
-    value = data.get(name, 0)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{name} must be an integer, got {value!r}")
-    if not 0 <= value < count:
-        raise BadInput(f"{name} must be between 0 and {count - 1} ({what}), got {value}")
-    return value
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -307,43 +109,6 @@ def byte_chars(raw: bytes) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- computing
-class ModelViews:
-    """The lab's model state: the model cache and the lock that lets one computation run at a time.
-    Made when the routes are; torch and the cache come with the first computation."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.cache = None  # posenc.evaluate.views.ModelCache, made under the lock on first use
-
-    def run(self, compute, *args) -> bytes:
-        """``compute(self, *args)`` under the lock (waiting up to WAIT_SECONDS; :class:`Busy` after)."""
-        if not self.lock.acquire(timeout=WAIT_SECONDS):
-            raise Busy(
-                "another model view is computing (the lab runs one at a time so that pages stay fast); "
-                "try again in a moment"
-            )
-        try:
-            if self.cache is None:
-                import torch
-
-                from posenc.evaluate.views import ModelCache
-
-                torch.set_num_threads(VIEW_THREADS)  # the process's intra-op pool: only the views use it
-                self.cache = ModelCache()
-            return compute(self, *args)
-        finally:
-            self.lock.release()
-
-    def load(self, model: TrainedModel):
-        """(model, meta); 404 when the checkpoint is gone, 400 when it cannot be used."""
-        try:
-            return self.cache.get(model.folder)
-        except FileNotFoundError as err:
-            raise HTTPException(404, f"{model.name}: {err}") from None
-        except ValueError as err:
-            raise BadInput(f"{model.name}: {err}") from None
-
-
 def _finite(tensor, what: str):
     import torch
 
@@ -498,17 +263,8 @@ def samples() -> dict[str, str]:
     return {name: str(texts[name]) for name in ("attention", "loss")}
 
 
-def _finished(lab: Lab, request: Request) -> dict | None:
-    """The quick study job this page started and came back from (``?job=ID``), if it is known."""
-    runner, job_id = lab.extra.get("jobs"), request.query_params.get("job")
-    try:
-        return runner.get(job_id).to_dict() if runner is not None and job_id else None
-    except KeyError:
-        return None
-
-
 def routes(lab: Lab) -> list[BaseRoute]:
-    views = lab.extra["model_views"] = ModelViews()
+    views = lab.model_views
 
     async def compute(compute_fn, *args) -> Response:
         try:
@@ -518,7 +274,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         return Response(body, media_type="application/json")
 
     def models_page(request: Request):
-        studies = study_models(lab)
+        studies = study_models(lab.results_dir)
         key = request.query_params.get("run")
         if key is not None and key not in studies:
             raise HTTPException(
@@ -535,18 +291,18 @@ def routes(lab: Lab) -> list[BaseRoute]:
             main=[m.name for m in main_models(study)] if study else [],
             study_json=study.public() if study else None,
             results_dir=lab.results_dir,
-            quick_folder=lab.results_dir / STUDY_RUNS[QUICK_RUN][0].partition("/")[2],
+            quick_folder=quick_folder(lab.results_dir),
             quick_text=seconds_text(STUDY_QUICK_SECONDS),
             limits={"attention": MAX_ATTENTION_BYTES, "profiles": MAX_PROFILE_BYTES, "loss": MAX_LOSS_BYTES},
             scalings=SCALINGS,
             samples=samples(),
-            finished=_finished(lab, request),
+            finished=lab.finished_job(request),
         )
 
     def api_models(request: Request):
         return JSONResponse(
             {
-                "runs": [s.public() for s in study_models(lab).values()],
+                "runs": [s.public() for s in study_models(lab.results_dir).values()],
                 "limits": {
                     "attention": MAX_ATTENTION_BYTES,
                     "profiles": MAX_PROFILE_BYTES,
@@ -557,30 +313,32 @@ def routes(lab: Lab) -> list[BaseRoute]:
         )
 
     async def api_attention(request: Request):
-        data = _object(
+        data = body_object(
             parse_json_body(await request.body()),
             {"run", "model", "text", "layer", "head"},
             '{"run": "quick", "model": "rope-1e4-s0", "text": "...", "layer": 0, "head": 0}',
         )
         study = await run_in_threadpool(_study, lab, data)
         model = _model(study, data.get("model"))
-        layer = _index(data, "layer", model.n_layers, f"{model.name} has {_count(model.n_layers, 'layer')}")
-        head = _index(
+        layer = body_index(
+            data, "layer", model.n_layers, f"{model.name} has {_count(model.n_layers, 'layer')}"
+        )
+        head = body_index(
             data, "head", model.n_heads, f"{model.name} has {_count(model.n_heads, 'head')} per layer"
         )
-        raw = _text(data, MAX_ATTENTION_BYTES, "attention view")
+        raw = body_text(data, MAX_ATTENTION_BYTES, "attention view")
         return await compute(attention_answer, model, raw, layer, head)
 
     async def api_profiles(request: Request):
-        data = _object(
+        data = body_object(
             parse_json_body(await request.body()), {"run", "text"}, '{"run": "quick", "text": "..."}'
         )
         study = await run_in_threadpool(_study, lab, data)
-        raw = _text(data, MAX_ATTENTION_BYTES, "attention view")
+        raw = body_text(data, MAX_ATTENTION_BYTES, "attention view")
         return await compute(profiles_answer, study, raw)
 
     async def api_loss(request: Request):
-        data = _object(
+        data = body_object(
             parse_json_body(await request.body()),
             {"run", "text", "unit", "panels"},
             '{"run": "quick", "text": "...", "panels": [{"model": "rope-1e4-s0", "scaling": "none"}]}',
@@ -605,7 +363,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
                     f"panels[{i}].scaling {scaling} applies to RoPE models only; {model.name} is {model.pe}"
                 )
             chosen.append((model, scaling))
-        raw = _text(data, MAX_LOSS_BYTES, "loss view")
+        raw = body_text(data, MAX_LOSS_BYTES, "loss view")
         return await compute(loss_answer, chosen, raw, unit)
 
     return [
@@ -617,4 +375,4 @@ def routes(lab: Lab) -> list[BaseRoute]:
     ]
 
 
-__all__ = ["MAX_ATTENTION_BYTES", "MAX_LOSS_BYTES", "ModelViews", "byte_chars", "routes", "study_models"]
+__all__ = ["MAX_ATTENTION_BYTES", "MAX_LOSS_BYTES", "byte_chars", "routes"]

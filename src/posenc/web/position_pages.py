@@ -1,7 +1,7 @@
 """The angles page: RoPE's angle map and its long-term decay for chosen settings (+ their JSON routes).
 
-Both views read the frequency explorer's controls, checked by the explorer's own reader
-(``tool_pages.explorer_config``: head_dim, base, rope_type, factor, original L, target N, β_fast, β_slow,
+Both views read the frequency explorer's controls, the shared RoPE form checked by its reader
+(``rope_form.explorer_config``: head_dim, base, rope_type, factor, original L, target N, β_fast, β_slow,
 low/high_freq_factor); every number comes from the library:
 
     GET /api/angles   cos(m·θ_i), or the angle m·θ_i mod 2π, over sampled positions m × pairs i
@@ -26,15 +26,13 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from posenc.web.app import BadInput, Lab, memo_json
-from posenc.web.tool_pages import (
+from posenc.web.core import Lab, memo_json
+from posenc.web.params import json_safe, library_error, query_choice, query_integer
+from posenc.web.rope_form import (
     EXPLORER_DEFAULTS,
     EXPLORER_LABELS,
     EXPLORER_TYPES,
     MAX_LENGTH,
-    _finite,
-    _integer,
-    _library_error,
     explorer_config,
 )
 
@@ -50,13 +48,6 @@ RAMPS = {
     "minimind_yarn": ("beta_slow", "beta_fast"),
     "llama3": ("low_freq_factor", "high_freq_factor"),
 }
-
-
-def _choice(params: QueryParams, name: str, options: tuple[str, ...], default: str) -> str:
-    value = params.get(name, default)
-    if value not in options:
-        raise BadInput(f"{name} must be one of {', '.join(options)}, got {value[:40]!r}")
-    return value
 
 
 def sample(last: int, count: int, spacing: str) -> tuple[list[int], str]:
@@ -93,7 +84,7 @@ def _frequencies(config: dict[str, Any], seq_len: int | None):
         inv_freq, attention = rope.frequencies(config, seq_len=seq_len)  # θ', [r/2]
         inv_plain, _ = rope.frequencies(dict(config, rope_scaling=None))  # θ, [r/2]
     except ValueError as err:
-        raise _library_error(err) from None
+        raise library_error(err) from None
     return inv_freq, attention, inv_plain
 
 
@@ -122,9 +113,9 @@ def _ramp(v: dict[str, Any]) -> dict[str, Any] | None:
 def angles(params: QueryParams) -> dict[str, Any]:
     """The angle map: per pair i and sampled position m, cos(m·θ_i) or m·θ_i mod 2π (radians)."""
     config, seq_len, v = explorer_config(params, also=tuple(ANGLE_DEFAULTS))
-    length = _integer(params, "length", ANGLE_DEFAULTS["length"], low=1, high=MAX_LENGTH)
-    show = _choice(params, "show", SHOWS, ANGLE_DEFAULTS["show"])
-    spacing = _choice(params, "spacing", SPACINGS, ANGLE_DEFAULTS["spacing"])
+    length = query_integer(params, "length", ANGLE_DEFAULTS["length"], low=1, high=MAX_LENGTH)
+    show = query_choice(params, "show", SHOWS, ANGLE_DEFAULTS["show"])
+    spacing = query_choice(params, "spacing", SPACINGS, ANGLE_DEFAULTS["spacing"])
     positions, how = sample(length, MAP_COLUMNS, spacing)
 
     import torch
@@ -142,7 +133,7 @@ def angles(params: QueryParams) -> dict[str, Any]:
     theta, plain = inv_freq.double(), inv_plain.double()
     wavelength = 2 * math.pi / theta  # [r/2], tokens per turn
     L = v["original"]
-    return _finite(
+    return json_safe(
         {
             **v,
             "length": length,
@@ -170,8 +161,8 @@ def angles(params: QueryParams) -> dict[str, Any]:
 def decay(params: QueryParams) -> dict[str, Any]:
     """RoFormer's relative upper bound and the mean q·q product vs relative distance, times a²."""
     config, seq_len, v = explorer_config(params, also=tuple(DECAY_DEFAULTS))
-    distance = _integer(params, "distance", DECAY_DEFAULTS["distance"], low=1, high=MAX_LENGTH)
-    spacing = _choice(params, "spacing", SPACINGS, DECAY_DEFAULTS["spacing"])
+    distance = query_integer(params, "distance", DECAY_DEFAULTS["distance"], low=1, high=MAX_LENGTH)
+    spacing = query_choice(params, "spacing", SPACINGS, DECAY_DEFAULTS["spacing"])
     distances, how = sample(distance, DECAY_POINTS, spacing)
 
     import torch
@@ -197,7 +188,7 @@ def decay(params: QueryParams) -> dict[str, Any]:
             },
         }
 
-    return _finite(
+    return json_safe(
         {
             **v,
             "distance": distance,

@@ -28,7 +28,8 @@ from posenc.learn.content import (
     load_practice,
     load_quiz,
 )
-from posenc.web.app import BadInput, Lab
+from posenc.web.core import Lab
+from posenc.web.params import BadInput
 
 #: "Again" puts a flashcard back this many cards later in the session (practice.js reads it from the page)
 AGAIN_LATER = 3

@@ -1,0 +1,161 @@
+"""The lab's core: the state every page shares (:class:`Lab`), the page frame, and the kept answers.
+
+    Lab           results folder, templates, navigation, kept answers, the job runner, the model views;
+                  ``lab.page(...)`` renders a template inside the frame (navigation, "Next" link)
+    cached_page   a page route whose answers are kept (per address, and per a state of its files)
+    memo_json     a JSON route for a pure function of its query, computed once per query
+    seconds_text  a duration as the pages write it
+
+Page modules import this (and :mod:`posenc.web.params` to read requests); it imports no page module.
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.templating import Jinja2Templates
+
+from posenc.learn.path import next_step
+from posenc.web.answers import AnswerStore
+from posenc.web.jobs import JobRunner
+from posenc.web.model_views import ModelViews
+
+WEB_DIR = Path(__file__).parent
+log = logging.getLogger("posenc.lab")
+#: where JSON routes compute (memo_json): one thread, so 200 different queries at once run one after
+#: another (about 0.5 ms each) instead of 40 pool threads fighting over the GIL and torch's threads
+#: (8-10 times slower in benchmarks/lab_latency.py)
+COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
+
+
+@dataclass
+class Lab:
+    """What every route shares: where results live, the templates, the navigation, the kept answers,
+    the job runner and the model views."""
+
+    results_dir: Path
+    templates: Jinja2Templates
+    nav: list[tuple[str, str]] = field(default_factory=list)  # (label, address): the bar (app.PAGES)
+    answers: AnswerStore = field(default_factory=AnswerStore)  # kept pages and JSON answers (answers.py)
+    #: one heavy job at a time in a subprocess (jobs.py); the app's lifespan stops it when the lab stops
+    jobs: JobRunner = field(init=False)
+    #: one model view at a time in this process (model_views.py); torch loads with its first computation
+    model_views: ModelViews = field(default_factory=ModelViews)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobRunner(self.results_dir)
+
+    def page(
+        self, request: Request, template: str, *, key: str | None, title: str, **context
+    ) -> HTMLResponse:
+        """Render ``template`` inside the lab's frame; ``key`` is the page's step on the learning path
+        (its "Next" link follows the path; pages off the path point to the first unvisited step)."""
+        following = next_step(key) if key else None
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {"title": title, "nav": self.nav, "path_key": key, "next": following, **context},
+        )
+
+    def finished_job(self, request: Request) -> dict | None:
+        """The job a page started and came back from (``?job=ID``), if the runner still knows it."""
+        job_id = request.query_params.get("job")
+        try:
+            return self.jobs.get(job_id).to_dict() if job_id else None
+        except KeyError:
+            return None
+
+
+def cached_page(
+    endpoint: Callable[[Request], Any], store: AnswerStore, state: Callable[[], Hashable] | None = None
+) -> Callable[[Request], Any]:
+    """``endpoint`` with its 200 answers kept in ``store``, per address (and per ``state()``).
+
+    Without ``state`` the page depends on its address alone (packaged content): a query string
+    bypasses the store. With ``state`` (a cheap function, e.g. the (mtime, size) of the files the page
+    reads), the query string is part of the address and an answer is served only while the state is
+    the same, so a results page changes the moment its results.json does; a ``job`` query (the
+    finished banner of a job, whose state lives in the runner) always renders afresh.
+
+    Kept answers are served by the :class:`~posenc.web.answers.Shortcut` middleware before routing;
+    this wrapper serves them too (for an app without it) and renders the rest in the thread pool.
+    """
+    is_coroutine = inspect.iscoroutinefunction(endpoint)
+
+    async def cached(request: Request) -> Response:
+        path, query = request.url.path, request.scope.get("query_string", b"")
+        keep = not query if state is None else "job" not in request.query_params
+        kept = store.get(path, query) if keep else None
+        if kept is not None:
+            return kept.response()
+        version = state() if state is not None and keep else None  # before the render: see answers.py
+        if is_coroutine:
+            response = await endpoint(request)
+        else:
+            response = await run_in_threadpool(endpoint, request)
+        if response.status_code == 200 and keep:
+            store.put(path, query, response.body, response.media_type, state, version)
+        return response
+
+    return cached
+
+
+def memo_json(
+    compute: Callable[[QueryParams], Any], store: AnswerStore | None = None, size: int = 512
+) -> Callable[[Request], Any]:
+    """A JSON route for ``compute(query)``, a pure function of its query parameters: each answer is
+    computed once (on the one ``COMPUTE`` thread, off the event loop) and kept for the next ``size`` distinct
+    queries, whatever the order of their parameters; the exact address is also put in ``store`` for
+    the shortcut. Requests for a query being computed wait for that computation instead of starting
+    their own, so a burst of identical requests costs one computation. Errors are never kept."""
+    kept: OrderedDict[tuple, bytes] = OrderedDict()
+    pending: dict[tuple, asyncio.Future] = {}
+
+    def render(params: QueryParams) -> bytes:
+        return bytes(JSONResponse(compute(params)).body)
+
+    async def endpoint(request: Request) -> Response:
+        params = request.query_params
+        key = tuple(sorted(params.multi_items()))
+        body = kept.get(key)
+        if body is None:
+            task = pending.get(key)
+            if task is None:
+                task = asyncio.get_running_loop().run_in_executor(COMPUTE, render, params)
+                pending[key] = task
+                task.add_done_callback(lambda done, key=key: _keep(done, key))
+            body = await asyncio.shield(task)  # a client that leaves does not cancel the others' answer
+        else:
+            kept.move_to_end(key)
+        if store is not None:
+            store.put(request.url.path, request.scope.get("query_string", b""), body, "application/json")
+        return Response(body, media_type="application/json")
+
+    def _keep(task: asyncio.Future, key: tuple) -> None:
+        pending.pop(key, None)
+        if not task.cancelled() and task.exception() is None:
+            kept[key] = task.result()
+            if len(kept) > size:
+                kept.popitem(last=False)
+
+    return endpoint
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration as the pages write it: "36 s", "20 min"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"

@@ -1,0 +1,255 @@
+"""Page: the inspector (``posenc inspect`` in the browser), and its JSON route.
+
+    GET  /inspector      pick a bundled config.json or paste one
+    POST /api/inspect    what ``posenc inspect`` says about it (``inspect_config``, ``render_report``,
+                         ``plot_reports``): key figures, the terminal report as text, optionally the plot
+
+The body is read as strict JSON (:func:`posenc.web.params.parse_json_body`) and its sizes are checked
+before the analysis runs (the lab answers while you wait); a bad one is answered 400 with a message
+naming it. torch is imported inside the route, never at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from posenc.web.core import Lab, log
+from posenc.web.guard import MAX_BODY
+from posenc.web.params import MAX_JSON_DEPTH, BadInput, json_safe, parse_json_body
+from posenc.web.rope_form import MAX_LENGTH
+
+MAX_ROTARY_INSPECT = 1024  # rotary dims the inspector page renders (its ladder has one row per pair)
+#: config keys that size the per-pair work, and those that set the lengths the precision check walks
+_DIMENSION_KEYS = ("head_dim", "hidden_size", "n_embd", "d_model", "qk_rope_head_dim", "rotary_dim")
+_LENGTH_KEYS = ("max_position_embeddings", "original_max_position_embeddings", "n_positions")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string", type(None): "null"}.get(type(value), "value")
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_sizes(config: Mapping[str, Any], target_given: bool) -> None:
+    """Refuse configs whose sizes would make the analysis slow (the lab answers while you wait):
+    dimensions beyond any model's, and, unless a target length is given, lengths beyond 2^24 tokens
+    (float32 positions stop being exact; the precision check walks every position). Nested dicts
+    (``text_config``, ``rope_scaling``) are checked too."""
+    stack: list[tuple[Any, Mapping[str, Any] | None]] = [(config, None)]
+    while stack:
+        node, parent = stack.pop()
+        if isinstance(node, list):
+            stack.extend((child, parent) for child in node if isinstance(child, (dict, list)))
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        for key in _DIMENSION_KEYS:
+            value = node.get(key)
+            if _is_size(value) and value > 2**16:
+                raise BadInput(f"config {key!r} = {value:g} is larger than the lab inspects (65536)")
+        if not target_given:
+            for key in _LENGTH_KEYS:
+                value = node.get(key)
+                if _is_size(value) and value > MAX_LENGTH:
+                    raise BadInput(
+                        f"config {key!r} = {value:g} is longer than the lab inspects ({MAX_LENGTH:,} = 2^24 "
+                        "tokens, where float32 positions stop being exact)"
+                    )
+            factor = node.get("factor")
+            original = next(
+                (
+                    where.get(key)
+                    for where in (node, parent or {})
+                    for key in ("original_max_position_embeddings", "max_position_embeddings")
+                    if _is_size(where.get(key))
+                ),
+                None,
+            )
+            if _is_size(factor) and original is not None and factor * original > MAX_LENGTH:
+                raise BadInput(
+                    f"rope scaling factor × training length = {factor:g} × {original:g} is longer than the "
+                    f"lab inspects ({MAX_LENGTH:,} = 2^24 tokens); give a smaller factor or a target_length"
+                )
+        stack.extend((child, node) for child in node.values() if isinstance(child, (dict, list)))
+
+
+@functools.cache
+def bundled() -> list[dict[str, str]]:
+    """The bundled example configs: name and the model they describe."""
+    from posenc.inspector.loading import bundled_configs, load_config
+
+    out = []
+    for name in bundled_configs():
+        _, _, config = load_config(name)
+        out.append({"name": name, "model": str(config.get("_name_or_path", ""))})
+    return out
+
+
+def _figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's key figures as (label, value, detail) rows; keys the report lacks are skipped."""
+    rows: list[dict[str, Any]] = []
+
+    def add(label: str, value: Any, detail: str = "") -> None:
+        if value is not None:
+            rows.append({"label": label, "value": value, "detail": detail})
+
+    attention = r.get("attention") if isinstance(r.get("attention"), dict) else {}
+    critical = r.get("critical_dimension") if isinstance(r.get("critical_dimension"), dict) else {}
+    add("rope_type", r.get("rope_type"))
+    add("head_dim", r.get("head_dim"))
+    add("rotary_dim", r.get("rotary_dim"))
+    add("base (rope_theta)", r.get("base"))
+    add("training length (tokens)", r.get("training_length"), r.get("training_length_from") or "")
+    add("target length (tokens)", r.get("target_length"), r.get("target_length_from") or "")
+    add("scaling factor", r.get("factor"))
+    add("attention_scaling (cos/sin)", attention.get("attention_scaling"))
+    add("critical dimension d_extra", critical.get("d_extra"), "features that saw a full turn in training")
+    longest = r.get("longest_wavelength")
+    if isinstance(longest, float) and math.isfinite(longest) and longest >= 100:
+        longest = round(longest)  # tokens: a whole number reads better than 2.04736e+7
+    add("longest wavelength (tokens)", longest)
+    pitfalls = r.get("pitfalls")
+    if isinstance(pitfalls, list):
+        add("warnings", sum(1 for p in pitfalls if isinstance(p, dict) and p.get("severity") == "warning"))
+    return rows
+
+
+def inspect(data: Any) -> dict[str, Any]:
+    """``posenc inspect`` for ``{"name": bundled}`` or ``{"config": {...}}``, optionally with
+    ``target_length`` (tokens) and ``plot`` (true: also the ``--plot`` figure as SVG text)."""
+    if not isinstance(data, dict):
+        raise BadInput(
+            f'send a JSON object {{"config": {{...}}}} or {{"name": "..."}}, got a JSON {_json_type(data)}'
+        )
+    unknown = sorted(set(data) - {"config", "name", "target_length", "plot"})
+    if unknown:
+        raise BadInput(
+            f"unknown field {unknown[0]!r}; send config or name, and optionally target_length, plot"
+        )
+    if ("config" in data) == ("name" in data):
+        raise BadInput('send exactly one of "config" (a config.json object) and "name" (a bundled example)')
+    target = data.get("target_length")
+    if target is not None and (
+        not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= MAX_LENGTH
+    ):
+        raise BadInput(f"target_length must be an integer between 1 and {MAX_LENGTH} (2^24), got {target!r}")
+    plot = data.get("plot", False)
+    if not isinstance(plot, bool):
+        raise BadInput(f"plot must be true or false, got {plot!r}")
+
+    from posenc.inspector import inspect_config, load_config
+
+    if "name" in data:
+        names = [b["name"] for b in bundled()]
+        name = data["name"]
+        if name not in names:
+            raise BadInput(
+                f"no bundled config {str(name)[:60]!r}; the bundled configs are: {', '.join(names)}"
+            )
+        name, path, config = load_config(name)
+        shown_path: str | None = str(path)
+    else:
+        config = data["config"]
+        if not isinstance(config, dict):
+            raise BadInput(
+                f"config must be a JSON object {{...}} as in a config.json, got a JSON {_json_type(config)}"
+            )
+        name = str(config.get("_name_or_path") or "pasted config")[:120]
+        shown_path = None
+    _check_sizes(config, target_given=target is not None)
+    try:
+        report = inspect_config(config, name, target_length=target, path=shown_path)
+    except ValueError as err:
+        raise BadInput(str(err)) from None
+    except (
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        ArithmeticError,
+    ) as err:  # a value of the wrong kind
+        raise BadInput(
+            f"{name}: the inspector cannot read this config ({type(err).__name__}: {err})"
+        ) from None
+    rotary = report.get("rotary_dim")
+    if isinstance(rotary, int) and rotary > MAX_ROTARY_INSPECT:
+        raise BadInput(
+            f"the rotary dim is {rotary}; the lab shows at most {MAX_ROTARY_INSPECT} (use `posenc inspect`)"
+        )
+    out: dict[str, Any] = {
+        "name": name,
+        "family": report.get("family"),
+        "figures": _figures(report),
+        "text": _terminal_text(report),
+        "report": report,
+    }
+    if plot:
+        out["plot_svg"] = _plot_svg(report)
+    return json_safe(out)  # JSON has no inf/NaN (a wavelength is inf when a factor drives θ to 0)
+
+
+def _terminal_text(report: dict[str, Any]) -> str:
+    """What ``posenc inspect`` prints, as plain text 100 columns wide."""
+    from rich.console import Console
+
+    from posenc.inspector.render import render_report
+
+    console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
+    try:
+        render_report(report, console)
+    except (TypeError, KeyError, ValueError, ArithmeticError) as err:  # the figures above still stand
+        log.exception("rendering the inspector report failed")
+        return f"(the terminal report could not be rendered: {type(err).__name__}: {err})"
+    return console.export_text()
+
+
+def _plot_svg(report: dict[str, Any]) -> str | None:
+    """``posenc inspect --plot`` drawn as SVG in a temporary folder that is then removed."""
+    if report.get("family") != "rope":
+        return None
+    from posenc.inspector.plot import plot_reports
+
+    with tempfile.TemporaryDirectory(prefix="posenc-inspect-") as folder:
+        path = plot_reports([report], Path(folder) / "inspect.svg")
+        return path.read_text(encoding="utf-8")
+
+
+def routes(lab: Lab) -> list[BaseRoute]:
+    def inspector(request: Request):
+        return lab.page(
+            request,
+            "inspector.html",
+            key="inspector",
+            title="Inspect a model's config.json",
+            bundled=bundled(),
+            max_body=MAX_BODY,
+            max_depth=MAX_JSON_DEPTH,
+            max_length=MAX_LENGTH,
+        )
+
+    async def api_inspect(request: Request):
+        body = await request.body()
+        data = parse_json_body(body)
+        return JSONResponse(await run_in_threadpool(inspect, data))
+
+    return [
+        Route("/inspector", inspector),
+        Route("/api/inspect", api_inspect, methods=["POST"]),
+    ]
