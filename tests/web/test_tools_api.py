@@ -17,7 +17,10 @@ import torch
 from posenc.encodings import rope
 from posenc.encodings.rope_scaling import ROPE_TYPES
 from posenc.inspector import inspect_config, load_config
-from posenc.web.rope_form import EXPLORER_TYPES
+from posenc.web.rope_form import form_choices
+from tests.encodings.test_rope_registry import TOY_CONFIG, toy_rope_type  # noqa: F401 (a fixture)
+
+EXPLORER_TYPES = form_choices()["types"]
 
 
 def _get(client, url: str) -> dict:
@@ -249,6 +252,18 @@ def test_a_larger_factor_lengthens_the_slow_wavelengths(client):
     large = _get(client, "/api/frequencies?rope_type=yarn&factor=16")
     assert large["wavelength_scaled"][-1] == pytest.approx(8 * small["wavelength_scaled"][-1], rel=1e-6)
     assert large["wavelength_scaled"][0] == pytest.approx(small["wavelength_scaled"][0], rel=1e-6)
+
+
+def test_a_rope_type_registered_in_one_place_is_offered_and_computed_by_the_explorer(toy_rope_type, client):
+    """The toy type of tests/encodings/test_rope_registry.py, added to the library's registry alone, is in
+    the explorer's menu with its label and its note, and the frequency route computes it as the library."""
+    html = client.get("/explorer").text
+    assert '<option value="toy"' in html and "square-root interpolation" in html
+    got = _get(client, "/api/frequencies?rope_type=toy&factor=4&original=2048&target=16384&head_dim=64")
+    assert "every θ_i divided by √s" in got["note"]
+    inv_freq, _ = rope.frequencies(TOY_CONFIG)
+    wavelengths = [2 * math.pi / f for f in inv_freq.tolist()]
+    assert got["wavelength_scaled"] == pytest.approx(wavelengths, rel=1e-6)
 
 
 def test_explorer_route_is_fast(client):

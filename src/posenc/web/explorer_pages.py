@@ -17,14 +17,14 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from posenc.encodings import rope_types
 from posenc.web.core import Lab, memo_json
 from posenc.web.params import library_error
 from posenc.web.rope_form import (
     EXPLORER_DEFAULTS,
-    EXPLORER_LABELS,
-    EXPLORER_TYPES,
     MAX_LENGTH,
     explorer_config,
+    form_choices,
 )
 
 
@@ -54,24 +54,6 @@ def _bands(v: dict[str, Any]) -> list[dict[str, Any]]:
             },
         ]
     return []
-
-
-EXPLORER_NOTES = {
-    "default": "plain RoPE: θ_i = base^(−2i/d); nothing is scaled.",
-    "linear": "Position Interpolation divides every θ_i by s: all wavelengths grow s×.",
-    "ntk": "NTK-aware: a larger base b·s^(d/(d−2)); the fastest pair is untouched, the slowest divided by s.",
-    "dynamic": "dynamic NTK: the base grows with the current length; shown at the target length "
-    "(plain RoPE up to the original length).",
-    "yarn": "YaRN: pairs that turn more than β_fast times in L are untouched, fewer than β_slow times "
-    "divided by s, a linear ramp between; cos and sin are multiplied by the attention factor.",
-    "longrope": "LongRoPE ships one searched factor per pair (see the Inspector's phi-3-mini-128k); here "
-    "every pair gets the same factor s past the original length, which equals PI plus LongRoPE's "
-    "attention factor √(1 + ln s / ln L).",
-    "llama3": "Llama 3.1: wavelengths shorter than L/high_freq_factor kept, longer than L/low_freq_factor "
-    "divided by s, blended smoothly between.",
-    "minimind_yarn": "MiniMind's YaRN: the same ramp, clamped at d/2 − 1, attention factor 1, and off "
-    "unless the target exceeds the original length.",
-}
 
 
 def frequencies(params: QueryParams) -> dict[str, Any]:
@@ -117,7 +99,7 @@ def frequencies(params: QueryParams) -> dict[str, Any]:
             ),
         ],
         "bands": _bands(v),
-        "note": EXPLORER_NOTES[v["rope_type"]],
+        "note": rope_types.note(v["rope_type"]),
     }
 
 
@@ -128,8 +110,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             "explorer.html",
             key="explorer",
             title="Frequency explorer",
-            types=EXPLORER_TYPES,
-            labels=EXPLORER_LABELS,
+            **form_choices(),
             defaults=EXPLORER_DEFAULTS,
             max_length=MAX_LENGTH,
         )

@@ -26,14 +26,14 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from posenc.encodings import rope_types
 from posenc.web.core import Lab, memo_json
 from posenc.web.params import json_safe, library_error, query_choice, query_integer
 from posenc.web.rope_form import (
     EXPLORER_DEFAULTS,
-    EXPLORER_LABELS,
-    EXPLORER_TYPES,
     MAX_LENGTH,
     explorer_config,
+    form_choices,
 )
 
 MAP_COLUMNS = 256  # positions on the angle map: 512 pairs × 256 columns still answer in ~0.1 s
@@ -42,12 +42,6 @@ SPACINGS = ("linear", "log")
 SHOWS = ("cos", "angle")
 ANGLE_DEFAULTS: dict[str, Any] = {"length": 8192, "show": "cos", "spacing": "log"}
 DECAY_DEFAULTS: dict[str, Any] = {"distance": 8192, "spacing": "log"}
-#: the scalings whose treatment of a pair changes where it turns β times over L: (low β, high β) keys
-RAMPS = {
-    "yarn": ("beta_slow", "beta_fast"),
-    "minimind_yarn": ("beta_slow", "beta_fast"),
-    "llama3": ("low_freq_factor", "high_freq_factor"),
-}
 
 
 def sample(last: int, count: int, spacing: str) -> tuple[list[int], str]:
@@ -93,9 +87,10 @@ def _ramp(v: dict[str, Any]) -> dict[str, Any] | None:
     training length cross the method's two thresholds."""
     from posenc.encodings.rope_decay import crossing_pair
 
-    if v["rope_type"] not in RAMPS:
+    ramp = rope_types.ramp(v["rope_type"])
+    if ramp is None:
         return None
-    slow_key, fast_key = RAMPS[v["rope_type"]]
+    slow_key, fast_key = ramp
     d, L, base = v["head_dim"], v["original"], v["base"]
     fast, slow = crossing_pair(v[fast_key], L, base, d), crossing_pair(v[slow_key], L, base, d)
     out: dict[str, Any] = {
@@ -212,8 +207,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
             "angles.html",
             key="angles",
             title="Angle map and long-term decay",
-            types=EXPLORER_TYPES,
-            labels=EXPLORER_LABELS,
+            **form_choices(),
             defaults={
                 **EXPLORER_DEFAULTS,
                 "length": ANGLE_DEFAULTS["length"],

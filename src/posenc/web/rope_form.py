@@ -2,8 +2,8 @@
 
 The form (``templates/_rope_scaling.html``, ``Lab.ropeForm`` in ``static/lab.js``) names head_dim, base,
 rope_type, factor, original length L, target length N, β_fast, β_slow and low/high_freq_factor; the
-rotation playground reads head_dim and base the same way. Here are its choices (EXPLORER_TYPES, one per
-rope_type of the library), labels, defaults and bounds, and :func:`explorer_config`, which turns a
+rotation playground reads head_dim and base the same way. Here are its choices (``form_choices``, one per
+rope_type of the library's registry), labels, defaults and bounds, and :func:`explorer_config`, which turns a
 query into the Hugging Face style config ``rope.frequencies`` reads, every value checked.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from posenc.encodings import rope_types
 from posenc.web.params import BadInput, query_integer, query_number, query_only
 
 # bounds (what the pages offer is a subset; the routes accept these)
@@ -24,28 +25,15 @@ MIN_LENGTH = 16  # tokens: shorter "training lengths" make no sense (and ln(L) =
 MAX_BETA = 1e4
 MAX_FREQ_FACTOR = 1e4  # llama3 low/high_freq_factor
 
-#: the rope_types the explorer offers, and the explorer parameters each one reads besides head_dim
-#: and base. Every type of the library's registry (rope_scaling.ROPE_TYPES) is here; a test checks it.
-EXPLORER_TYPES: dict[str, tuple[str, ...]] = {
-    "default": ("original",),
-    "linear": ("factor", "original", "target"),
-    "ntk": ("factor", "original", "target"),
-    "dynamic": ("factor", "original", "target"),
-    "yarn": ("factor", "original", "target", "beta_fast", "beta_slow"),
-    "longrope": ("factor", "original", "target"),
-    "llama3": ("factor", "original", "target", "low_freq_factor", "high_freq_factor"),
-    "minimind_yarn": ("factor", "original", "target", "beta_fast", "beta_slow"),
-}
-EXPLORER_LABELS = {
-    "default": "default: plain RoPE",
-    "linear": "linear: Position Interpolation (PI)",
-    "ntk": "ntk: fixed NTK-aware base",
-    "dynamic": "dynamic: dynamic NTK",
-    "yarn": "yarn: YaRN (NTK-by-parts + temperature)",
-    "longrope": "longrope: LongRoPE (uniform factors here)",
-    "llama3": "llama3: Llama 3.1 bands",
-    "minimind_yarn": "minimind_yarn: MiniMind's YaRN",
-}
+
+def form_choices() -> dict[str, Any]:
+    """The form's rope_type menu: every entry of the library's registry (posenc.encodings.rope_scaling.
+    REGISTRY), in its order, with the explorer parameters it reads besides head_dim and base (``types``)
+    and its menu line (``labels``). Read when a page renders, so a new rope_type appears with no edit."""
+    types = rope_types.explorer_types()
+    return {"types": types, "labels": {t: rope_types.label(t) for t in types}}
+
+
 EXPLORER_DEFAULTS: dict[str, Any] = {
     "head_dim": 64,
     "base": 10000.0,
@@ -82,8 +70,9 @@ def explorer_config(
     (the angles page's), accepted here instead of refused as unknown."""
     query_only(params, FREQUENCY_PARAMS + also)
     rope_type = params.get("rope_type", EXPLORER_DEFAULTS["rope_type"])
-    if rope_type not in EXPLORER_TYPES:
-        raise BadInput(f"unknown rope_type {rope_type[:40]!r}; choose one of: {', '.join(EXPLORER_TYPES)}")
+    choices = rope_types.explorer_types()
+    if rope_type not in choices:
+        raise BadInput(f"unknown rope_type {rope_type[:40]!r}; choose one of: {', '.join(choices)}")
     v: dict[str, Any] = {"rope_type": rope_type, "head_dim": read_head_dim(params), "base": read_base(params)}
     v["factor"] = query_number(params, "factor", EXPLORER_DEFAULTS["factor"], low=1.0, high=MAX_FACTOR)
     for key in ("original", "target"):
@@ -92,37 +81,17 @@ def explorer_config(
         v[key] = query_number(params, key, EXPLORER_DEFAULTS[key], low=1e-3, high=MAX_BETA)
     for key in ("low_freq_factor", "high_freq_factor"):
         v[key] = query_number(params, key, EXPLORER_DEFAULTS[key], low=1e-3, high=MAX_FREQ_FACTOR)
-    if rope_type in ("yarn", "minimind_yarn") and v["beta_fast"] < v["beta_slow"]:
+    ramp = rope_types.ramp(rope_type)
+    if ramp == ("beta_slow", "beta_fast") and v["beta_fast"] < v["beta_slow"]:
         raise BadInput(f"beta_fast ({v['beta_fast']:g}) must be >= beta_slow ({v['beta_slow']:g})")
-    if rope_type == "llama3" and v["low_freq_factor"] >= v["high_freq_factor"]:
+    if ramp == ("low_freq_factor", "high_freq_factor") and v["low_freq_factor"] >= v["high_freq_factor"]:
         raise BadInput(
             f"low_freq_factor ({v['low_freq_factor']:g}) must be smaller than "
             f"high_freq_factor ({v['high_freq_factor']:g})"
         )
 
-    half = v["head_dim"] // 2
-    original, target, factor = v["original"], v["target"], v["factor"]
-    scaling: dict[str, Any] = {"rope_type": rope_type}
-    max_pos, seq_len = original, None
-    if rope_type != "default":
-        scaling["factor"] = factor
-    if rope_type in ("yarn", "longrope", "llama3", "minimind_yarn"):
-        scaling["original_max_position_embeddings"] = original
-        max_pos = target  # the extended length (MiniMind: the table length; ramp on only if > original)
-    if rope_type in ("yarn", "minimind_yarn"):
-        scaling["beta_fast"], scaling["beta_slow"] = v["beta_fast"], v["beta_slow"]
-    elif rope_type == "llama3":
-        scaling["low_freq_factor"] = v["low_freq_factor"]
-        scaling["high_freq_factor"] = v["high_freq_factor"]
-    elif rope_type == "longrope":  # a uniform form: real models ship one searched factor per pair
-        scaling["short_factor"], scaling["long_factor"] = [1.0] * half, [factor] * half
-        seq_len = target  # the long list applies past the original length
-    elif rope_type == "dynamic":
-        seq_len = target  # dynamic NTK grows the base with the current length
-    config = {
-        "head_dim": v["head_dim"],
-        "rope_theta": v["base"],
-        "max_position_embeddings": max_pos,
-        "rope_scaling": None if rope_type == "default" else scaling,
-    }
+    settings = {k: v[k] for k in ("beta_fast", "beta_slow", "low_freq_factor", "high_freq_factor")}
+    config, seq_len = rope_types.config_for(
+        rope_type, v["factor"], v["original"], v["target"], head_dim=v["head_dim"], base=v["base"], **settings
+    )
     return config, seq_len, v
