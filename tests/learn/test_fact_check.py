@@ -8,9 +8,14 @@ and the wrong wording is checked absent.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
+import pytest
 import torch
+import yaml
 
 from posenc.learn import content
 
@@ -69,3 +74,210 @@ def test_other_bf16_statements_agree_with_torch():
     exact_up_to = first_bf16_collision() - 1
     assert f"cannot even represent every integer position above {exact_up_to}" in note("frequencies")
     assert f"integers are exact only up to {exact_up_to}" in grill("I2")
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. MiniMind pinned: one commit, line numbers for every excerpt, each figure labelled with its version
+# --------------------------------------------------------------------------------------------------
+
+PINS = yaml.safe_load((content.DATA_DIR / "minimind_pins.yaml").read_text(encoding="utf-8"))
+SHA = PINS["commit"]
+MINIMIND_PATHS = r"model/model_minimind\.py|README_en\.md|trainer/\w+\.py"
+#: a comment line that starts a verbatim segment of a quoted code block
+MARKER = re.compile(r"^# (?:(?P<path>[\w/.]+), )?lines? (?P<a>\d+)(?:–(?P<b>\d+))?(?: \(.*\))?$")
+#: a line reference in prose: an optional `path`, then "line N" or "lines N–M"
+PROSE_REF = re.compile(rf"(?:`(?P<path>{MINIMIND_PATHS})` )?(?<![\w-])lines? (?P<a>\d+)(?:–(?P<b>\d+))?")
+#: what each MiniMind line the prose cites must say, for the claim the prose makes of it
+CITED = {
+    ("model/model_minimind.py", 12): "hidden_size=768",  # minimind-3: hidden size 768
+    ("model/model_minimind.py", 22): '"num_attention_heads", 8',  # 8 heads
+    ("model/model_minimind.py", 24): "self.hidden_size // self.num_attention_heads",  # so head_dim 96
+    ("model/model_minimind.py", 37): '"attention_factor": 1.0',  # no temperature
+    ("model/model_minimind.py", 69): "if end / orig_max > 1.0:",  # the ramp only past L
+    ("model/model_minimind.py", 71): "min(math.ceil(inv_dim(beta_slow)), dim // 2 - 1)",  # hi at d/2 - 1
+    ("model/model_minimind.py", 82): ".to(q.dtype)",  # one cast to q's dtype
+    ("model/model_minimind.py", 104): "self.q_norm = RMSNorm(self.head_dim",
+    ("model/model_minimind.py", 117): "xq, xk = self.q_norm(xq), self.k_norm(xk)",  # RMSNorm, then RoPE
+    ("model/model_minimind.py", 205): "end=config.max_position_embeddings",  # the table for every position
+    ("model/model_minimind.py", 219): "self.freqs_cos[start_pos:start_pos + seq_length]",  # sliced
+    ("README_en.md", 576): "| minimind-3 | 64M | 6400 | 32768 | 1e6 | 8 | 768 | 4 | 8 |",  # 768 / 8 = 96
+    ("README_en.md", 578): "| minimind2-small | 26M | 6400 | 32768 | 1e6 | 8 | 512 | 2 | 8 |",  # 512 / 8 = 64
+}
+
+
+def pinned_line(path: str, line: int) -> str:
+    for pin in PINS["excerpts"]:
+        a, b = pin["lines"]
+        if pin["path"] == path and a <= line <= b:
+            return pin["text"].split("\n")[line - a]
+    raise AssertionError(f"{path} line {line} is not in minimind_pins.yaml")
+
+
+def code_blocks(markdown: str) -> list[list[str]]:
+    blocks, block = [], None
+    for line in markdown.split("\n"):
+        if line.startswith("```"):
+            if block is None:
+                block = []
+            else:
+                blocks.append(block)
+                block = None
+        elif block is not None:
+            block.append(line)
+    return blocks
+
+
+def quoted_segments(block: list[str]) -> list[tuple[str, int, int, str]]:
+    """(path, first line, last line, text) of each marked segment of a block that starts with a marker;
+    a marker without a path continues the previous one's."""
+    segments: list[tuple[str, int, int, list[str]]] = []
+    for line in block:
+        marker = MARKER.match(line)
+        if marker:
+            path = marker["path"] or segments[-1][0]
+            a = int(marker["a"])
+            segments.append((path, a, int(marker["b"] or a), []))
+        else:
+            segments[-1][3].append(line)
+    return [(path, a, b, "\n".join(text) + "\n") for path, a, b, text in segments]
+
+
+def quoted(topic: str, path_prefix: str) -> list[tuple[str, int, int, str]]:
+    markdown = content.find_topic(topic).markdown()
+    found = []
+    for block in code_blocks(markdown):
+        if (
+            block
+            and MARKER.match(block[0])
+            and (MARKER.match(block[0])["path"] or "").startswith(path_prefix)
+        ):
+            found += quoted_segments(block)
+    return found
+
+
+def minimind_texts() -> dict[str, str]:
+    """Every text that may cite MiniMind: the notes (rendered, code blocks included), grill and quiz."""
+    texts = {f"note {t.id}": t.markdown() for t in content.load_notes_index()}
+    texts |= {f"grill {q.id}": q.answer for q in content.load_grill().questions}
+    quiz = content.load_quiz()
+    texts |= {f"quiz {q.id}": " ".join(o.why for o in q.options) for q in quiz.mcq}
+    texts |= {f"quiz open {i}": q.reference_answer for i, q in enumerate(quiz.open_questions)}
+    return texts
+
+
+def test_pins_file_is_one_commit_with_whole_line_ranges():
+    assert re.fullmatch(r"[0-9a-f]{40}", SHA) and PINS["repository"] == "jingyaogong/minimind"
+    ids = [pin["id"] for pin in PINS["excerpts"]]
+    assert len(ids) == len(set(ids))
+    for pin in PINS["excerpts"]:
+        a, b = pin["lines"]
+        assert 1 <= a <= b and pin["text"].endswith("\n")
+        assert pin["text"].count("\n") == b - a + 1, pin["id"]
+
+
+def test_note_11_quotes_minimind_verbatim_from_the_pinned_commit():
+    segments = quoted("code", "model/")
+    assert len(segments) >= 5  # the functions, q/k norm, norm-then-rotate, the table's build and slice
+    pins = {(p["path"], *p["lines"]): p["text"] for p in PINS["excerpts"]}
+    for path, a, b, text in segments:
+        assert (path, a, b) in pins, f"note 11 quotes {path} lines {a}–{b}, which minimind_pins.yaml lacks"
+        assert text == pins[(path, a, b)], f"note 11's {path} lines {a}–{b} differ from the pinned text"
+    text = note("code")
+    assert f"pinned at commit `{SHA}` of `jingyaogong/minimind`" in text
+    # the excerpt is minimind-3's; head_dim 64 is labelled MiniMind2-small
+    assert "MiniMind here is minimind-3" in text and "so head_dim 96: 48 pairs" in text
+    assert (
+        "The head_dim 64 (32 pairs) of the examples above and of `posenc exp 4` is MiniMind2-small's" in text
+    )
+    assert "MiniMind's head: 32 pairs" not in text and "MiniMind2-small's head: 32 pairs" in text
+    assert "At MiniMind2-small's settings (head_dim 64) the frequencies agree" in text
+
+
+def test_every_cited_minimind_line_says_what_the_prose_claims():
+    for (path, line), claim in CITED.items():
+        assert claim in pinned_line(path, line), (path, line)
+    hidden = int(re.search(r"hidden_size=(\d+)", pinned_line("model/model_minimind.py", 12))[1])
+    heads = int(re.search(r'"num_attention_heads", (\d+)', pinned_line("model/model_minimind.py", 22))[1])
+    assert (hidden // heads, hidden // heads // 2) == (96, 48)
+    small = [c.strip() for c in pinned_line("README_en.md", 578).split("|")]
+    assert int(small[7]) // int(small[9]) == 64  # d_model / q_heads
+
+
+def test_every_minimind_line_reference_is_pinned_and_names_the_commit():
+    """Each `path` line N in the notes, grill and quiz, and each bare "line N" of note 11's MiniMind
+    section, lies in an excerpt of minimind_pins.yaml; a text that cites MiniMind lines names the commit."""
+    cited = set()
+    for where, text in minimind_texts().items():
+        prose = text.split("## 6. Side by side", 1)
+        refs = [m for m in PROSE_REF.finditer(text) if m["path"]]
+        if where == "note code":  # section 6 cites model/model_minimind.py by bare line numbers
+            outside_code = re.sub(r"```.*?```", "", prose[1], flags=re.S)
+            refs += [m for m in PROSE_REF.finditer(outside_code) if not m["path"]]
+        for ref in refs:
+            path = ref["path"] or "model/model_minimind.py"
+            a = int(ref["a"])
+            for line in range(a, int(ref["b"] or a) + 1):
+                pinned_line(path, line)  # raises if not pinned
+                cited.add((path, line))
+        if refs:
+            assert SHA[:8] in text, f"{where} cites MiniMind lines without naming commit {SHA[:8]}"
+    assert {key for key in CITED if key[0] == "model/model_minimind.py"} <= cited
+
+
+def test_no_other_minimind_commit_is_quoted():
+    """Only the pinned commit, and 9d898576 as the source of configs/minimind.json's defaults."""
+    for where, text in minimind_texts().items():
+        for sha in re.findall(r"(?<![\w-])[0-9a-f]{7,40}(?![\w-])", text):
+            if not sha.isdigit():
+                assert SHA.startswith(sha) or sha == "9d898576", (where, sha)
+
+
+def minimind_clone() -> Path | None:
+    """A local git clone of MiniMind holding the pinned commit, if there is one (CI has none)."""
+    for candidate in (os.environ.get("MINIMIND_REPO"), "/work/.mirror/jingyaogong+minimind/repo"):
+        if candidate and Path(candidate).exists():
+            check = subprocess.run(
+                ["git", "-C", candidate, "cat-file", "-e", f"{SHA}^{{commit}}"], capture_output=True
+            )
+            if check.returncode == 0:
+                return Path(candidate)
+    return None
+
+
+def test_pins_equal_the_pinned_minimind_source():
+    """The recorded text against MiniMind itself; runs only where a clone is found (MINIMIND_REPO)."""
+    clone = minimind_clone()
+    if clone is None:
+        pytest.skip("no local MiniMind clone with the pinned commit (set MINIMIND_REPO)")
+    for pin in PINS["excerpts"]:
+        source = subprocess.run(
+            ["git", "-C", str(clone), "show", f"{SHA}:{pin['path']}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            encoding="utf-8",
+        ).stdout.split("\n")
+        a, b = pin["lines"]
+        assert "\n".join(source[a - 1 : b]) + "\n" == pin["text"], pin["id"]
+
+
+def test_transformers_excerpt_names_its_version_and_where_plain_rope_comes_from():
+    import transformers
+    from transformers import modeling_rope_utils
+    from transformers.models.llama import modeling_llama
+
+    text = note("code")
+    stated = re.search(r"of transformers (\d+\.\d+\.\d+), verbatim", text)
+    assert stated
+    assert "plain: the rotary class's `compute_default_rope_parameters`" in text
+    assert '`ROPE_INIT_FUNCTIONS` holds only the scaled types and has no `"default"` entry' in text
+    if int(transformers.__version__.split(".")[0]) == int(stated[1].split(".")[0]) == 5:
+        assert "default" not in modeling_rope_utils.ROPE_INIT_FUNCTIONS
+        assert callable(modeling_llama.LlamaRotaryEmbedding.compute_default_rope_parameters)
+    if transformers.__version__ != stated[1]:
+        pytest.skip(f"transformers {transformers.__version__} installed; the note quotes {stated[1]}")
+    source = Path(modeling_llama.__file__).read_text(encoding="utf-8").split("\n")
+    segments = quoted("code", "models/llama/")
+    assert segments
+    for _, a, b, quote in segments:
+        assert "\n".join(source[a - 1 : b]) + "\n" == quote, (a, b)
