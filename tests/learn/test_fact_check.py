@@ -8,6 +8,7 @@ and the wrong wording is checked absent.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -281,3 +282,30 @@ def test_transformers_excerpt_names_its_version_and_where_plain_rope_comes_from(
     assert segments
     for _, a, b, quote in segments:
         assert "\n".join(source[a - 1 : b]) + "\n" == quote, (a, b)
+
+
+# --------------------------------------------------------------------------------------------------
+# 2 and 3. exp 4: its head_dim 64 labelled MiniMind2-small, and the slowest pair's true wavelength
+# --------------------------------------------------------------------------------------------------
+
+EXP4_SPEC = importlib.util.find_spec("posenc.experiments.exp4_minimind_rope")  # found, not imported
+EXP4 = Path(EXP4_SPEC.origin).read_text(encoding="utf-8")
+
+
+def test_exp4_slowest_wavelength_is_the_closed_form():
+    """λ_31 = 2π·base^((d − 2)/d) at base 1e6, head_dim 64: 4,080,185 tokens, not ≈ 1.2 million."""
+    import math
+
+    from posenc.learn import numbers
+
+    head_dim, base = 64, 1e6
+    wavelength = 2 * math.pi * base ** ((head_dim - 2) / head_dim)
+    assert f"{round(wavelength):,}" == "4,080,185" == numbers.value("wl_longest_1e6")
+    assert f"2π·1e6^(62/64) = {round(wavelength):,} tokens" in EXP4
+    assert "1.2 million" not in EXP4
+
+
+def test_exp4_labels_head_dim_64_as_minimind2_small():
+    assert "HEAD_DIM = 64  # MiniMind2-small's head (d_model 512 / 8 heads); minimind-3's is 96" in EXP4
+    assert f"``README_en.md`` line 578 at commit {SHA}" in " ".join(EXP4.split())
+    assert "| 512 |" in pinned_line("README_en.md", 578)
