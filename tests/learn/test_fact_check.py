@@ -309,3 +309,50 @@ def test_exp4_labels_head_dim_64_as_minimind2_small():
     assert "HEAD_DIM = 64  # MiniMind2-small's head (d_model 512 / 8 heads); minimind-3's is 96" in EXP4
     assert f"``README_en.md`` line 578 at commit {SHA}" in " ".join(EXP4.split())
     assert "| 512 |" in pinned_line("README_en.md", 578)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. MiniMind post-trains longer than it pretrains: not "only through YaRN at inference"
+# --------------------------------------------------------------------------------------------------
+
+
+def trainer_default(path: str, line: int, flag: str) -> int:
+    """The default of ``flag`` in the pinned ``add_argument`` line of a MiniMind trainer script."""
+    text = pinned_line(path, line)
+    assert f"'{flag}'" in text or f'"{flag}"' in text, (path, line, flag)
+    return int(re.search(r"default=(\d+)", text)[1])
+
+
+def test_minimind_training_lengths_are_the_pinned_trainer_defaults():
+    pretrain = trainer_default("trainer/train_pretrain.py", 99, "--max_seq_len")
+    sft = trainer_default("trainer/train_full_sft.py", 100, "--max_seq_len")
+    dpo = trainer_default("trainer/train_dpo.py", 147, "--max_seq_len")
+    rl_prompt = trainer_default("trainer/train_grpo.py", 223, "--max_seq_len")
+    rl_generation = trainer_default("trainer/train_grpo.py", 224, "--max_gen_len")
+    assert (
+        trainer_default("trainer/train_ppo.py", 327, "--max_seq_len"),
+        trainer_default("trainer/train_ppo.py", 328, "--max_gen_len"),
+    ) == (rl_prompt, rl_generation)
+    agent_total = trainer_default("trainer/train_agent.py", 393, "--max_total_len")
+    assert (pretrain, sft, dpo, rl_prompt, rl_generation, agent_total) == (340, 768, 1024, 768, 1024, 2500)
+    long_samples = pinned_line("README_en.md", 705)
+    assert "a small number of long-context samples can be used for incremental fine-tuning" in long_samples
+    assert "YaRN extrapolation" in long_samples
+
+    def k(n: int) -> str:
+        return f"{n / 1000:g}k"
+
+    four = note("frequencies")
+    assert f"pretraining is {pretrain} tokens (`trainer/train_pretrain.py` line 99)" in four
+    assert (
+        f"SFT {sft} (`trainer/train_full_sft.py` line 100), DPO {dpo:,} (`trainer/train_dpo.py` line 147)"
+        in four
+    )
+    assert f"a prompt of up to {rl_prompt} plus a generation of up to {rl_generation:,}" in four
+    assert f"agentic RL up to {k(agent_total)} tokens in all" in four
+    summary = f"SFT {sft}, DPO {dpo:,}, agentic RL up to {k(agent_total)} tokens"
+    for text in (four, note("measured"), grill("D7")):
+        assert f"pretrains at {pretrain} tokens" in text
+        assert "suggests fine-tuning on a few long samples, or YaRN at inference" in text
+        assert "only through YaRN at inference" not in text
+    assert summary in note("measured") and summary in grill("D7")
