@@ -356,3 +356,43 @@ def test_minimind_training_lengths_are_the_pinned_trainer_defaults():
         assert "suggests fine-tuning on a few long samples, or YaRN at inference" in text
         assert "only through YaRN at inference" not in text
     assert summary in note("measured") and summary in grill("D7")
+
+
+# --------------------------------------------------------------------------------------------------
+# 5. dynamic NTK ran over-scaled: factor s = k at length kL is an effective scale of k² − k + 1
+# --------------------------------------------------------------------------------------------------
+
+
+def test_dynamic_ntk_effective_scale_is_stated_where_it_is_ranked():
+    from transformers.modeling_rope_utils import _compute_dynamic_ntk_parameters
+    from transformers.models.llama.configuration_llama import LlamaConfig
+
+    from posenc.encodings.rope import frequencies
+
+    k, L, head_dim, base = 16, 128, 32, 1e4
+    stated = re.search(r"is \$k\^2 - k \+ 1\$, (\d+) at 16× instead of 16", note("measured"))
+    assert stated and int(stated[1]) == k * k - k + 1 == 241
+    # the slowest pair's κ = θ / θ' is the effective scale: transformers' formula and the library's
+    config = LlamaConfig(
+        hidden_size=head_dim * 4,
+        num_attention_heads=4,
+        max_position_embeddings=L,
+        rope_parameters={"rope_type": "dynamic", "factor": float(k), "rope_theta": base},
+    )
+    hf_scaled, _ = _compute_dynamic_ntk_parameters(config, seq_len=k * L)
+    plain, _ = frequencies({"head_dim": head_dim, "rope_theta": base})
+    ours, _ = frequencies(
+        {"head_dim": head_dim, "rope_theta": base, "max_position_embeddings": L}
+        | {"rope_scaling": {"rope_type": "dynamic", "factor": k}},
+        seq_len=k * L,
+    )
+    for scaled in (hf_scaled, ours):
+        assert float(plain[-1].double() / scaled[-1].double()) == pytest.approx(k * k - k + 1, rel=1e-4)
+    # with factor 1 the scale at kL is k
+    one, _ = frequencies(
+        {"head_dim": head_dim, "rope_theta": base, "max_position_embeddings": L}
+        | {"rope_scaling": {"rope_type": "dynamic", "factor": 1}},
+        seq_len=k * L,
+    )
+    assert float(plain[-1].double() / one[-1].double()) == pytest.approx(k, rel=1e-4)
+    assert "with factor 1 it would scale by exactly $k$" in note("measured")
