@@ -396,3 +396,30 @@ def test_dynamic_ntk_effective_scale_is_stated_where_it_is_ranked():
     )
     assert float(plain[-1].double() / one[-1].double()) == pytest.approx(k, rel=1e-4)
     assert "with factor 1 it would scale by exactly $k$" in note("measured")
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. DeepSeek-V3's mscale_all_dim scales the whole logit; cos/sin would scale only the rotary 64 of 192
+# --------------------------------------------------------------------------------------------------
+
+
+def test_deepseek_mscale_is_not_the_same_effect_as_scaling_cos_and_sin():
+    import json
+    import math
+
+    from transformers.modeling_rope_utils import yarn_apply_mscale
+
+    from posenc.encodings.rope_scaling import _yarn_attention_factor
+
+    config = json.loads((content.DATA_DIR.parent.parent / "configs" / "deepseek-v3.json").read_text("utf-8"))
+    rope, nope = config["qk_rope_head_dim"], config["qk_nope_head_dim"]
+    scaling = config["rope_scaling"]
+    assert scaling["mscale"] == scaling["mscale_all_dim"]
+    # cos/sin factor 1; the softmax scale (of every one of the rope + nope dims) times mscale²
+    assert _yarn_attention_factor(scaling["factor"], scaling["mscale"], scaling["mscale_all_dim"]) == 1.0
+    mscale = 0.1 * scaling["mscale_all_dim"] * math.log(scaling["factor"]) + 1
+    assert yarn_apply_mscale(scaling | {"rope_type": "yarn"}, 1.0) == pytest.approx(mscale**2)
+    text = note("rope-scaling")
+    assert f"only {rope} of the {rope + nope} dimensions of $q \\cdot k$ are rotated" in text
+    assert "the softmax scale multiplies the whole logit" in text
+    assert "same effect, different place" not in text
