@@ -423,3 +423,26 @@ def test_deepseek_mscale_is_not_the_same_effect_as_scaling_cos_and_sin():
     assert f"only {rope} of the {rope + nope} dimensions of $q \\cdot k$ are rotated" in text
     assert "the softmax scale multiplies the whole logit" in text
     assert "same effect, different place" not in text
+
+
+# --------------------------------------------------------------------------------------------------
+# 7. RoFormer derives its bound by Abel summation; that the bound decays is a figure, not a proof
+# --------------------------------------------------------------------------------------------------
+
+
+def test_roformer_bound_decay_is_shown_not_proved():
+    text = note("frequencies")
+    assert "RoFormer (§3.4.3) derives an upper bound on the score by Abel summation" in text
+    assert "shows in its Figure 2 that this bound decays, with oscillations" in text
+    assert "proves an upper bound" not in text
+    # the relative bound (1/(d/2))·Σ_j |S_j|, S_j = Σ_{k<j} e^{iΔθ_k}, at base 1e4: it falls overall
+    # and rises again in places, which is why the paper can show the decay but not call it monotone
+    d = 128
+    theta = 1e4 ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    distances = torch.arange(0, 256, dtype=torch.float64)
+    partial = torch.cumsum(
+        torch.polar(torch.ones(256, d // 2, dtype=torch.float64), distances[:, None] * theta), 1
+    )
+    bound = partial.abs().mean(dim=1)
+    assert bound[0] == pytest.approx((d // 2 + 1) / 2) and bound[200:].max() < bound[0] / 2
+    assert (bound.diff() > 0).any()  # it oscillates
