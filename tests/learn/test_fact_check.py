@@ -446,3 +446,36 @@ def test_roformer_bound_decay_is_shown_not_proved():
     bound = partial.abs().mean(dim=1)
     assert bound[0] == pytest.approx((d // 2 + 1) / 2) and bound[200:].max() < bound[0] / 2
     assert (bound.diff() > 0).any()  # it oscillates
+
+
+# --------------------------------------------------------------------------------------------------
+# 8. the shrinking variance is Chi et al. 2023's argument; Haviv et al. 2022 conjecture counting
+# --------------------------------------------------------------------------------------------------
+
+
+def sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.;])\s+(?=[A-Z(])", text)
+
+
+@pytest.mark.parametrize("where", ["note why-position", "note other-encodings", "grill A3", "grill H1"])
+def test_variance_mechanism_is_credited_to_chi_and_counting_to_haviv(where):
+    kind, key = where.split()
+    text = note(key) if kind == "note" else grill(key)
+    assert "Chi et al. 2023" in text and "Haviv et al." in text
+    for sentence in sentences(text):
+        if "Haviv" in sentence and "## " not in sentence:  # a heading only names the papers
+            assert "conjecture" in sentence or "train close" in sentence or "trained" in sentence, sentence
+        if "variance" in sentence or "shrink" in sentence:
+            assert "Haviv" not in sentence or "Chi et al." in sentence, sentence
+
+
+def test_no_learning_content_credits_haviv_with_the_variance():
+    texts = [t.markdown() for t in content.load_notes_index()]
+    texts += [q.answer for q in content.load_grill().questions]
+    for name in ("quiz.yaml", "cards.yaml", "practice.yaml"):
+        texts.append((content.DATA_DIR / name).read_text(encoding="utf-8"))
+    for text in texts:
+        for sentence in sentences(" ".join(text.split())):
+            if "Haviv" in sentence and ("variance" in sentence or "shrink" in sentence):
+                assert "Chi et al." in sentence, sentence
+    assert "Latent Positional Information is in the Self-Attention Variance" in note("why-position")
