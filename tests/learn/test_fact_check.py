@@ -479,3 +479,31 @@ def test_no_learning_content_credits_haviv_with_the_variance():
             if "Haviv" in sentence and ("variance" in sentence or "shrink" in sentence):
                 assert "Chi et al." in sentence, sentence
     assert "Latent Positional Information is in the Self-Attention Variance" in note("why-position")
+
+
+# --------------------------------------------------------------------------------------------------
+# 9. one frequency: exact aliasing only when 2π/θ is an integer; otherwise integer positions nearly alias
+# --------------------------------------------------------------------------------------------------
+
+
+def test_one_frequency_aliases_exactly_only_for_an_integer_period():
+    import math
+
+    def gap(offset: int, theta: float) -> float:
+        """How far apart (radians, on the circle) the angles of positions m and m + offset are."""
+        turn = (offset * theta) % (2 * math.pi)
+        return min(turn, 2 * math.pi - turn)
+
+    # θ = π/4: period 8, an integer, so positions 8 apart get the same angle (the walk-through's case)
+    assert gap(8, math.pi / 4) == pytest.approx(0, abs=1e-12)
+    # θ = 1 (pair 0): 2π is not an integer; no offset repeats exactly, 44 comes within 1/50 radian
+    assert all(gap(n, 1.0) > 1e-6 for n in range(1, 10_000))
+    assert gap(44, 1.0) < 1 / 50 <= min(gap(n, 1.0) for n in range(1, 44))  # the first to come so close
+    text = note("frequencies")
+    assert "get exactly the same angle only when $2\\pi/\\theta$ is an integer" in text
+    assert "positions 0 and 44 are less than a fiftieth of a radian apart" in text
+    assert "get the same angle: the code repeats" not in text
+    correct = next(q for q in content.load_quiz().mcq if any("2π/θ" in o.text for o in q.options))
+    why = " ".join(next(o.why for o in correct.options if o.correct).split())
+    assert "get the same angle when 2π/θ is an integer" in why and "nearly collide when it is not" in why
+    assert "positions m and m + 2π/θ collide." not in why
