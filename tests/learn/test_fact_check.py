@@ -87,12 +87,13 @@ MINIMIND_PATHS = r"model/model_minimind\.py|README_en\.md|trainer/\w+\.py"
 #: a comment line that starts a verbatim segment of a quoted code block
 MARKER = re.compile(r"^# (?:(?P<path>[\w/.]+), )?lines? (?P<a>\d+)(?:–(?P<b>\d+))?(?: \(.*\))?$")
 #: a line reference in prose: an optional `path`, then "line N" or "lines N–M"
-PROSE_REF = re.compile(rf"(?:`(?P<path>{MINIMIND_PATHS})` )?(?<![\w-])lines? (?P<a>\d+)(?:–(?P<b>\d+))?")
+PROSE_REF = re.compile(rf"(?:`(?P<path>{MINIMIND_PATHS})`\s+)?(?<![\w-])lines?\s+(?P<a>\d+)(?:–(?P<b>\d+))?")
 #: what each MiniMind line the prose cites must say, for the claim the prose makes of it
 CITED = {
     ("model/model_minimind.py", 12): "hidden_size=768",  # minimind-3: hidden size 768
     ("model/model_minimind.py", 22): '"num_attention_heads", 8',  # 8 heads
     ("model/model_minimind.py", 24): "self.hidden_size // self.num_attention_heads",  # so head_dim 96
+    ("model/model_minimind.py", 36): '"original_max_position_embeddings": 2048',  # YaRN's L
     ("model/model_minimind.py", 37): '"attention_factor": 1.0',  # no temperature
     ("model/model_minimind.py", 69): "if end / orig_max > 1.0:",  # the ramp only past L
     ("model/model_minimind.py", 71): "min(math.ceil(inv_dim(beta_slow)), dim // 2 - 1)",  # hi at d/2 - 1
@@ -223,6 +224,11 @@ def test_every_minimind_line_reference_is_pinned_and_names_the_commit():
         if refs:
             assert SHA[:8] in text, f"{where} cites MiniMind lines without naming commit {SHA[:8]}"
     assert {key for key in CITED if key[0] == "model/model_minimind.py"} <= cited
+    assert {
+        ("README_en.md", 578),
+        ("trainer/train_pretrain.py", 99),
+        ("model/model_minimind.py", 36),
+    } <= cited
 
 
 def test_no_other_minimind_commit_is_quoted():
