@@ -241,13 +241,13 @@ def test_no_other_minimind_commit_is_quoted():
 
 def minimind_clone() -> Path | None:
     """A local git clone of MiniMind holding the pinned commit, if there is one (CI has none)."""
-    for candidate in (os.environ.get("MINIMIND_REPO"), "/work/.mirror/jingyaogong+minimind/repo"):
-        if candidate and Path(candidate).exists():
-            check = subprocess.run(
-                ["git", "-C", candidate, "cat-file", "-e", f"{SHA}^{{commit}}"], capture_output=True
-            )
-            if check.returncode == 0:
-                return Path(candidate)
+    candidate = os.environ.get("MINIMIND_REPO")
+    if candidate and Path(candidate).exists():
+        check = subprocess.run(
+            ["git", "-C", candidate, "cat-file", "-e", f"{SHA}^{{commit}}"], capture_output=True
+        )
+        if check.returncode == 0:
+            return Path(candidate)
     return None
 
 
