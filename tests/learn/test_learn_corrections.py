@@ -48,7 +48,11 @@ def note(topic: str) -> str:
 def test_minimind_is_a_counter_example_not_a_long_training_model(topic):
     text = note(topic)
     assert f"pretrains at {MINIMIND_PRETRAIN_MAX_SEQ_LEN} tokens" in text
-    assert "counter-example" in text and "only through YaRN at inference" in text
+    assert (
+        "counter-example" in text
+        and "suggests fine-tuning on a few long samples, or YaRN at inference" in text
+    )
+    assert "only through YaRN at inference" not in text  # issue 40: its post-training runs longer than 340
     for wrong in ("MiniMind trains with 1e6", "(MiniMind 1e6, Llama 3 5e5)"):
         assert wrong not in text
     # the correct example of a large base with long training stays
@@ -222,7 +226,8 @@ def test_grill_d7_names_minimind_as_the_counter_example():
         f"MiniMind is a counter-example: base 1e6, but it pretrains at {MINIMIND_PRETRAIN_MAX_SEQ_LEN} tokens"
         in text
     )
-    assert "only through YaRN at inference" in text
+    assert "suggests fine-tuning on a few long samples, or YaRN at inference" in text
+    assert "only through YaRN at inference" not in text  # issue 40: its post-training runs longer than 340
 
 
 def test_quiz_open_answer_does_not_cite_minimind_for_long_training():

@@ -219,6 +219,7 @@ ALLOWED_DECIMALS = {
     "0.707": math.cos(math.pi / 4),  # the walk-through's cos(π/4), checked in test_learn_practice
     "0.25": 0.25,  # GPT-NeoX's partial_rotary_factor; the walk-through's step of π/4 = 0.25·π
     "0.02": 0.02,  # the usual embedding init std (a setting, in the sinusoidal-scale question)
+    "0.001": 0.001,  # MiniMind's ramp-width floor max(high - low, 0.001), in note 11's verbatim excerpt
 }
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d{2,}(?![\w.])")
 BIG_INTEGER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w.])|(?<![\w.,])\d{4,}(?![\w.,])")

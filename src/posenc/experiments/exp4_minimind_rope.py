@@ -1,7 +1,10 @@
 """Experiment 4 — MiniMind's RoPE, step by step, and its YaRN.
 
-MiniMind (jingyaogong/minimind, ``model_minimind.py``) uses RoPE with ``rope_base = 1e6`` and
-``head_dim = 64``:
+MiniMind (jingyaogong/minimind, ``model/model_minimind.py``) uses RoPE with ``rope_base = 1e6``.
+The head here is MiniMind2-small's, ``head_dim = 64`` (d_model 512 with 8 query heads: its
+``README_en.md`` line 578 at commit d65ef2c00ebc6082f9df11541e1b191655eddb00, the commit
+``posenc/learn/data/minimind_pins.yaml`` pins); the current minimind-3 has d_model 768 with 8 heads,
+so head_dim 96 (48 pairs), with the same rope_theta and YaRN settings:
 
 1. frequencies   θ_i = 1e6^(−2i/64), i = 0 … 31                                  [32]
 2. cos/sin cache  angles = outer(t, θ), cos = cat([cos(angles), cos(angles)])      [end, 64]
@@ -37,8 +40,8 @@ from posenc.experiments.results import Progress, finish, prepare_out_dir, report
 EXPERIMENT = "4"
 TITLE = TITLES["4"]
 
-HEAD_DIM = 64
-ROPE_BASE = 1e6  # MiniMind's rope_theta: the slowest pair has a wavelength of ≈ 1.2 million tokens
+HEAD_DIM = 64  # MiniMind2-small's head (d_model 512 / 8 heads); minimind-3's is 96 (768 / 8)
+ROPE_BASE = 1e6  # rope_theta: the slowest pair (i = 31) turns once in 2π·1e6^(62/64) = 4,080,185 tokens
 MAX_POSITIONS = 32768  # MiniMind's max_position_embeddings (the cache length)
 YARN = {"factor": 16, "original_max_position_embeddings": 2048, "beta_fast": 32, "beta_slow": 1}
 SHIFT = 1000  # tokens added to every position in the shift test
@@ -264,7 +267,7 @@ def summary(results: dict) -> list[RenderableType]:
     num, st = results["numbers"], results["settings"]
     y = num["yarn"]
     t1 = Table(
-        title=f"Steps 1–4: MiniMind RoPE (base {fmt.base(st['rope_base'])}, head_dim {st['head_dim']})"
+        title=f"Steps 1–4: MiniMind2-small RoPE (base {fmt.base(st['rope_base'])}, head_dim {st['head_dim']})"
     )
     t1.add_column("step")
     t1.add_column("what the numbers say")
@@ -295,7 +298,7 @@ def summary(results: dict) -> list[RenderableType]:
     )
 
     t2 = Table(
-        title=f"YaRN for MiniMind: factor {st['yarn']['factor']}, L = "
+        title=f"YaRN for MiniMind2-small: factor {st['yarn']['factor']}, L = "
         f"{st['yarn']['original_max_position_embeddings']}, β_fast {st['yarn']['beta_fast']}, "
         f"β_slow {st['yarn']['beta_slow']}"
     )
