@@ -47,7 +47,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from posenc.experiments.results import to_jsonable, write_json_atomic
+from posenc.results.files import write_json_atomic
+from posenc.results.jsonsafe import to_jsonable
 from posenc.study.presets import (
     LABELS,
     RETRIEVAL_DEPTHS,

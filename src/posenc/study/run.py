@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from posenc.evaluate.run import DEFAULT_DEPTHS
-from posenc.experiments.results import prepare_out_dir
+from posenc.results.files import prepare_out_dir
 from posenc.study.presets import (
     ENCODINGS,
     FT_MULTIPLE,

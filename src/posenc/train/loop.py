@@ -49,6 +49,7 @@ from posenc.data import eval_windows, load_corpus, train_batch, unigram_entropy
 from posenc.data.batches import mix_seed
 from posenc.evaluate.passkey import MIN_LENGTH as PASSKEY_MIN_LENGTH
 from posenc.evaluate.passkey import passkey_batch, passkey_loss
+from posenc.results.jsonsafe import to_jsonable
 from posenc.train import distributed
 from posenc.train.checkpoint import (
     CHECKPOINT_NAME,
@@ -426,20 +427,9 @@ class TrainingDiverged(RuntimeError):
     """The loss or the weights became NaN/inf; the last good checkpoint was kept (see the module doc)."""
 
 
-def _strict(value: Any) -> Any:
-    """JSON has no NaN/inf: non-finite floats become None, so every log line parses as strict JSON."""
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _log(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(_strict(record), allow_nan=False) + "\n")
+        f.write(json.dumps(to_jsonable(record), allow_nan=False) + "\n")
 
 
 def _truncate_log(path: Path, step: int) -> None:
