@@ -52,7 +52,8 @@ import torch
 
 from posenc.atomic import atomic_write_text, regular_file
 from posenc.data import eval_windows, load_corpus
-from posenc.evaluate.passkey import MIN_LENGTH, passkey_accuracy
+from posenc.data.passkey import MIN_LENGTH
+from posenc.evaluate.passkey import passkey_accuracy
 from posenc.evaluate.perplexity import perplexity
 from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_rope_scaling
 from posenc.results.jsonsafe import to_jsonable

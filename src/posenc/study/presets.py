@@ -57,8 +57,9 @@ MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
 RETRIEVAL_STEPS_DEFAULT = 1000
 RETRIEVAL_STEPS_FULL = 1500
 
-#: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.evaluate.
-#: passkey.passkey_batch, loss passkey_loss), named NAME + RETRIEVAL_SUFFIX ("alibi-passkey")
+#: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.data.
+#: passkey.passkey_batch, loss posenc.train.loop.passkey_loss), named NAME + RETRIEVAL_SUFFIX
+#: ("alibi-passkey")
 RETRIEVAL_SUFFIX = "-passkey"
 #: where a retrieval-arm model's key is hidden: the middle first (the main table), then the start of
 #: the text (farthest from the question) and just before the question
