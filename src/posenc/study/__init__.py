@@ -7,6 +7,14 @@
 report.md), ``plots`` (figures), ``cli`` (the command).
 """
 
-from posenc.study.run import run_study
-
 __all__ = ["run_study"]
+
+
+def __getattr__(name: str):
+    # run_study imports torch; the study's names, tables and report (posenc.study.runs, .tables,
+    # .report) are read by the web lab at start-up, which must not pay for torch
+    if name == "run_study":
+        from posenc.study.run import run_study
+
+        return run_study
+    raise AttributeError(f"module 'posenc.study' has no attribute {name!r}")

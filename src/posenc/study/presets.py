@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from posenc.experiments.exp_rope_base import BASES as SWEEP_BASES
-
 #: study name -> (posenc.encodings family, pe_options); one model per entry and per seed
 ENCODINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "sinusoidal": ("sinusoidal", {}),
@@ -49,6 +47,10 @@ SCALINGS: tuple[str, ...] = ("linear", "ntk", "dynamic", "yarn", "minimind_yarn"
 FT_MULTIPLE = 4
 
 MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
+
+#: the rope_base sweep: a RoPE model per base, the bases of ``posenc exp rope-base`` (its BASES; a test
+#: keeps the two equal, so the study's sweep and the experiment tell of the same bases)
+SWEEP_BASES: tuple[float, ...] = (1e2, 1e4, 1e5, 1e6)
 
 #: steps of a retrieval-arm model (batch and warm-up as the preset's LM models, peak lr throughout).
 #: The copy circuit forms abruptly: at 1000 steps the default reference's RoPE 1e6 and xPos models had
