@@ -3,8 +3,10 @@
     from posenc.study import run_study
     results = run_study("quick", "results/study-quick")
 
-``presets`` (what is trained), ``run`` (orchestration, caching), ``report`` (results.json schema,
-report.md), ``plots`` (figures), ``cli`` (the command).
+``presets`` (what is trained), ``runs`` (run names, study folders, finding trained models), ``run``
+(orchestration, caching), ``results`` (results.json: schema, building, checking), ``findings`` (what
+the numbers show, in sentences), ``tables`` (the tables, one model for the report and the lab),
+``report`` (report.md), ``plots`` (figures), ``cli`` (the command).
 """
 
 __all__ = ["run_study"]

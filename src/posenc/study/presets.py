@@ -60,18 +60,10 @@ RETRIEVAL_STEPS_DEFAULT = 1000
 RETRIEVAL_STEPS_FULL = 1500
 
 #: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.data.
-#: passkey.passkey_batch, loss posenc.train.loop.passkey_loss), named NAME + RETRIEVAL_SUFFIX
-#: ("alibi-passkey")
-RETRIEVAL_SUFFIX = "-passkey"
+#: passkey.passkey_batch, loss posenc.train.loop.passkey_loss), named "alibi-passkey" (study.runs)
 #: where a retrieval-arm model's key is hidden: the middle first (the main table), then the start of
 #: the text (farthest from the question) and just before the question
 RETRIEVAL_DEPTHS: tuple[float, ...] = (0.5, 0.0, 1.0)
-
-
-def rope_name(base: float) -> str:
-    """The study name of a RoPE model of ``base``: 1e4 -> "rope-1e4"."""
-    mantissa, exponent = f"{base:.0e}".split("e")
-    return f"rope-{mantissa}e{int(exponent)}"
 
 
 @dataclass(frozen=True)
@@ -197,12 +189,10 @@ __all__ = [
     "LABELS",
     "MULTIPLES",
     "RETRIEVAL_DEPTHS",
-    "RETRIEVAL_SUFFIX",
     "PRESETS",
     "ROPE_MODELS",
     "SCALINGS",
     "SWEEP_BASES",
     "StudyPreset",
     "get_preset",
-    "rope_name",
 ]
