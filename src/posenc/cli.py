@@ -3,6 +3,10 @@
 Each sub-command lives in its own module that defines ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only when their
 command is used, so ``posenc --help`` stays fast and one broken part cannot break another.
+
+A module that is a step of the learning path also defines ``path_step(args) -> str | None`` (the
+step's key, ``"experiment:2"``): after a successful run this boundary records the step for ``posenc
+progress`` and prints the path's ``Next:`` line, so the library below never imports ``posenc.learn``.
 """
 
 from __future__ import annotations
@@ -74,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = lambda message, *rest: _warn(name, message)
-            return int(module.run(args) or 0)
+            rc = int(module.run(args) or 0)
+            if rc == 0 and hasattr(module, "path_step"):
+                _step_done(module.path_step(args))
+            return rc
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -89,6 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:
             pass
         return 2
+
+
+def _step_done(key: str | None) -> None:
+    """Record learning-path step ``key`` as done and print the path's ``Next:`` line after it."""
+    if key is None:
+        return
+    from rich.console import Console
+
+    from posenc.learn import progress
+    from posenc.learn.terminal import path_next_line, print_next
+
+    progress.record_step(key)
+    print_next(Console(), path_next_line(key))
 
 
 def _warn(name: str, message) -> None:
@@ -141,6 +161,7 @@ def _closed_pipe() -> int:
     except (OSError, ValueError):
         pass
     return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from posenc.evaluate.passkey import MIN_LENGTH, build_passkey_prompt, passkey_accuracy, passkey_trials
+from posenc.data.passkey import MIN_LENGTH, build_passkey_prompt, passkey_trials
+from posenc.evaluate.passkey import passkey_accuracy
 
 # 30 lines of 9 bytes: "line 000\n", "line 001\n", ... — newlines at offsets 8, 17, 26, ... (9k + 8)
 FILLER_TEXT = "".join(f"line {i:03d}\n" for i in range(30))
@@ -111,7 +112,7 @@ def test_one_wrong_digit_fails_the_trial_but_keeps_four_fifths_of_the_digits():
 
 
 def test_a_training_batch_is_made_of_trials_in_the_evaluation_format_and_place():
-    from posenc.evaluate.passkey import ANSWER, passkey_batch
+    from posenc.data.passkey import ANSWER, passkey_batch
 
     tokens = torch.tensor(list(("".join(f"x = {i}\n" for i in range(400))).encode()), dtype=torch.uint8)
     x, y = passkey_batch(tokens, step=3, batch_size=6, seq_len=64, seed=1)
@@ -135,7 +136,7 @@ def test_a_training_batch_is_made_of_trials_in_the_evaluation_format_and_place()
 
 
 def test_a_training_batch_refuses_rows_too_short_for_a_trial():
-    from posenc.evaluate.passkey import passkey_batch
+    from posenc.data.passkey import passkey_batch
 
     with pytest.raises(ValueError, match="seq_len >= 32"):
         passkey_batch(FILLER, step=0, batch_size=2, seq_len=MIN_LENGTH - 1, seed=0)
@@ -144,7 +145,7 @@ def test_a_training_batch_refuses_rows_too_short_for_a_trial():
 
 
 def test_the_passkey_loss_adds_the_answer_digits_mean_to_the_mean_of_every_position():
-    from posenc.evaluate.passkey import passkey_loss
+    from posenc.train.loop import passkey_loss
 
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 12, 256, generator=gen)

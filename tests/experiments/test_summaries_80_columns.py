@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from posenc.experiments import EXPERIMENTS, load
-from posenc.experiments.formatting import base, num, signed
+from posenc.results.formatting import base, num, signed
 
 
 @pytest.fixture(scope="module", params=list(EXPERIMENTS))

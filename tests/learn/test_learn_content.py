@@ -380,3 +380,11 @@ def test_unknown_note_names_the_file_and_field(file, path, value, field):
         ValueError, match=rf"^{file}: {field}: must be a notes topic id \(why-position, .*\), got "
     ):
         parse(data, _Reader(file, render=False))
+
+
+def test_named_sections_reads_a_section_value_for_both_front_ends():
+    grill = content.load_grill()
+    assert [s.id for s in grill.named_sections("e, d")] == ["D", "E"]  # grill order, any case
+    assert grill.named_sections(" , ") == ()  # no letter: the caller says what to give
+    with pytest.raises(ValueError, match="unknown grill section 'Z'"):
+        grill.named_sections("D,Z")

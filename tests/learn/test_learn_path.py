@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from posenc.experiments import EXPERIMENTS, TITLES, load
+from posenc.experiments import CATALOG, EXPERIMENTS, TITLES, load
 from posenc.learn.content import load_notes_index
-from posenc.learn.path import PAGES, load_goals, load_path, next_step, step
+from posenc.learn.path import EXPERIMENTS_CATALOG, PAGES, load_goals, load_path, next_step, step
 
 
 def test_every_note_and_every_experiment_is_on_the_path_once():
@@ -33,6 +33,10 @@ def test_path_ends_with_quiz_grill_then_the_challenge():
 def test_experiment_titles_are_the_experiments_own():
     for name in EXPERIMENTS:
         assert step(f"experiment:{name}").title == TITLES[name] == load(name).TITLE
+
+
+def test_the_path_reads_the_experiments_catalogue_file_itself():
+    assert EXPERIMENTS_CATALOG.samefile(CATALOG)  # one file: data, so learn need not import experiments
 
 
 def test_next_step_walks_the_path_and_stops_at_the_end():

@@ -129,10 +129,10 @@ def synthetic_inputs():
 
 
 def synthetic_results() -> dict:
-    from posenc.study import report
+    from posenc.study import results as study_results
 
     preset, jobs, train_info, eval_rows = synthetic_inputs()
-    return report.build_results(
+    return study_results.build_results(
         preset,
         jobs=[(j.run_name, j.name, j.seed, j.role) for j in jobs],
         train_info=train_info,

@@ -6,7 +6,8 @@ import statistics
 
 import pytest
 
-from posenc.study import report
+from posenc.study import findings, report
+from posenc.study import results as study_results
 
 from .synthetic import SEEDS, synthetic_results
 
@@ -22,18 +23,18 @@ def _row(results, name, mult):
 
 @pytest.mark.parametrize("values", [[1.0], [1.0, 2.0], [3.0, 5.0, 10.0]])
 def test_stat_is_mean_and_sample_std(values):
-    s = report.stat(values)
+    s = study_results.stat(values)
     assert s["mean"] == pytest.approx(statistics.mean(values))
     assert s["std"] == pytest.approx(statistics.stdev(values) if len(values) > 1 else 0.0)
     assert s["values"] == values
 
 
 def test_stat_of_diverged_values_has_no_mean():
-    assert report.stat([None, None])["mean"] is None
+    assert study_results.stat([None, None])["mean"] is None
 
 
 def test_synthetic_results_follow_the_schema(results):
-    report.validate_results(results)
+    study_results.validate_results(results)
     assert results["seeds"] == list(SEEDS)
     assert set(results["encodings"]) == {
         "sinusoidal",
@@ -71,37 +72,37 @@ def test_schema_check_names_a_missing_field(results, field):
     broken = copy.deepcopy(results)
     del broken[field]
     with pytest.raises(ValueError, match=field):
-        report.validate_results(broken)
+        study_results.validate_results(broken)
 
 
 def test_schema_check_rejects_a_missing_row(results):
     broken = copy.deepcopy(results)
     broken["encodings"]["alibi"]["rows"].pop()
     with pytest.raises(ValueError, match="alibi"):
-        report.validate_results(broken)
+        study_results.validate_results(broken)
 
 
 def test_schema_check_rejects_a_stat_without_one_value_per_seed(results):
     broken = copy.deepcopy(results)
     broken["encodings"]["t5"]["rows"][0]["ppl"]["values"].pop()
     with pytest.raises(ValueError, match="one value per seed"):
-        report.validate_results(broken)
+        study_results.validate_results(broken)
 
 
 def test_findings_follow_the_numbers(results):
-    text = "\n".join(report.findings(results))
+    text = "\n".join(findings.findings(results))
     # sinusoidal: 10 -> 160 at 16x (+1500%), ALiBi flat (growth 1.0, +0%)
     assert "Sinusoidal: perplexity at 16× L is +1500% (higher)" in text
     assert "ALiBi: perplexity at 16× L is +0.0% (about the same)" in text
-    ranking = next(line for line in report.findings(results) if line.startswith("Ranking"))
+    ranking = next(line for line in findings.findings(results) if line.startswith("Ranking"))
     assert ranking.index("ALiBi") < ranking.index("T5 bias") < ranking.index("RoPE (base 1e4)")
     assert ranking.index("RoPE (base 1e4)") < ranking.index("Sinusoidal")
     assert "ALiBi 10.10 is lower than RoPE (base 1e4)" in text
-    linear = next(line for line in report.findings(results) if "with linear" in line)
-    yarn = next(line for line in report.findings(results) if "with yarn" in line)
+    linear = next(line for line in findings.findings(results) if "with linear" in line)
+    yarn = next(line for line in findings.findings(results) if "with yarn" in line)
     assert "(worse)" in linear and "(better)" not in linear  # 1.6 per doubling vs RoPE's 1.3
     assert "(better)" in yarn and "(worse)" not in yarn  # 1.05 per doubling
-    advice = next(line for line in report.findings(results) if "trained at L (" in line)
+    advice = next(line for line in findings.findings(results) if "trained at L (" in line)
     assert "1× L: base 1e6 10.10 vs 1e4 10.10 (about the same)" in advice
     assert "16× L" in advice and advice.rstrip(".").endswith("(better)")
 
@@ -109,7 +110,7 @@ def test_findings_follow_the_numbers(results):
 def test_equal_numbers_get_no_direction(results):
     same = copy.deepcopy(results)
     same["encodings"]["alibi"]["rows"] = copy.deepcopy(same["encodings"]["rope-1e4"]["rows"])
-    text = "\n".join(report.findings(same))
+    text = "\n".join(findings.findings(same))
     assert "ALiBi" in text and "is within 1% of RoPE (base 1e4)" in text
 
 
@@ -119,21 +120,21 @@ def test_a_difference_within_the_seed_spread_gets_no_direction(results):
     rope = _row(noisy, "rope-1e4", 16.0)["last_ppl"]
     alibi = _row(noisy, "alibi", 16.0)["last_ppl"]
     alibi.update(mean=rope["mean"] * 1.05, std=10.0)
-    text = "\n".join(report.findings(noisy))
+    text = "\n".join(findings.findings(noisy))
     assert "is within the seed spread of RoPE (base 1e4)" in text
     assert "'within the seed spread', not as a direction" in text  # three seeds: the rule is stated
 
 
 def test_passkey_findings_say_when_no_model_retrieved_anything(results):
-    found = "\n".join(report.findings(results))
+    found = "\n".join(findings.findings(results))
     assert "Passkey: best exact retrieval 100% (" in found  # synthetic 1x rows retrieve every key
     none = copy.deepcopy(results)
     for entry in none["encodings"].values():
         for row in entry["rows"]:
             if row.get("passkey"):
-                row["passkey"] = report.stat([0.0, 0.0, 0.0])
-                row["passkey_digits"] = report.stat([0.02, 0.04, 0.0])
-    text = "\n".join(report.findings(none))
+                row["passkey"] = study_results.stat([0.0, 0.0, 0.0])
+                row["passkey_digits"] = study_results.stat([0.02, 0.04, 0.0])
+    text = "\n".join(findings.findings(none))
     assert "no model retrieved a single key at any length, 1× included" in text
     assert "per-digit accuracy at most 2%, against 10% for a uniform guess" in text
     assert "| 0% ± 0 (2% ± 2) |" in report.render_report(none)
@@ -167,7 +168,7 @@ def test_the_retrieval_arm_is_aggregated_per_encoding_and_depth(results):
 
 
 def test_retrieval_findings_follow_the_numbers(results):
-    text = "\n".join(report.retrieval_findings(results))
+    text = "\n".join(findings.retrieval_findings(results))
     # 1x values 0.9, 0.9, 0.9, 1, 1, 1, 1, 0.85: the median of eight is (0.9 + 1) / 2
     assert "median exact-key accuracy over encodings 95%" in text
     assert "Sinusoidal holds to 1× and breaks at 2×" in text
@@ -184,8 +185,8 @@ def test_without_a_flat_perplexity_the_findings_say_the_measures_break_together(
     steep = copy.deepcopy(results)
     for row in steep["encodings"]["alibi"]["rows"]:
         if row["status"] == "ok":
-            row["last_ppl"] = report.stat([10.0 * row["multiple"] ** 2] * len(SEEDS))
-    text = "\n".join(report.retrieval_findings(steep))
+            row["last_ppl"] = study_results.stat([10.0 * row["multiple"] ** 2] * len(SEEDS))
+    text = "\n".join(findings.retrieval_findings(steep))
     assert "Perplexity hides it" not in text and "here the two measures break together" in text
 
 
@@ -197,5 +198,5 @@ def test_the_report_has_the_retrieval_tables_and_older_results_still_validate(re
     assert "10.10 · 30%" in md  # ALiBi at 2x: perplexity beside retrieval
     older = copy.deepcopy(results)
     del older["retrieval"]
-    report.validate_results(older)
+    study_results.validate_results(older)
     assert "Retrieval arm" not in report.render_report(older)

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from posenc.study import report, run_study
+from posenc.study import results as study_results
+from posenc.study import run_study
 from posenc.study.presets import ENCODINGS, PRESETS
 
 
@@ -20,7 +21,7 @@ def study(tmp_path_factory):
 def test_results_json_on_disk_follows_the_schema(study):
     out, results = study
     on_disk = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    report.validate_results(on_disk)
+    study_results.validate_results(on_disk)
     assert on_disk["format"] == "posenc-study/1" and on_disk["preset"] == "quick"
     assert on_disk["claims"] is False
     assert set(on_disk["encodings"]) == set(ENCODINGS)

@@ -7,8 +7,9 @@
 ``generate_cli.py``); the results are in RUN/eval.json (layout in ``posenc.evaluate.run``).
 """
 
+from posenc.data.passkey import build_passkey_prompt, passkey_trials
 from posenc.evaluate.generate import generate_text
-from posenc.evaluate.passkey import build_passkey_prompt, passkey_accuracy, passkey_trials
+from posenc.evaluate.passkey import passkey_accuracy
 from posenc.evaluate.perplexity import perplexity, token_losses
 from posenc.evaluate.run import DEFAULT_LENGTHS, EVAL_FILE, evaluate_run
 from posenc.evaluate.specs import ROPE_SCALING_TYPES, RopeScaling, parse_lengths, parse_rope_scaling

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,9 +52,11 @@ import torch
 
 from posenc.atomic import atomic_write_text, regular_file
 from posenc.data import eval_windows, load_corpus
-from posenc.evaluate.passkey import MIN_LENGTH, passkey_accuracy
+from posenc.data.passkey import MIN_LENGTH
+from posenc.evaluate.passkey import passkey_accuracy
 from posenc.evaluate.perplexity import perplexity
 from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_rope_scaling
+from posenc.results.jsonsafe import to_jsonable
 
 DEFAULT_LENGTHS = ("1x", "2x", "4x", "8x", "16x")
 DEFAULT_DEPTHS = (0.5,)  # the passkey's key in the middle of the text
@@ -430,23 +431,12 @@ def write_eval(path: Path, header: dict, entry: dict, key: str | None = None) ->
     by_length = {row["length"]: row for row in old_rows}
     by_length.update({row["length"]: row for row in entry["rows"]})
     data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length, key=_length_order)]}
-    atomic_write_text(path, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
+    atomic_write_text(path, json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
     return path
 
 
 def _length_order(length) -> tuple:
     return (0, length, "") if isinstance(length, (int, float)) else (1, 0, str(length))
-
-
-def _finite(value):
-    """JSON has no inf/nan: non-finite floats (a diverged loss) become None."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 class _NoBar:

@@ -13,24 +13,20 @@ one lazily so a broken experiment cannot break the others.
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from types import ModuleType
 
-EXPERIMENTS: dict[str, str] = {
-    "1": "posenc.experiments.exp1_why_position",
-    "2": "posenc.experiments.exp2_rope_basics",
-    "3": "posenc.experiments.exp3_multi_frequency",
-    "4": "posenc.experiments.exp4_minimind_rope",
-    "rope-base": "posenc.experiments.exp_rope_base",
-}
+#: the experiments' catalogue, a data file: name -> {"module", "title"}, in the order they are taught.
+#: Data rather than code so that the learning path (posenc.learn.path) reads the titles without
+#: importing this package (the two sit side by side in the package graph)
+CATALOG = Path(__file__).with_name("catalog.json")
+_CATALOG: dict[str, dict[str, str]] = json.loads(CATALOG.read_text(encoding="utf-8"))
+
+EXPERIMENTS: dict[str, str] = {name: f"posenc.experiments.{e['module']}" for name, e in _CATALOG.items()}
 
 #: each experiment's title (here, so a page can list them without importing torch)
-TITLES: dict[str, str] = {
-    "1": "Why position: attention alone is blind to word order",
-    "2": "RoPE basics: a rotation per position, scores that depend only on n − m",
-    "3": "Multi-frequency: the wavelength ladder, unique positions, long-term decay",
-    "4": "MiniMind's RoPE explained: frequencies, cache, rotate_half, q/k only, YaRN",
-    "rope-base": "rope_base: wavelengths, long-term decay and perplexity beyond the training length",
-}
+TITLES: dict[str, str] = {name: e["title"] for name, e in _CATALOG.items()}
 
 #: where each experiment writes by default
 DEFAULT_OUT: dict[str, str] = {
@@ -45,4 +41,4 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(EXPERIMENTS[name])
 
 
-__all__ = ["DEFAULT_OUT", "EXPERIMENTS", "TITLES", "load"]
+__all__ = ["CATALOG", "DEFAULT_OUT", "EXPERIMENTS", "TITLES", "load"]

@@ -1,5 +1,7 @@
-"""`posenc exp NAME`: run one of the module's experiments, explain what it measured, and end with
-the ``Next:`` step of the learning path (the experiment is recorded for ``posenc progress``)."""
+"""`posenc exp NAME`: run one of the module's experiments and explain what it measured.
+
+The experiment is a step of the learning path (:func:`path_step`): ``posenc.cli`` records it for
+``posenc progress`` and ends with the path's ``Next:`` line."""
 
 from __future__ import annotations
 
@@ -52,10 +54,9 @@ def run(args: argparse.Namespace) -> int:
     for item in module.summary(results):
         console.print(item)
     console.print(f"results: {out_dir}/results.json; plots: {', '.join(results['plots'])}")
-    from posenc.learn import progress
-    from posenc.learn.terminal import path_next_line, print_next
-
-    key = f"experiment:{args.experiment}"
-    progress.record_step(key)
-    print_next(console, path_next_line(key))
     return 0
+
+
+def path_step(args: argparse.Namespace) -> str:
+    """The learning-path step a successful run completes."""
+    return f"experiment:{args.experiment}"

@@ -34,9 +34,11 @@ from torch import Tensor
 
 from posenc.encodings import build
 from posenc.encodings.base import PositionEncoding
-from posenc.experiments import TITLES, plotting
-from posenc.experiments import formatting as fmt
-from posenc.experiments.results import Progress, finish, prepare_out_dir, report
+from posenc.experiments import TITLES
+from posenc.experiments.results import Progress, finish, report
+from posenc.results import formatting as fmt
+from posenc.results import plotting
+from posenc.results.files import prepare_out_dir
 
 EXPERIMENT = "1"
 TITLE = TITLES["1"]

@@ -25,10 +25,12 @@ from rich.console import RenderableType
 from rich.table import Table
 from torch import Tensor
 
-from posenc.experiments import TITLES, plotting
-from posenc.experiments import formatting as fmt
-from posenc.experiments.results import Progress, finish, prepare_out_dir, report
+from posenc.experiments import TITLES
+from posenc.experiments.results import Progress, finish, report
 from posenc.experiments.rope_geometry import inv_freq, rotate_at
+from posenc.results import formatting as fmt
+from posenc.results import plotting
+from posenc.results.files import prepare_out_dir
 
 EXPERIMENT = "2"
 TITLE = TITLES["2"]

@@ -30,9 +30,8 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from posenc.encodings import rope
-from posenc.experiments import TITLES, plotting
-from posenc.experiments import formatting as fmt
-from posenc.experiments.results import Progress, finish, prepare_out_dir, report
+from posenc.experiments import TITLES
+from posenc.experiments.results import Progress, finish, report
 from posenc.experiments.rope_geometry import (
     colliding_offsets,
     count_colliding_pairs,
@@ -44,6 +43,9 @@ from posenc.experiments.rope_geometry import (
     self_similarity,
     wavelengths,
 )
+from posenc.results import formatting as fmt
+from posenc.results import plotting
+from posenc.results.files import prepare_out_dir
 
 EXPERIMENT = "3"
 TITLE = TITLES["3"]

@@ -33,9 +33,11 @@ from rich.table import Table
 from torch import Tensor
 
 from posenc.encodings import rope
-from posenc.experiments import TITLES, plotting
-from posenc.experiments import formatting as fmt
-from posenc.experiments.results import Progress, finish, prepare_out_dir, report
+from posenc.experiments import TITLES
+from posenc.experiments.results import Progress, finish, report
+from posenc.results import formatting as fmt
+from posenc.results import plotting
+from posenc.results.files import prepare_out_dir
 
 EXPERIMENT = "4"
 TITLE = TITLES["4"]

@@ -35,15 +35,14 @@ from matplotlib.ticker import ScalarFormatter
 from rich.console import RenderableType
 from rich.table import Table
 
-from posenc.experiments import TITLES, plotting
-from posenc.experiments import formatting as fmt
+from posenc.experiments import TITLES
 from posenc.experiments.exp3_multi_frequency import (
     base_key,
     bound_label,
     decay_distances,
     first_near_level,
 )
-from posenc.experiments.results import Progress, finish, prepare_out_dir, report, to_jsonable
+from posenc.experiments.results import Progress, finish, report
 from posenc.experiments.rope_geometry import (
     expected_same_score,
     inv_freq,
@@ -53,6 +52,10 @@ from posenc.experiments.rope_geometry import (
     self_similarity,
     wavelengths,
 )
+from posenc.results import formatting as fmt
+from posenc.results import plotting
+from posenc.results.files import prepare_out_dir
+from posenc.results.jsonsafe import to_jsonable
 
 if TYPE_CHECKING:
     from posenc.model import ModelConfig

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
+
+from posenc.results.jsonsafe import to_jsonable
 
 HELP = "explain and check the RoPE set-up of a Hugging Face config.json"
 
@@ -35,17 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plot", metavar="FILE", help="draw wavelength and scale factor per pair to FILE (.png/.svg)"
     )
     parser.add_argument("--list", action="store_true", help="list the bundled example configs and exit")
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no inf/NaN: they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _describe(config: dict[str, Any]) -> str:
@@ -105,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         out = (
             reports[0] if len(reports) == 1 else {"reports": reports, "comparison": comparison_rows(reports)}
         )
-        print(json.dumps(_finite(out), indent=2, allow_nan=False))
+        print(json.dumps(to_jsonable(out), indent=2, allow_nan=False))
         print(next_step, file=sys.stderr)  # stdout stays pure JSON
         return 0
     if len(reports) == 1:

@@ -12,9 +12,10 @@ Three steps, each raising a one-line ``ValueError``/``FileNotFoundError`` that n
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
+
+from posenc.results.jsonsafe import loads_strict
 
 #: bundled example configs (``posenc inspect llama-3.1-8b``), written from public model cards' numbers
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -96,22 +97,11 @@ def load_config(spec: str) -> tuple[str, Path, dict[str, Any]]:
     return name, path, config
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text} is too large for a float (it overflows to infinity)")
-    return value
-
-
 def parse_json(text: str, where: str = "config") -> Any:
     """``json.loads`` with one-line errors: line and column for bad syntax, the value for numbers that
     overflow a float (``1e400``) or are not JSON (``NaN``), and a clear word for absurd nesting."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return loads_strict(text)
     except json.JSONDecodeError as err:
         raise ValueError(
             f"{where}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"

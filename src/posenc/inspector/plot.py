@@ -16,7 +16,7 @@ from typing import Any
 from matplotlib.ticker import FuncFormatter
 
 from posenc.atomic import atomic_write
-from posenc.experiments import plotting
+from posenc.results import plotting
 
 FORMATS = (".png", ".svg", ".pdf")
 

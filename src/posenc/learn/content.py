@@ -253,6 +253,14 @@ class Grill:
             f"unknown grill section {letter!r}; sections: {', '.join(s.id for s in self.sections)}"
         )
 
+    def named_sections(self, spec: str) -> tuple[GrillSection, ...]:
+        """The sections a ``--section`` / ``?section=`` value names (``"D"`` or ``"d, E"``), in grill
+        order; empty when ``spec`` holds no letter (the caller says what to give). An unknown letter
+        raises ``ValueError`` naming it and the sections there are."""
+        letters = [part.strip() for part in spec.split(",") if part.strip()]
+        wanted = {self.section(letter).id for letter in letters}
+        return tuple(s for s in self.sections if s.id in wanted)
+
     def band(self, score: int, asked: int | None = None) -> Band:
         """The band for ``score`` out of ``asked``, scaled to the full grill when fewer were asked."""
         asked = self.total if asked is None else asked

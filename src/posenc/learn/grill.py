@@ -55,13 +55,12 @@ def select(grill: Grill, section: str | None, count: int | None, seed: int | Non
     """The questions to ask, in grill order unless drawn at random. Bad options raise ``ValueError``."""
     questions = list(grill.questions)
     if section:
-        letters = [s.strip() for s in section.split(",") if s.strip()]
-        if not letters:
-            raise ValueError(f"--section needs section letters A–J, got {section!r}")
         try:
-            chosen = {grill.section(letter).id for letter in letters}
+            chosen = {s.id for s in grill.named_sections(section)}
         except ValueError as err:
             raise ValueError(f"--section: {err}") from None
+        if not chosen:
+            raise ValueError(f"--section needs section letters A–J, got {section!r}")
         questions = [q for q in questions if q.section in chosen]
     if count is not None:
         if count <= 0:

@@ -94,16 +94,16 @@ def tokens(x: float) -> str:
 
 
 def sig(x: float, digits: int = 4) -> str:
-    """``digits`` significant digits in the experiments' one style (:mod:`posenc.experiments.formatting`):
+    """``digits`` significant digits in the experiments' one style (:mod:`posenc.results.formatting`):
     ``0.02292``, ``1.277``, ``8.82 × 10⁻⁵`` below 0.001 — never ``8.82e-05``."""
-    from posenc.experiments.formatting import num, power_of_ten
+    from posenc.results.formatting import num, power_of_ten
 
     return power_of_ten(x, digits) if 0 < abs(x) < 1e-3 else num(x, digits)
 
 
 def base(b: float, digits: int = 3) -> str:
     """A RoPE base as the notes write bases: ``1e6``, ``1.75e7``."""
-    from posenc.experiments.formatting import base as written
+    from posenc.results.formatting import base as written
 
     return written(b, digits)
 
@@ -163,7 +163,7 @@ def _bands(kappa: list[float], factor: float) -> tuple[int, int, int]:
 
 def _theta(x: float) -> str:
     """θ_i in the wavelength table: 4 significant digits with trailing zeros (1.000, 0.7499, 1.334 × 10⁻⁴)."""
-    from posenc.experiments.formatting import power_of_ten
+    from posenc.results.formatting import power_of_ten
 
     return power_of_ten(x, 4) if x < 1e-3 else f"{x:#.4g}"
 

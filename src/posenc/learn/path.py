@@ -8,10 +8,23 @@ foot of every page. Each step knows its title, its terminal command and its lab 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from posenc.experiments import TITLES
 from posenc.learn.content import DATA_DIR, _load_yaml, _Reader, find_topic
+
+#: the experiments' catalogue (name -> module, title): read as data, never imported, since
+#: ``posenc.experiments`` sits beside ``posenc.learn`` in the package graph (posenc.LAYERS)
+EXPERIMENTS_CATALOG = Path(__file__).resolve().parent.parent / "experiments" / "catalog.json"
+
+
+@functools.cache
+def experiment_titles() -> dict[str, str]:
+    """Experiment name -> title, as ``posenc.experiments.TITLES`` holds them (the same file)."""
+    catalog = json.loads(EXPERIMENTS_CATALOG.read_text(encoding="utf-8"))
+    return {name: entry["title"] for name, entry in catalog.items()}
+
 
 #: the lab pages that are steps of the path: kind -> (title, terminal command, lab address)
 PAGES: dict[str, tuple[str, str, str]] = {
@@ -62,10 +75,10 @@ def _step(number: int, raw: object, r: _Reader) -> Step:
             number, kind, topic.id, topic.title, why, f"posenc notes {topic.id}", f"/notes/{topic.id}"
         )
     if kind == "experiment":
-        name = str(raw.get("id"))
-        if name not in TITLES:
-            raise r.fail(f"{where}.id", f"unknown experiment {name!r}; known: {', '.join(TITLES)}")
-        return Step(number, kind, name, TITLES[name], why, f"posenc exp {name}", f"/experiments/{name}")
+        name, titles = str(raw.get("id")), experiment_titles()
+        if name not in titles:
+            raise r.fail(f"{where}.id", f"unknown experiment {name!r}; known: {', '.join(titles)}")
+        return Step(number, kind, name, titles[name], why, f"posenc exp {name}", f"/experiments/{name}")
     title, command, url = PAGES[kind]
     return Step(number, kind, kind, title, why, command, url)
 

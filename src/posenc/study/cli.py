@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from posenc.study.presets import PRESETS
+from posenc.study.runs import DEFAULT_OUT
 
 HELP = "the extrapolation study: every encoding trained here, measured from 1x to 16x its length"
 
@@ -14,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset", default="default", help=f"sizes of the study (default %(default)s). {choices}"
     )
-    parser.add_argument("--out", default="results/study", help="output folder (default %(default)s); resumed")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder (default %(default)s); resumed")
     parser.add_argument(
         "--device", default=None, choices=["cpu", "cuda", "auto"], help="override the preset's device"
     )

@@ -1,4 +1,4 @@
-"""The study's figures, PNG + SVG each, in the shared experiment style (posenc.experiments.plotting).
+"""The study's figures, PNG + SVG each, in the shared experiment style (posenc.results.plotting).
 
 1. ``ppl_vs_length``: perplexity vs evaluation length per encoding, log-log, as the ALiBi paper's
    Figure 1 (all positions | last L positions); error bars = std over seeds.
@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib import ticker as plt_ticker
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-from posenc.experiments import plotting
+from posenc.results import plotting
 
 
 def _series(rows: list[dict], key: str):

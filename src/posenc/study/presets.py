@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from posenc.experiments.exp_rope_base import BASES as SWEEP_BASES
-
 #: study name -> (posenc.encodings family, pe_options); one model per entry and per seed
 ENCODINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "sinusoidal": ("sinusoidal", {}),
@@ -50,6 +48,10 @@ FT_MULTIPLE = 4
 
 MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
 
+#: the rope_base sweep: a RoPE model per base, the bases of ``posenc exp rope-base`` (its BASES; a test
+#: keeps the two equal, so the study's sweep and the experiment tell of the same bases)
+SWEEP_BASES: tuple[float, ...] = (1e2, 1e4, 1e5, 1e6)
+
 #: steps of a retrieval-arm model (batch and warm-up as the preset's LM models, peak lr throughout).
 #: The copy circuit forms abruptly: at 1000 steps the default reference's RoPE 1e6 and xPos models had
 #: not formed it yet (the other six had, most after 600-800 steps); the full preset, whose median runs
@@ -57,18 +59,11 @@ MULTIPLES: tuple[int, ...] = (1, 2, 4, 8, 16)
 RETRIEVAL_STEPS_DEFAULT = 1000
 RETRIEVAL_STEPS_FULL = 1500
 
-#: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.evaluate.
-#: passkey.passkey_batch, loss passkey_loss), named NAME + RETRIEVAL_SUFFIX ("alibi-passkey")
-RETRIEVAL_SUFFIX = "-passkey"
+#: the retrieval arm: each encoding trained again, from scratch, on passkey trials (posenc.data.
+#: passkey.passkey_batch, loss posenc.train.loop.passkey_loss), named "alibi-passkey" (study.runs)
 #: where a retrieval-arm model's key is hidden: the middle first (the main table), then the start of
 #: the text (farthest from the question) and just before the question
 RETRIEVAL_DEPTHS: tuple[float, ...] = (0.5, 0.0, 1.0)
-
-
-def rope_name(base: float) -> str:
-    """The study name of a RoPE model of ``base``: 1e4 -> "rope-1e4"."""
-    mantissa, exponent = f"{base:.0e}".split("e")
-    return f"rope-{mantissa}e{int(exponent)}"
 
 
 @dataclass(frozen=True)
@@ -194,12 +189,10 @@ __all__ = [
     "LABELS",
     "MULTIPLES",
     "RETRIEVAL_DEPTHS",
-    "RETRIEVAL_SUFFIX",
     "PRESETS",
     "ROPE_MODELS",
     "SCALINGS",
     "SWEEP_BASES",
     "StudyPreset",
     "get_preset",
-    "rope_name",
 ]

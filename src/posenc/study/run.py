@@ -1,7 +1,7 @@
 """Orchestration of the study: train every model, evaluate it, write results.json, plots, report.md.
 
     OUT/runs/NAME-sSEED/       one run folder per model (posenc.train layout + eval.json)
-    OUT/results.json           every number (schema: posenc.study.report)
+    OUT/results.json           every number (schema: posenc.study.results)
     OUT/*.png, OUT/*.svg       plots (posenc.study.plots)
     OUT/report.md              what was measured and what it shows (posenc.study.report)
 
@@ -31,19 +31,18 @@ from typing import Any
 import torch
 
 from posenc.evaluate.run import DEFAULT_DEPTHS
-from posenc.experiments.results import prepare_out_dir
+from posenc.results.files import prepare_out_dir
 from posenc.study.presets import (
     ENCODINGS,
     FT_MULTIPLE,
     RETRIEVAL_DEPTHS,
-    RETRIEVAL_SUFFIX,
     ROPE_MODELS,
     SCALINGS,
     SWEEP_BASES,
     StudyPreset,
     get_preset,
-    rope_name,
 )
+from posenc.study.runs import DEFAULT_OUT, finetune_name, long_name, retrieval_name, rope_name, run_name
 
 NO_SCALING = "none"
 
@@ -67,7 +66,7 @@ class Job:
 
     @property
     def run_name(self) -> str:
-        return f"{self.name}-s{self.seed}"
+        return run_name(self.name, self.seed)
 
     @property
     def tokens(self) -> int:
@@ -90,7 +89,7 @@ def plan(preset: StudyPreset) -> list[Job]:
                 )
         jobs.append(
             Job(
-                "rope-1e4-pi-ft",
+                finetune_name("rope-1e4"),
                 seed,
                 "rope",
                 {
@@ -106,14 +105,14 @@ def plan(preset: StudyPreset) -> list[Job]:
                 batch_size=max(1, preset.batch_size // FT_MULTIPLE),
                 warmup_steps=min(preset.warmup_steps, max(1, preset.finetune_steps // 10)),
                 role="finetune",
-                init_from=f"rope-1e4-s{seed}",
+                init_from=run_name("rope-1e4", seed),
             )
         )
         if preset.long_arm:  # the same token budget at 4 × L: batch / 4
             for name in ROPE_MODELS:
                 jobs.append(
                     Job(
-                        f"{name}-4L",
+                        long_name(name),
                         seed,
                         "rope",
                         dict(ENCODINGS[name][1]),
@@ -129,7 +128,7 @@ def plan(preset: StudyPreset) -> list[Job]:
             for name, (pe, options) in ENCODINGS.items():
                 jobs.append(
                     Job(
-                        name + RETRIEVAL_SUFFIX,
+                        retrieval_name(name),
                         seed,
                         pe,
                         dict(options),
@@ -354,7 +353,7 @@ def _eval_units(
 
 def run_study(
     preset: str | StudyPreset = "default",
-    out_dir: str | Path = "results/study",
+    out_dir: str | Path = DEFAULT_OUT,
     *,
     device: str | None = None,
     progress: bool = True,
@@ -371,6 +370,7 @@ def run_study(
     from posenc.evaluate import evaluate_run
     from posenc.evaluate.run import cached_rows, expected_basis
     from posenc.study import plots, report
+    from posenc.study import results as study_results
     from posenc.train import train
 
     spec = get_preset(preset) if isinstance(preset, str) else preset
@@ -463,7 +463,7 @@ def run_study(
                     bar.advance(units)
                 eval_rows.setdefault(job.run_name, {})[key] = rows
         bar.describe("plots and report")
-        results = report.build_results(
+        results = study_results.build_results(
             spec,
             jobs=[(job.run_name, job.name, job.seed, job.role) for job in jobs],
             train_info=train_info,
@@ -483,7 +483,7 @@ def run_study(
         earlier_s, earlier_sessions = _earlier_wall_time(out, spec.name)
         results["wall_time_total_s"] = earlier_s + results["wall_time_s"]
         results["sessions"] = earlier_sessions + 1
-        report.write_results(out, results)
+        study_results.write_results(out, results)
         report.write_report(out, results)
     return results
 
@@ -492,7 +492,7 @@ def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
     """(wall seconds, sessions) of the earlier sessions that wrote OUT/results.json for ``preset``:
     each session adds its own, so a study resumed over several sessions reports its whole wall time.
     (0, 0) when there is none, it is unreadable, or it is another preset's."""
-    from posenc.study.report import RESULTS_FILE
+    from posenc.study.results import RESULTS_FILE
 
     if not (out / RESULTS_FILE).is_file():  # none yet (or a FIFO, which must not block the study)
         return 0.0, 0

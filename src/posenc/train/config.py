@@ -49,7 +49,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model (first steps slower, later ones faster)
     corpus: str | None = None  # None: the built-in Python stdlib corpus; else a UTF-8 file or folder
     heldout_fraction: float = 0.1  # share of the corpus's documents held out (split by document)
-    task: str = "lm"  # "lm": next byte of corpus windows; "passkey": passkey trials (posenc.evaluate.passkey)
+    task: str = "lm"  # "lm": next byte of corpus windows; "passkey": passkey trials (posenc.data.passkey)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -1,0 +1,316 @@
+"""results.json of the study: its schema, built from every run's numbers, checked, written, and read.
+
+results.json (``"format": "posenc-study/1"``)::
+
+    {
+      "format": "posenc-study/1",
+      "preset": "default",  "claims": true,       # claims false: a smoke test, no conclusions
+      "config": {...},                            # the StudyPreset (model fields, steps, seeds, ...)
+      "train_length": 64, "multiples": [1, 2, 4, 8, 16], "lengths": [64, ..., 1024],
+      "seeds": [0], "tokens_per_model": 819200,
+      "eval": {"windows": 12, "window_seed": 0, "passkey_trials": 10, "last": 64,
+               "retrieval_trials": 20, "retrieval_depths": [0.5, 0.0, 1.0]},
+      "started": "2026-...Z", "wall_time_s": 1100.0,   # this session (a cached re-run: seconds)
+      "wall_time_total_s": 4250.0, "sessions": 2,     # every session that wrote this results.json
+      "device": "cpu (...)",
+      "versions": {"posenc": ..., "torch": ..., "python": ...},
+      "trained_this_session": [RUN, ...], "evaluated_this_session": ["RUN:none", ...],
+      "runs": {RUN: {"name", "seed", "role", "pe", "pe_options", "train_length", "steps", "batch_size",
+                     "tokens", "init_from", "train_loss", "heldout_loss", "params",
+                     "tokens_per_s", "seconds",    # speed and training time of the session that finished it
+                     "seconds_this_session", "dir"}},   # 0-ish when cached; dir relative to OUT
+      "encodings": {NAME: {"label": "ALiBi", "rows": [AGG, ...]}},      # one row per multiple, no scaling
+      "scaling":   {ROPE: {METHOD: {"rows": [AGG, ...]}}},  # METHOD "none", "linear", "ntk", "dynamic",
+                                                             #  "yarn", "minimind_yarn"; "pi-finetune"
+                                                             #  under rope-1e4 (fine-tuned at 4×L)
+      "rope_base_sweep": {"1e2": {"base": 100.0, "rows": [AGG, ...]}, ...},
+      "long_arm": {"rope-1e4-4L": {"train_length": 256, "rows": [AGG, ...]}, ...},  # {} when not run
+      "retrieval": {NAME: {"label", "name": "alibi-passkey", "rows": [AGG, ...]}},  # the retrieval arm:
+                    # models trained on passkey trials; their AGG rows carry passkey_by_depth; {} when not run
+      "plots": ["ppl_vs_length.png", "ppl_vs_length.svg", ...]
+    }
+
+    AGG = {"multiple": 2, "length": 128, "status": "ok" | "n/a", "reason": str (n/a only),
+           "windows": 12, "tokens": 1536,                  # predicted positions per seed (windows × length)
+           "ppl": STAT, "last_ppl": STAT, "loss": STAT, "last_loss": STAT,
+           "passkey": STAT | null, "passkey_digits": STAT | null,  # exact-key and per-digit accuracy
+           "passkey_by_depth": [{"depth": 0.5, "accuracy": STAT, "digit_accuracy": STAT}, ...]}  # arm only
+    STAT = {"mean": float | null, "std": float | null, "values": [one per seed]}   # std over seeds (n-1)
+
+Losses are mean next-byte cross-entropies in nats; ppl = exp(loss); ``last_*`` covers the last L
+positions of each window only. A STAT whose values are all None (a diverged loss) has mean None.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from posenc.results.files import write_json_atomic
+from posenc.results.jsonsafe import to_jsonable
+from posenc.study.presets import LABELS, RETRIEVAL_DEPTHS, ROPE_MODELS, SCALINGS, StudyPreset
+from posenc.study.runs import RETRIEVAL_SUFFIX, rope_base
+
+FORMAT = "posenc-study/1"
+RESULTS_FILE = "results.json"
+STAT_KEYS = ("ppl", "last_ppl", "loss", "last_loss")
+
+
+def stat(values: list[float | None]) -> dict[str, Any]:
+    """Mean and sample standard deviation (n − 1; 0 for one value) of the finite values."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return {"mean": None, "std": None, "values": list(values)}
+    mean = sum(finite) / len(finite)
+    var = sum((v - mean) ** 2 for v in finite) / (len(finite) - 1) if len(finite) > 1 else 0.0
+    return {"mean": mean, "std": math.sqrt(var), "values": list(values)}
+
+
+def aggregate(rows_per_seed: list[list[dict]], train_length: int) -> list[dict]:
+    """One AGG row per length from each seed's eval.json rows (same lengths in each list)."""
+    out = []
+    for rows in zip(*rows_per_seed, strict=True):
+        first = rows[0]
+        agg = {"multiple": first["length"] / train_length, "length": first["length"]}
+        if any(r.get("status") != "ok" for r in rows):
+            out.append({**agg, "status": "n/a", "reason": first.get("reason", "not evaluated")})
+            continue
+        agg.update(status="ok", windows=first["windows"], tokens=first["tokens"])
+        for key in STAT_KEYS:
+            agg[key] = stat([r.get(key) for r in rows])
+        keys = [r.get("passkey") for r in rows]
+        agg["passkey"] = stat([k["accuracy"] for k in keys]) if all(keys) else None
+        agg["passkey_digits"] = stat([k.get("digit_accuracy") for k in keys]) if all(keys) else None
+        per_depth = [r.get("passkey_by_depth") for r in rows]
+        if all(per_depth):
+            agg["passkey_by_depth"] = [
+                {
+                    "depth": same[0]["depth"],
+                    "accuracy": stat([d["accuracy"] for d in same]),
+                    "digit_accuracy": stat([d.get("digit_accuracy") for d in same]),
+                }
+                for same in zip(*per_depth, strict=True)
+            ]
+        out.append(agg)
+    return out
+
+
+def build_results(
+    preset: StudyPreset,
+    *,
+    jobs: list[tuple[str, str, int, str]],
+    train_info: dict[str, dict],
+    eval_rows: dict[str, dict[str, list[dict]]],
+    meta: dict[str, Any],
+) -> dict:
+    """The results dict (schema above) from each run's training summary and evaluation rows.
+
+    jobs: (run name, study name, seed, role) for every model; eval_rows[run][scaling key] = rows.
+    """
+    L = preset.train_length
+
+    def rows_of(name: str, key: str = "none") -> list[dict]:
+        per_seed = [
+            eval_rows[run][key] for run, n, _, _ in jobs if n == name and key in eval_rows.get(run, {})
+        ]
+        return aggregate(per_seed, L) if per_seed else []
+
+    names = list(dict.fromkeys(n for _, n, _, role in jobs if role == "encoding"))
+    encodings = {n: {"label": LABELS.get(n, n), "rows": rows_of(n)} for n in names}
+    scaling: dict[str, dict] = {}
+    for rope in ROPE_MODELS:
+        if rope not in names:
+            continue
+        methods = {"none": {"rows": rows_of(rope)}}
+        for method in SCALINGS:
+            methods[method] = {"rows": rows_of(rope, f"{method}:auto")}
+        scaling[rope] = methods
+    finetune = [n for _, n, _, role in jobs if role == "finetune"]
+    if finetune and "rope-1e4" in scaling:
+        scaling["rope-1e4"]["pi-finetune"] = {"rows": rows_of(finetune[0]), "run": finetune[0]}
+    sweep = {}
+    for _, n, _, role in jobs:
+        if rope_base(n) is not None and role in ("encoding", "sweep") and n not in sweep:
+            sweep[n] = {"base": rope_base(n), "rows": rows_of(n)}
+    sweep = {k.removeprefix("rope-"): v for k, v in sorted(sweep.items(), key=lambda kv: kv[1]["base"])}
+    long_arm = {}
+    for _, n, _, role in jobs:
+        if role == "long" and n not in long_arm:
+            long_arm[n] = {"train_length": 4 * L, "rows": rows_of(n)}
+    retrieval = {}
+    for _, n, _, role in jobs:
+        base = n.removesuffix(RETRIEVAL_SUFFIX)
+        if role == "retrieval" and base not in retrieval:
+            retrieval[base] = {"label": LABELS.get(base, base), "name": n, "rows": rows_of(n)}
+    results = {
+        "format": FORMAT,
+        "preset": preset.name,
+        "claims": preset.claims,
+        "config": preset.to_dict(),
+        "train_length": L,
+        "multiples": list(preset.multiples),
+        "lengths": [m * L for m in preset.multiples],
+        "seeds": list(preset.seeds),
+        "tokens_per_model": preset.tokens_per_model,
+        "eval": {
+            "windows": preset.eval_windows,
+            "window_seed": 0,
+            "passkey_trials": preset.passkey_trials,
+            "last": L,
+            "retrieval_trials": preset.retrieval_trials,
+            "retrieval_depths": list(RETRIEVAL_DEPTHS),
+        },
+        **meta,
+        "runs": train_info,
+        "encodings": encodings,
+        "scaling": scaling,
+        "rope_base_sweep": sweep,
+        "long_arm": long_arm,
+        "retrieval": retrieval,
+        "plots": [],
+    }
+    return to_jsonable(results)
+
+
+# ----------------------------------------------------------------------------- schema check
+_TOP = {
+    "format": str,
+    "preset": str,
+    "claims": bool,
+    "config": dict,
+    "train_length": int,
+    "multiples": list,
+    "lengths": list,
+    "seeds": list,
+    "tokens_per_model": int,
+    "eval": dict,
+    "started": str,
+    "wall_time_s": (int, float),
+    "device": str,
+    "versions": dict,
+    "trained_this_session": list,
+    "evaluated_this_session": list,
+    "runs": dict,
+    "encodings": dict,
+    "scaling": dict,
+    "rope_base_sweep": dict,
+    "long_arm": dict,
+    "plots": list,
+}
+_RUN = (
+    "name",
+    "seed",
+    "role",
+    "pe",
+    "pe_options",
+    "train_length",
+    "steps",
+    "batch_size",
+    "tokens",
+    "train_loss",
+    "heldout_loss",
+    "params",
+    "seconds",
+    "dir",
+)
+
+
+def validate_results(results: Any) -> None:
+    """Raise ``ValueError`` naming the first field of ``results`` that breaks the schema above."""
+    if not isinstance(results, dict):
+        raise ValueError("results must be a JSON object")
+    for key, kind in _TOP.items():
+        if key not in results:
+            raise ValueError(f"results.json lacks the field {key!r}")
+        if not isinstance(results[key], kind) or (kind is int and isinstance(results[key], bool)):
+            raise ValueError(f"results.json field {key!r} has the wrong type {type(results[key]).__name__}")
+    if results["format"] != FORMAT:
+        raise ValueError(f"results.json format is {results['format']!r}, expected {FORMAT!r}")
+    for run, info in results["runs"].items():
+        for key in _RUN:
+            if key not in info:
+                raise ValueError(f"results.json runs[{run!r}] lacks {key!r}")
+
+    def check_rows(where: str, rows: Any) -> None:
+        if not isinstance(rows, list) or len(rows) != len(results["multiples"]):
+            raise ValueError(f"results.json {where}.rows must hold one row per multiple")
+        for row, mult in zip(rows, results["multiples"], strict=True):
+            if row.get("multiple") != mult or row.get("length") != mult * results["train_length"]:
+                raise ValueError(f"results.json {where}: row for {mult}x has multiple/length wrong")
+            if row.get("status") == "n/a":
+                if not isinstance(row.get("reason"), str):
+                    raise ValueError(f"results.json {where}: n/a row at {mult}x lacks a reason")
+                continue
+            if row.get("status") != "ok":
+                raise ValueError(f"results.json {where}: row at {mult}x has status {row.get('status')!r}")
+            for key in STAT_KEYS:
+                s = row.get(key)
+                if not isinstance(s, dict) or set(s) != {"mean", "std", "values"}:
+                    raise ValueError(f"results.json {where}: {key} at {mult}x is not a mean/std/values stat")
+                if len(s["values"]) != len(results["seeds"]):
+                    raise ValueError(f"results.json {where}: {key} at {mult}x needs one value per seed")
+
+    for name, entry in results["encodings"].items():
+        check_rows(f"encodings[{name!r}]", entry.get("rows"))
+    for rope, methods in results["scaling"].items():
+        for method, entry in methods.items():
+            rows = entry.get("rows")
+            if method in SCALINGS:  # measured beyond L only
+                if not isinstance(rows, list) or len(rows) != len(results["multiples"]) - 1:
+                    raise ValueError(
+                        f"results.json scaling[{rope!r}][{method!r}] needs a row per multiple > 1"
+                    )
+            else:
+                check_rows(f"scaling[{rope!r}][{method!r}]", rows)
+    for base, entry in results["rope_base_sweep"].items():
+        check_rows(f"rope_base_sweep[{base!r}]", entry.get("rows"))
+    retrieval = results.get("retrieval", {})  # absent from results written before the retrieval arm
+    if not isinstance(retrieval, dict):
+        raise ValueError("results.json field 'retrieval' must be an object")
+    for name, entry in retrieval.items():
+        check_rows(f"retrieval[{name!r}]", entry.get("rows"))
+
+
+def write_results(out: Path, results: dict) -> Path:
+    """Validate, then write OUT/results.json atomically."""
+    validate_results(results)
+    return write_json_atomic(Path(out) / RESULTS_FILE, results)
+
+
+# ----------------------------------------------------------------------------- reading rows
+def by_multiple(rows: list[dict]) -> dict[float, dict]:
+    """AGG rows keyed by their multiple of L (1.0, 2.0, ...; an int key finds its row too)."""
+    return {row["multiple"]: row for row in rows}
+
+
+def mean(row: dict | None, key: str = "ppl") -> float | None:
+    """The mean over seeds of ``key`` in an AGG row; None when the row is missing, n/a or lacks it."""
+    if not row or row.get("status") != "ok" or not row.get(key):
+        return None
+    return row[key]["mean"]
+
+
+def depth_accuracy(row: dict | None, depth: float) -> float | None:
+    """The mean exact-key accuracy of a retrieval-arm row with the key at ``depth``; None if unmeasured."""
+    if not row or row.get("status") != "ok":
+        return None
+    for entry in row.get("passkey_by_depth") or []:
+        if entry["depth"] == depth:
+            return entry["accuracy"]["mean"]
+    return None
+
+
+__all__ = [
+    "FORMAT",
+    "RESULTS_FILE",
+    "STAT_KEYS",
+    "aggregate",
+    "build_results",
+    "by_multiple",
+    "depth_accuracy",
+    "mean",
+    "stat",
+    "validate_results",
+    "write_results",
+]
