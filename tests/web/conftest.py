@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.encodings.test_rope_registry import toy_rope_type  # noqa: F401 (a fixture: the registry's toy type)
+
 CHROMIUM = os.environ.get("POSENC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

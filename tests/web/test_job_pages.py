@@ -19,7 +19,8 @@ from rich.table import Table
 from starlette.testclient import TestClient
 
 from posenc.experiments import EXPERIMENTS, TITLES, load
-from posenc.web import create_app, job_pages, study_data
+from posenc.study import runs as study_runs
+from posenc.web import create_app, job_pages
 from posenc.web.richhtml import blocks, table_html
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
@@ -354,7 +355,7 @@ def test_study_run_choice_is_checked(lab):
 
 
 def test_study_without_any_results_says_where_they_would_be(lab, tmp_path, monkeypatch):
-    monkeypatch.setattr(study_data, "REFERENCE_DIR", tmp_path / "no-reference")
+    monkeypatch.setattr(study_runs, "REFERENCE_DIR", tmp_path / "no-reference")
     r = lab.get("/study")
     assert r.status_code == 200
     assert "No study results found" in r.text and "Run the quick preset" in r.text

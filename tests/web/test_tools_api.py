@@ -18,7 +18,7 @@ from posenc.encodings import rope
 from posenc.encodings.rope_scaling import ROPE_TYPES
 from posenc.inspector import inspect_config, load_config
 from posenc.web.rope_form import form_choices
-from tests.encodings.test_rope_registry import TOY_CONFIG, toy_rope_type  # noqa: F401 (a fixture)
+from tests.encodings.test_rope_registry import TOY_CONFIG
 
 EXPLORER_TYPES = form_choices()["types"]
 

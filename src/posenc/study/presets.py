@@ -102,6 +102,10 @@ class StudyPreset:
         return {**asdict(self), "train_length": self.train_length, "tokens_per_model": self.tokens_per_model}
 
 
+#: wall time of ``posenc study --preset quick`` (11 models of 30 steps) in seconds, as the lab's buttons
+#: say it: 36 s measured; 411 s on the shared machine under load
+QUICK_SECONDS = 36
+
 PRESETS: dict[str, StudyPreset] = {
     "quick": StudyPreset(
         name="quick",

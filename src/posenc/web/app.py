@@ -21,17 +21,17 @@
     web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
     web/exercise_pages.py   the exercises: what to write and the commands (the lab runs no learner code)
   what several pages share (no page module imports another):
-    web/rope_form.py        the RoPE settings form of the explorer and the angles page (rope_type tables)
-    web/study_data.py       the study's runs: folders, run names and their models, the study's tables
+    web/rope_form.py        the RoPE settings form of the explorer and the angles page (from the registry)
     web/jobs.py             the job runner: one heavy job at a time, in a subprocess, progress as events
     web/worker.py           the job's process (``python -m posenc.web.worker``)
     web/model_views.py      the trained models loaded in the lab, one model view computing at a time
     web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link)
     web/static/             style sheet and scripts; plotly's script is served from the plotly package
 
-Imports go one way: app -> page modules -> (rope_form, study_data, core, params, ...); nothing imports
-app or a page module back. Adding a page: its module (``routes(lab)``), its template and script, and one
-row in PAGES.
+The study's run names, folders and tables come from ``posenc.study`` (runs, tables), the rope_types
+from ``posenc.encodings.rope_types``. Imports go one way: app -> page modules -> (rope_form,
+model_views, core, params, ...); nothing imports app or a page module back. Adding a page: its
+module (``routes(lab)``), its template and script, and one row in PAGES.
 
 Nothing here imports torch at import time: the lab answers its first page before torch has loaded
 (torch is imported in the background once the server is up, and by the routes that need it).

@@ -32,7 +32,6 @@ import importlib.util
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,18 +42,13 @@ from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from posenc.experiments import DEFAULT_OUT, EXPERIMENTS, TITLES
+from posenc.study import runs as study
+from posenc.study.presets import QUICK_SECONDS
+from posenc.study.tables import study_tables
 from posenc.web.core import Lab, cached_page, seconds_text
 from posenc.web.jobs import Busy, JobSpec, NotRunning, result_file
 from posenc.web.markup import markdown_html
 from posenc.web.params import BadInput
-from posenc.web.study_data import (
-    REFERENCE_DIR,
-    STUDY_QUICK_SECONDS,
-    STUDY_RUNS,
-    quick_folder,
-    study_folder,
-    study_tables,
-)
 from posenc.web.worker import LAB_PRESETS
 
 #: wall time of ``posenc exp NAME [--quick]`` in seconds, torch start-up included: (quick, full), measured
@@ -192,36 +186,13 @@ def experiment_state(lab: Lab, name: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- the study
-@dataclass(frozen=True)
-class StudyRun:
-    key: str
-    label: str
-    folder: Path
-
-
-def study_runs(lab: Lab) -> dict[str, StudyRun]:
-    """The study runs whose results.json exists, in the order of STUDY_RUNS."""
-    runs = {}
-    for key, (where, label) in STUDY_RUNS.items():
-        folder = study_folder(lab.results_dir, where)
-        if (folder / "results.json").is_file():
-            runs[key] = StudyRun(key, label, folder)
-    return runs
-
-
-def study_files(lab: Lab) -> list[str]:
-    """What the study page is built from: each run's results.json and report.md."""
-    folders = [study_folder(lab.results_dir, where) for where, _ in STUDY_RUNS.values()]
-    return [str(f / name) for f in folders for name in ("results.json", "report.md")]
-
-
-def _pick_run(lab: Lab, request: Request) -> tuple[dict[str, StudyRun], StudyRun | None]:
-    runs = study_runs(lab)
+def _pick_run(lab: Lab, request: Request) -> tuple[dict[str, study.StudyRun], study.StudyRun | None]:
+    runs = study.study_runs(lab.results_dir)
     key = request.query_params.get("run")
     if key is None:
         return runs, next(iter(runs.values()), None)
-    if key not in STUDY_RUNS:
-        raise BadInput(f"unknown study run {key!r}; choose one of {', '.join(STUDY_RUNS)}")
+    if key not in study.STUDY_FOLDERS:
+        raise BadInput(f"unknown study run {key!r}; choose one of {', '.join(study.STUDY_FOLDERS)}")
     if key not in runs:
         raise HTTPException(404, f"the study run {key!r} has no results.json yet")
     return runs, runs[key]
@@ -293,7 +264,7 @@ def report_sections(text: str) -> tuple[list[str], list[str], bool]:
     return before, after, smoke
 
 
-def study_context(run: StudyRun) -> dict[str, Any]:
+def study_context(run: study.StudyRun) -> dict[str, Any]:
     """What the study page shows of a run (built once per version of its results.json and report.md)."""
     folder = run.folder
     return _study_context(folder, _file_key(folder / "results.json"), _file_key(folder / "report.md"))
@@ -301,7 +272,7 @@ def study_context(run: StudyRun) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _study_context(folder: Path, results_key: Any, report_key: Any) -> dict[str, Any]:
-    run = StudyRun("", "", folder)
+    run = study.StudyRun("", "", folder)
     results = read_results(run.folder)
     if results is None:
         raise ValueError(f"{run.folder}/results.json is gone")
@@ -369,7 +340,7 @@ def job_spec(lab: Lab, body: Any) -> JobSpec:
             f"the lab runs the study's {' or '.join(LAB_PRESETS)} preset only, not {preset!r}; run "
             '`posenc study --preset default` (or full) in a terminal, then pick "Your run" on this page'
         )
-    out = quick_folder(lab.results_dir).resolve()
+    out = study.STUDY_FOLDERS[study.QUICK].path(lab.results_dir).resolve()
     return JobSpec(
         kind="study",
         label=f"study ({preset} preset)",
@@ -458,16 +429,16 @@ def routes(lab: Lab) -> list[BaseRoute]:
             title="The extrapolation study",
             runs=list(runs.values()),
             run=run,
-            reference_dir=REFERENCE_DIR,
-            quick_folder=quick_folder(lab.results_dir),
-            quick_text=seconds_text(STUDY_QUICK_SECONDS),
+            reference_dir=study.REFERENCE_DIR,
+            quick_folder=study.STUDY_FOLDERS[study.QUICK].path(lab.results_dir),
+            quick_text=seconds_text(QUICK_SECONDS),
             measured_on=MEASURED_ON,
             finished=lab.finished_job(request),
             **context,
         )
 
     def study_file(request: Request):
-        runs = study_runs(lab)
+        runs = study.study_runs(lab.results_dir)
         key, file = request.path_params["run"], request.path_params["file"]
         if key not in runs:
             raise HTTPException(404, f"no study run {key!r} with results")
@@ -543,11 +514,12 @@ def routes(lab: Lab) -> list[BaseRoute]:
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    study_state = files_state(study.study_files(lab.results_dir))
     return [
         Route("/experiments", cached_page(experiments_index, lab.answers, state=experiments_state)),
         Route("/experiments/{name}", cached_page(experiment_page, lab.answers, state=experiments_state)),
         Route("/experiments/{name}/files/{file}", experiment_file),
-        Route("/study", cached_page(study_page, lab.answers, state=files_state(study_files(lab)))),
+        Route("/study", cached_page(study_page, lab.answers, state=study_state)),
         Route("/study/files/{run}/{file}", study_file),
         Route("/api/study", study_api),
         Route("/api/jobs", start_job, methods=["POST"]),

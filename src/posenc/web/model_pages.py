@@ -11,8 +11,8 @@
 
 The formulas are in :mod:`posenc.evaluate.views`, which computes every number; this module checks
 requests, finds the models and answers. The models are those a study run trained, RUN/runs/NAME/ in
-the study folders the study page shows (``study_data.STUDY_RUNS``: the results folder's ``study/`` and
-``study-quick/``, where the lab's quick button writes; found by ``study_data.study_models``), each
+the study folders the study page shows (``posenc.study.runs.STUDY_FOLDERS``: the results folder's
+``study/`` and ``study-quick/``, where the lab's quick button writes; found by ``study_models``), each
 loaded once per checkpoint version (``views.ModelCache``, kept in ``lab.model_views``).
 
 The model runs on the CPU in a worker thread, never on the event loop, and one computation at a time
@@ -44,19 +44,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from posenc.study.presets import QUICK_SECONDS
+from posenc.study.runs import QUICK, STUDY_FOLDERS, StudyModels, TrainedModel, main_models, study_models
 from posenc.web.core import Lab, seconds_text
 from posenc.web.jobs import Busy
 from posenc.web.model_views import ModelViews
 from posenc.web.params import BadInput, body_index, body_object, body_text, parse_json_body
-from posenc.web.study_data import (
-    QUICK_RUN,
-    STUDY_QUICK_SECONDS,
-    StudyModels,
-    TrainedModel,
-    main_models,
-    quick_folder,
-    study_models,
-)
 
 MAX_ATTENTION_BYTES = 1024  # the heatmap: n² weights per head (1 M at 1 kB)
 MAX_PROFILE_BYTES = 512  # A(Δ) of every encoding reads the text's first 512 bytes (8 L of the default preset)
@@ -73,7 +66,7 @@ SCALINGS = {"none": "none", "linear:auto": "PI (linear)", "ntk:auto": "NTK", "ya
 def _study(lab: Lab, data: dict[str, Any]) -> StudyModels:
     key = data.get("run")
     if not isinstance(key, str):
-        raise BadInput(f'run must name a study run, e.g. "{QUICK_RUN}", got {key!r}')
+        raise BadInput(f'run must name a study run, e.g. "{QUICK}", got {key!r}')
     studies = study_models(lab.results_dir)
     if key not in studies:
         known = ", ".join(studies) or "none yet (run `posenc study --preset quick`)"
@@ -291,8 +284,8 @@ def routes(lab: Lab) -> list[BaseRoute]:
             main=[m.name for m in main_models(study)] if study else [],
             study_json=study.public() if study else None,
             results_dir=lab.results_dir,
-            quick_folder=quick_folder(lab.results_dir),
-            quick_text=seconds_text(STUDY_QUICK_SECONDS),
+            quick_folder=STUDY_FOLDERS[QUICK].path(lab.results_dir),
+            quick_text=seconds_text(QUICK_SECONDS),
             limits={"attention": MAX_ATTENTION_BYTES, "profiles": MAX_PROFILE_BYTES, "loss": MAX_LOSS_BYTES},
             scalings=SCALINGS,
             samples=samples(),

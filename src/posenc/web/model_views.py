@@ -14,9 +14,9 @@ import threading
 
 from starlette.exceptions import HTTPException
 
+from posenc.study.runs import TrainedModel
 from posenc.web.jobs import Busy
 from posenc.web.params import BadInput
-from posenc.web.study_data import TrainedModel
 
 WAIT_SECONDS = 3.0  # a request that finds a model computing waits this long before its 429
 VIEW_THREADS = max(1, (os.cpu_count() or 2) // 2)  # torch threads for the views; the rest serve pages
