@@ -176,7 +176,8 @@ def _plot_ladder(out: Path, ladder: dict) -> list[str]:
                 label=f"base {key}: {entry['shortest']:.2f} … {entry['longest']:.3g} tokens",
             )
         ax.axhline(2 * math.pi, color="gray", ls=":", lw=1, label="2π ≈ 6.28 (pair 0, any base)")
-        ax.axhline(2048, color="gray", ls="--", lw=1, label="2048 tokens (MiniMind's training length)")
+        yarn_original = "2048 tokens (original length of MiniMind's YaRN recipe)"
+        ax.axhline(2048, color="gray", ls="--", lw=1, label=yarn_original)
         plotting.style_axes(
             ax,
             title=f"Wavelength of each pair, head_dim {HEAD_DIM}: λ_i = 2π·base^(2i/d)",

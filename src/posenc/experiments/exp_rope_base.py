@@ -6,7 +6,8 @@ during training; a pair with λ_i > L has only shown angles up to L·θ_i < 2π.
 slow pairs reach angles the model never saw — one reason RoPE models degrade past their
 training length, and the reason models trained at long lengths raise the base (Llama 2 Long
 5e5 for its 32k continual pretraining, Llama 3 5e5, Qwen2 1e6). MiniMind's 1e6 is no such case:
-it pretrains at 340 tokens and reaches longer inputs through YaRN at inference.
+it pretrains at 340 tokens; its post-training runs longer (SFT 768, DPO 1,024 tokens in minimind-3)
+and YaRN at inference stretches it further (note 04 gives the pinned trainer lines).
 
 Measured for rope_base 1e2, 1e4, 1e5, 1e6, all at the head_dim and training length of the model
 that is trained here (``--quick``: the "tiny" preset, head_dim 16, L 64; otherwise "small",

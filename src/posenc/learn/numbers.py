@@ -8,7 +8,7 @@ a setting changes the number with it; ``tests/learn`` checks every value against
 
 Conventions used below (the settings the notes quote):
     head_dim 64 at base 1e4 and 1e6 (the wavelength table);
-    MiniMind2-small (the commit the notes quote): head_dim 64, rope_theta 1e6, YaRN with
+    MiniMind2-small (configs/minimind*.json, commit 9d898576): head_dim 64, rope_theta 1e6, YaRN with
         original_max_position_embeddings L = 2048, factor s = 16, β_fast 32, β_slow 1;
     current MiniMind (minimind-3, MiniMind2 104M): hidden 768 / 8 heads = head_dim 96, same YaRN;
     Llama 3.1 8B: head_dim 128, rope_theta 5e5, L = 8192, s = 8, low/high_freq_factor 1/4;

@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from posenc.results.jsonsafe import to_jsonable
 from posenc.web.core import Lab, log
 from posenc.web.guard import MAX_BODY
-from posenc.web.params import MAX_JSON_DEPTH, BadInput, json_safe, parse_json_body
+from posenc.web.params import MAX_JSON_DEPTH, BadInput, parse_json_body
 from posenc.web.rope_form import MAX_LENGTH
 
 MAX_ROTARY_INSPECT = 1024  # rotary dims the inspector page renders (its ladder has one row per pair)
@@ -202,7 +203,7 @@ def inspect(data: Any) -> dict[str, Any]:
     }
     if plot:
         out["plot_svg"] = _plot_svg(report)
-    return json_safe(out)  # JSON has no inf/NaN (a wavelength is inf when a factor drives θ to 0)
+    return to_jsonable(out)  # JSON has no inf/NaN (a wavelength is inf when a factor drives θ to 0)
 
 
 def _terminal_text(report: dict[str, Any]) -> str:

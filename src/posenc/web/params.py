@@ -9,7 +9,6 @@ Every page module reads its request through these (none has a reader of its own)
     body_object, body_index, body_text
                         the fields of a parsed JSON body: an object with known fields, an integer index,
                         a text of bounded UTF-8 length
-    json_safe           an answer made JSON-safe (inf/NaN become null)
     library_error       a library ``ValueError`` as the 400 answer it is
 
 :class:`BadInput` is the one error they raise; the app answers it 400 with its message (JSON for /api/
@@ -23,6 +22,8 @@ import math
 from typing import Any
 
 from starlette.datastructures import QueryParams
+
+from posenc.results.jsonsafe import NonFiniteNumber, loads_strict
 
 MAX_JSON_DEPTH = 32  # a config.json nests 3-4 levels (text_config, rope_scaling, quantization_config)
 
@@ -86,17 +87,6 @@ def query_choice(params: QueryParams, name: str, options: tuple[str, ...], defau
 # --------------------------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> None:
-    raise BadInput(f"the JSON holds {name}, which is not a number JSON allows; use a finite number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise BadInput(f"the JSON holds the number {text[:40]} which overflows a float; use a finite number")
-    return value
-
-
 def _depth(value: Any) -> int:
     """How deeply arrays and objects nest (a scalar is 0), without recursion."""
     deepest, stack = 0, [(value, 1)]
@@ -120,7 +110,15 @@ def parse_json_body(body: bytes) -> Any:
     except UnicodeDecodeError as err:
         raise BadInput(f"the request body is not UTF-8 text (byte {err.start})") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = loads_strict(text)
+    except NonFiniteNumber as err:
+        if err.kind == "constant":
+            raise BadInput(
+                f"the JSON holds {err.literal}, which is not a number JSON allows; use a finite number"
+            ) from None
+        raise BadInput(
+            f"the JSON holds the number {err.literal[:40]} which overflows a float; use a finite number"
+        ) from None
     except json.JSONDecodeError as err:
         raise BadInput(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
     except RecursionError:
@@ -184,17 +182,6 @@ def body_text(data: dict[str, Any], limit: int, view: str) -> bytes:
 # --------------------------------------------------------------------------------------------------
 # answering
 # --------------------------------------------------------------------------------------------------
-
-
-def json_safe(value: Any) -> Any:
-    """JSON has no inf/NaN: they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def library_error(err: ValueError) -> BadInput:

@@ -27,8 +27,9 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from posenc.encodings import rope_types
+from posenc.results.jsonsafe import to_jsonable
 from posenc.web.core import Lab, memo_json
-from posenc.web.params import json_safe, library_error, query_choice, query_integer
+from posenc.web.params import library_error, query_choice, query_integer
 from posenc.web.rope_form import (
     EXPLORER_DEFAULTS,
     MAX_LENGTH,
@@ -128,7 +129,7 @@ def angles(params: QueryParams) -> dict[str, Any]:
     theta, plain = inv_freq.double(), inv_plain.double()
     wavelength = 2 * math.pi / theta  # [r/2], tokens per turn
     L = v["original"]
-    return json_safe(
+    return to_jsonable(
         {
             **v,
             "length": length,
@@ -183,7 +184,7 @@ def decay(params: QueryParams) -> dict[str, Any]:
             },
         }
 
-    return json_safe(
+    return to_jsonable(
         {
             **v,
             "distance": distance,

@@ -46,14 +46,13 @@ def chosen_sections(grill: Grill, raw: str | None) -> tuple[GrillSection, ...]:
     An unknown letter raises :class:`BadInput` (answered 400) naming the sections there are."""
     if raw is None or not raw.strip():
         return grill.sections
-    letters = [part.strip() for part in raw.split(",") if part.strip()]
-    if not letters:
-        raise BadInput(f"section: give section letters A–J (such as D or D,E), got {raw!r}")
     try:
-        wanted = {grill.section(letter).id for letter in letters}
+        sections = grill.named_sections(raw)
     except ValueError as err:
         raise BadInput(f"section: {err}") from None
-    return tuple(s for s in grill.sections if s.id in wanted)
+    if not sections:
+        raise BadInput(f"section: give section letters A–J (such as D or D,E), got {raw!r}")
+    return sections
 
 
 def walkthrough_rows() -> dict:
