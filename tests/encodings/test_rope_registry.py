@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from posenc.encodings import rope, rope_types
+from posenc.encodings.rope_config import validate
 from posenc.encodings.rope_scaling import (
     DERIVED,
     REGISTRY,
@@ -24,7 +25,6 @@ from posenc.encodings.rope_scaling import (
     RopeParams,
     RopeType,
     default,
-    validate,
 )
 
 TOY_GAIN = 2.0  # the toy's defaulted key

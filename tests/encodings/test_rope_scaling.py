@@ -19,7 +19,8 @@ from transformers.models.gpt_neox.modeling_gpt_neox import GPTNeoXRotaryEmbeddin
 from transformers.utils import logging as hf_logging
 
 from posenc.encodings.rope import cos_sin, frequencies
-from posenc.encodings.rope_scaling import ROPE_TYPES, RopeParams, validate
+from posenc.encodings.rope_config import validate
+from posenc.encodings.rope_scaling import ROPE_TYPES, RopeParams
 
 hf_logging.set_verbosity_error()  # transformers warns about unusual but valid configs; not our subject
 

@@ -38,14 +38,8 @@ from torch import Tensor
 
 from posenc.encodings import kernels
 from posenc.encodings.base import PositionEncoding, check_positions
-from posenc.encodings.rope_scaling import (
-    MAX_ATTENTION_FACTOR,
-    ROPE_TYPES,
-    RopeParams,
-    needs_original,
-    params_from_config,
-    validate,
-)
+from posenc.encodings.rope_config import params_from_config, validate
+from posenc.encodings.rope_scaling import MAX_ATTENTION_FACTOR, ROPE_TYPES, RopeParams, needs_original
 
 LAYOUTS = ("half", "interleaved")
 
@@ -65,7 +59,7 @@ def frequencies(config: Mapping[str, Any], seq_len: int | None = None) -> tuple[
         config (dict): keys as in a model's ``config.json``: ``head_dim`` (or ``hidden_size`` and
             ``num_attention_heads``), ``rope_theta``, ``partial_rotary_factor``,
             ``max_position_embeddings``, ``rope_scaling`` or ``rope_parameters`` (see
-            :func:`~posenc.encodings.rope_scaling.params_from_config`).
+            :func:`~posenc.encodings.rope_config.params_from_config`).
         seq_len (int | None): current sequence length; only ``dynamic`` (NTK base grows with it)
             and ``longrope`` (long factors when it exceeds ``original_max_position_embeddings``) use it.
 

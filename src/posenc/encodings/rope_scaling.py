@@ -18,8 +18,8 @@ followed by its entry, ``register(RopeType(...))``: the keys it reads (required,
 label and note, its ramp's edges, its own checks, and how the lab builds a config for it. Adding a method is
 adding one function and one entry; ``ROPE_TYPES`` (rope_type -> function), the keys the inspector lists,
 the types ``posenc eval --rope-scaling`` accepts and the explorer's choices are all read from ``REGISTRY``.
-``params_from_config(config)`` reads a Hugging Face style config dict into :class:`RopeParams`;
-``validate(params)`` checks it separately and raises ``ValueError`` naming the bad field.
+``rope_config.params_from_config(config)`` reads a Hugging Face style config dict into :class:`RopeParams`;
+``rope_config.validate(params)`` checks it separately and raises ``ValueError`` naming the bad field.
 
 Every function is checked against ``transformers.modeling_rope_utils.ROPE_INIT_FUNCTIONS``
 (``minimind_yarn`` against MiniMind's ``precompute_freqs_cis``); the base frequencies are computed
@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -382,7 +381,7 @@ def _check_longrope(p: RopeParams) -> None:
         raise ValueError("rope_type 'longrope' without 'factor' needs max_position_embeddings to derive it")
     for key in ("short_factor", "long_factor"):
         values = scaling.get(key)
-        if not isinstance(values, (list, tuple)) or not all(_is_number(v) and v > 0 for v in values):
+        if not isinstance(values, (list, tuple)) or not all(is_number(v) and v > 0 for v in values):
             raise ValueError(f"rope scaling {key!r} must be a list of positive numbers, got {values!r}")
         if len(values) != p.rotary_dim // 2:
             raise ValueError(
@@ -449,7 +448,7 @@ def _check_llama3(p: RopeParams) -> None:
     scaling = p.scaling
     for key in ("low_freq_factor", "high_freq_factor"):
         value = scaling.get(key)
-        if not _is_number(value) or value <= 0:
+        if not is_number(value) or value <= 0:
             raise ValueError(
                 f"rope scaling {key!r} must be a positive number for rope_type 'llama3', got {value!r}"
             )
@@ -567,104 +566,26 @@ def needs_original(rope_type: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------
-# a Hugging Face style config dict -> RopeParams
+# checks the methods share (rope_config.validate runs them with each entry's own)
 # --------------------------------------------------------------------------------------------------
 
-DEFAULT_THETA = 10000.0  # transformers' default when a config has no rope_theta
-#: the widest rotary dim accepted: real heads are 64-256 wide; beyond this a typo only allocates
-MAX_ROTARY_DIM = 2**16
 #: the largest attention factor accepted: YaRN's is 0.1·ln(s) + 1 (< 3 for any s a model uses); a
 #: factor of 1e308 would make cos/sin inf, and anything past ~1e3 overflows float16 q/k
 MAX_ATTENTION_FACTOR = 1e3
 
 
-def _positive_int(config: Mapping[str, Any], key: str) -> int:
-    value = config.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"config {key!r} must be a positive integer, got {value!r}")
-    return value
-
-
-def _scaling_dict(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The scaling keys from ``rope_scaling`` (transformers 4.x) or ``rope_parameters`` (5.x)."""
-    found = {}
-    for key in ("rope_scaling", "rope_parameters"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, Mapping):
-            raise ValueError(
-                f"config {key!r} must be a dict (or null), got {type(value).__name__}: {value!r}"
-            )
-        if value:
-            found[key] = dict(value)
-    if len(found) == 2 and found["rope_scaling"] != found["rope_parameters"]:
-        raise ValueError(
-            "config has both 'rope_scaling' (transformers 4.x) and 'rope_parameters' (5.x) "
-            "and they differ; keep one"
-        )
-    return next(iter(found.values()), {})
-
-
-def params_from_config(config: Mapping[str, Any]) -> RopeParams:
-    """Resolve a Hugging Face style config dict into :class:`RopeParams` (not yet validated).
-
-    Reads ``head_dim`` (or ``hidden_size // num_attention_heads``), ``partial_rotary_factor``,
-    ``rope_theta``, ``max_position_embeddings``, ``original_max_position_embeddings`` and either
-    ``rope_scaling`` (``type`` accepted for ``rope_type``) or ``rope_parameters``. Values inside
-    ``rope_parameters`` win over top-level ones, except a top-level ``original_max_position_embeddings``
-    (Phi-3 keeps it there), which wins as in transformers.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    if config.get("head_dim") is not None:
-        head_dim = _positive_int(config, "head_dim")
-    else:
-        if config.get("hidden_size") is None:
-            raise ValueError("config needs 'head_dim' or 'hidden_size' and 'num_attention_heads'")
-        head_dim = _positive_int(config, "hidden_size") // _positive_int(config, "num_attention_heads")
-
-    scaling = _scaling_dict(config)
-    rope_type = scaling.pop("rope_type", None)
-    alias = scaling.pop("type", None)
-    rope_type = rope_type or alias or "default"
-
-    base = scaling.pop("rope_theta", None)
-    base = config.get("rope_theta") if base is None else base
-    base = DEFAULT_THETA if base is None else base
-
-    partial = scaling.pop("partial_rotary_factor", None)
-    partial = config.get("partial_rotary_factor") if partial is None else partial
-    partial = 1.0 if partial is None else partial
-    if isinstance(partial, bool) or not isinstance(partial, (int, float)) or not 0 < partial <= 1:
-        raise ValueError(f"partial_rotary_factor must be a number in (0, 1], got {partial!r}")
-
-    if needs_original(rope_type) and config.get("original_max_position_embeddings") is not None:
-        scaling["original_max_position_embeddings"] = config["original_max_position_embeddings"]
-    scaling["rope_type"] = rope_type
-    return RopeParams(
-        base=base,
-        rotary_dim=int(head_dim * partial),
-        max_position_embeddings=config.get("max_position_embeddings"),
-        scaling=MappingProxyType(scaling),
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# validation: separate from the computation, names the bad field
-# --------------------------------------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     """A finite real number: not a bool, not NaN/inf, not an int too large for a float (2**2000)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return abs(value) < 2.0**1023 if isinstance(value, int) else math.isfinite(value)
 
 
-def _is_positive_int(value: Any) -> bool:
+def is_positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _check_factor(rope_type: str, scaling: Mapping[str, Any], required: bool) -> None:
+def check_factor(rope_type: str, scaling: Mapping[str, Any], required: bool) -> None:
     factor = scaling.get("factor")
     if factor is None:
         if required:
@@ -672,7 +593,7 @@ def _check_factor(rope_type: str, scaling: Mapping[str, Any], required: bool) ->
                 f"rope_type {rope_type!r} needs a scaling 'factor' (a number >= 1); it is missing"
             )
         return
-    if not _is_number(factor) or factor < 1:
+    if not is_number(factor) or factor < 1:
         raise ValueError(
             f"rope scaling 'factor' must be a number >= 1 for rope_type {rope_type!r}, got {factor!r}"
         )
@@ -681,7 +602,7 @@ def _check_factor(rope_type: str, scaling: Mapping[str, Any], required: bool) ->
 def _check_optional_numbers(rope_type: str, scaling: Mapping[str, Any], keys: tuple[str, ...]) -> None:
     for key in keys:
         value = scaling.get(key)
-        if value is not None and not _is_number(value):
+        if value is not None and not is_number(value):
             raise ValueError(
                 f"rope scaling {key!r} must be a number for rope_type {rope_type!r}, got {value!r}"
             )
@@ -690,7 +611,7 @@ def _check_optional_numbers(rope_type: str, scaling: Mapping[str, Any], keys: tu
 def _check_betas(rope_type: str, scaling: Mapping[str, Any]) -> None:
     for key in ("beta_fast", "beta_slow"):
         value = scaling.get(key)
-        if value is not None and (not _is_number(value) or value <= 0):
+        if value is not None and (not is_number(value) or value <= 0):
             raise ValueError(
                 f"rope scaling {key!r} must be a positive number for rope_type {rope_type!r}, got {value!r}"
             )
@@ -706,53 +627,8 @@ def _check_betas(rope_type: str, scaling: Mapping[str, Any]) -> None:
 
 def _check_attention_factor(rope_type: str, scaling: Mapping[str, Any]) -> None:
     value = scaling.get("attention_factor")
-    if value is not None and (not _is_number(value) or not 0 < value <= MAX_ATTENTION_FACTOR):
+    if value is not None and (not is_number(value) or not 0 < value <= MAX_ATTENTION_FACTOR):
         raise ValueError(
             f"rope scaling 'attention_factor' must be a positive number up to {MAX_ATTENTION_FACTOR:g} "
             f"for rope_type {rope_type!r}, got {value!r}"
         )
-
-
-def validate(p: RopeParams) -> None:
-    """Raise ``ValueError`` naming the field when ``p`` cannot be computed with; return None otherwise.
-
-    The checks every type shares, then the ones its entry's keys imply (``factor``, the original length),
-    then the entry's own ``check``.
-    """
-    if not isinstance(p.scaling, Mapping):
-        raise ValueError(f"rope_scaling must be a dict, got {type(p.scaling).__name__}")
-    rope_type = p.rope_type
-    if rope_type not in REGISTRY:
-        raise ValueError(f"unknown rope_type {rope_type!r}; valid rope_type values: {', '.join(ROPE_TYPES)}")
-    entry = REGISTRY[rope_type]
-    if not _is_number(p.base) or p.base <= 1:
-        # θ_i = b^(-2i/d) must fall with i: a base <= 1 gives no low frequencies (or none at all)
-        raise ValueError(
-            f"rope_theta (the RoPE base) must be a finite number greater than 1 (1e4 in RoFormer, 1e6 in "
-            f"MiniMind), got {p.base!r}"
-        )
-    if not _is_positive_int(p.rotary_dim) or p.rotary_dim % 2 or p.rotary_dim > MAX_ROTARY_DIM:
-        raise ValueError(
-            "the rotary dim (head_dim * partial_rotary_factor) must be a positive even integer up to "
-            f"{MAX_ROTARY_DIM}, got {p.rotary_dim!r}"
-        )
-    max_pos = p.max_position_embeddings
-    if max_pos is not None and not _is_positive_int(max_pos):
-        raise ValueError(f"max_position_embeddings must be a positive integer, got {max_pos!r}")
-    if entry.needs_max_position and max_pos is None:
-        raise ValueError(f"rope_type {rope_type!r} needs max_position_embeddings (the trained/table length)")
-
-    scaling = p.scaling
-    if entry.is_scaling:
-        _check_factor(rope_type, scaling, required=entry.keys["factor"] == REQUIRED)
-    if entry.needs_original:
-        original = scaling.get("original_max_position_embeddings")
-        if original is None:
-            raise ValueError(
-                f"rope_type {rope_type!r} needs original_max_position_embeddings (the pretraining length); "
-                "it is missing"
-            )
-        if not _is_positive_int(original):
-            raise ValueError(f"original_max_position_embeddings must be a positive integer, got {original!r}")
-    if entry.check is not None:
-        entry.check(p)
