@@ -16,6 +16,7 @@ Each failure names the two modules of the offending import (or the modules aroun
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -255,3 +256,24 @@ def test_nothing_imports_an_entry_point():
         if target in posenc.ENTRY_POINTS
     ]
     assert not importers
+
+
+def test_the_architecture_doc_draws_the_declared_layers():
+    """docs/architecture.md's diagram names every package of posenc.LAYERS, lower layers drawn lower,
+    and the README sends readers there (not to a file outside the repository)."""
+    repo = SRC.parent
+    doc = (repo / "docs" / "architecture.md").read_text(encoding="utf-8")
+    diagram = doc.split("```")[1]  # the first fenced block: the layer diagram, top layer first
+    lines = diagram.splitlines()
+
+    def row(name: str) -> int:
+        found = [i for i, line in enumerate(lines) if re.search(rf"(^|\s){name}(\s|$)", line)]
+        assert found, f"docs/architecture.md's diagram does not name {name!r}"
+        return found[0]
+
+    for lower, upper in zip(posenc.LAYERS, posenc.LAYERS[1:], strict=False):
+        for low in lower:
+            for up in upper:
+                assert row(low) > row(up), f"{low} is drawn above {up}"
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "docs/architecture.md" in readme and "../shared" not in readme
