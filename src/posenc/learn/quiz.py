@@ -83,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def grade(answers: list[tuple[MultipleChoice, str]]) -> tuple[int, int, list[str]]:
+    """(right, asked, ids of the questions missed) for (question, chosen letter) pairs: what
+    ``posenc quiz`` records, and what the lab records for a quiz taken in the browser."""
+    return (*_score(answers), _missed(answers))
+
+
 def _score(answers: list[tuple[MultipleChoice, str]]) -> tuple[int, int]:
     return sum(choice == mcq.answer for mcq, choice in answers), len(answers)
 
