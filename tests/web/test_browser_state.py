@@ -278,3 +278,15 @@ def test_the_labs_own_page_cannot_post_text_plain_or_without_its_token(page):
     # Chromium logs each refused request as a console error: those four, and nothing else
     assert len(page.watch.errors) == 4 and all("Failed to load resource" in e for e in page.watch.errors)
     page.watch.errors.clear()
+
+
+def test_a_tool_page_counts_as_done_when_used_not_when_opened(page):
+    page.goto(page.lab + "/playground")
+    page.wait_for_function("() => Progress.state !== null")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => Progress.isDone('playground')") is False  # opened is not done
+    slider = page.locator('main input[type="range"]').first
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # the learner moves a slider
+    page.wait_for_function("() => Progress.isDone('playground')")
+    assert "playground" in json.loads(lab_progress_file(page.lab).read_text())["steps"]
