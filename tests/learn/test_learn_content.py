@@ -38,6 +38,19 @@ def test_quiz_right_answers_are_not_all_the_same_letter():
     assert len({q.answer for q in content.load_quiz().mcq}) >= 3
 
 
+def test_quiz_options_give_away_nothing_by_length_or_position():
+    """A learner who picks the longest (or shortest) option, or always the same letter, does no better
+    than chance: the right option is the longest in at most 1 of 5 questions, the shortest in at most 1,
+    and no letter holds the right answer more than twice."""
+    mcq = content.load_quiz().mcq
+    longest = [q.id for q in mcq if max(q.options, key=lambda o: len(o.text)).correct]
+    shortest = [q.id for q in mcq if min(q.options, key=lambda o: len(o.text)).correct]
+    assert len(longest) <= 1, f"the right option is the longest in {longest}"
+    assert len(shortest) <= 1, f"the right option is the shortest in {shortest}"
+    letters = [q.answer for q in mcq]
+    assert max(letters.count(letter) for letter in set(letters)) <= 2, letters
+
+
 def test_quiz_where_applied_answer_is_q_and_k_not_v():
     q = next(q for q in content.load_quiz().mcq if q.id == "where-applied")
     right = next(o for o in q.options if o.correct)

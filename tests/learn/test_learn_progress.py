@@ -209,3 +209,53 @@ def test_a_write_replaces_the_file_in_one_step(tmp_path, monkeypatch):
     assert len(replaced) == 1
     folder, name, target = replaced[0]
     assert folder == str(tmp_path) and name.startswith(".progress.json.") and str(target) == str(file)
+
+
+# --------------------------------------------------------------------------------------------------
+# one store for the terminal and the lab (issue 34): steps done, grill grades, exercises
+# --------------------------------------------------------------------------------------------------
+
+
+def test_terminal_steps_count_as_done_and_progress_shows_the_path(progress_home, monkeypatch, capsys):
+    answers = "\n".join(q.answer for q in load_quiz().mcq) + "\n"
+    run(["quiz", "--no-open"], answers, monkeypatch, capsys)
+    progress.record_step("note:why-position")
+    assert saved(progress_home)["steps"] == ["quiz", "note:why-position"]
+    rc, out, _ = run(["progress"], "", monkeypatch, capsys)
+    assert rc == 0 and "Path: 2 of" in out and "steps done" in out
+
+
+def test_a_terminal_grill_keeps_each_questions_grade_for_the_lab(progress_home, monkeypatch, capsys):
+    section = load_grill().section("D")
+    answers = "".join("\ny\n" if k == 0 else "\nn\n" for k in range(len(section.questions)))
+    run(["grill", "--section", "d"], answers, monkeypatch, capsys)
+    grades = saved(progress_home)["grill"]["grades"]
+    assert grades == {q.id: k == 0 for k, q in enumerate(section.questions)}
+
+
+def test_exercises_are_kept_and_shown_and_a_pass_stays_a_pass(progress_home, monkeypatch, capsys):
+    progress.record_exercise("sinusoidal", True, 8, 8)
+    progress.record_exercise("sinusoidal", False, 5, 8)
+    progress.record_exercise("yarn", False, 2, 6)
+    data = saved(progress_home)
+    assert data["exercises"]["sinusoidal"]["passed"] and data["steps"] == ["exercises"]
+    rc, out, _ = run(["progress"], "", monkeypatch, capsys)
+    assert "Exercises passed: sinusoidal." in out and "Exercise yarn: 2/6 cases passed" in out
+
+
+def test_a_file_from_before_steps_grades_and_exercises_still_loads(progress_home):
+    folder = progress_home / "posenc"
+    folder.mkdir(parents=True)
+    old = {"format": "posenc-progress/1", "last_step": "quiz", "quiz": None, "grill": {"sections": {}}}
+    (folder / "progress.json").write_text(json.dumps(old))
+    data = progress.load()
+    assert data["steps"] == [] and data["exercises"] == {} and data["grill"]["grades"] == {}
+    assert progress.problem({**old, "steps": [3]}) == "steps is not a list of step keys"
+    assert "exercises.x" in progress.problem({**old, "exercises": {"x": {"passed": "yes"}}})
+
+
+def test_forget_removes_everything(progress_home):
+    progress.record_exercise("yarn", True, 6, 6)
+    progress.record_grill_grades({"D1": True})
+    assert progress.forget() is True
+    assert progress.load() == progress.empty() and progress.forget() is False

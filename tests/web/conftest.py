@@ -2,7 +2,9 @@
 
 ``client``: the app in process through Starlette's test client (addressed as 127.0.0.1, as a browser
 on this computer would). ``lab_server``: the real ``posenc lab`` command in a subprocess on a free
-port (stopped by its own PID). ``browser``/``page``: Debian's Chromium driven by Playwright, every
+port (stopped by its own PID). Every lab here keeps the learner's progress in a temporary
+``XDG_DATA_HOME`` (never in the user's own ``~/.local/share/posenc``); ``page`` starts each test with
+no progress. ``browser``/``page``: Debian's Chromium driven by Playwright, every
 request that leaves 127.0.0.1 recorded (a page must load nothing from the network) and every console
 error collected; a test fails if either list is not empty at its end.
 """
@@ -36,18 +38,21 @@ SCREENSHOTS = Path(os.environ.get("POSENC_SCREENSHOTS", "/tmp/posenc-screenshots
 
 
 @pytest.fixture
-def client(tmp_path):
+def client(tmp_path, monkeypatch):
     from starlette.testclient import TestClient
 
     from posenc.web import create_app
 
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     with TestClient(create_app(tmp_path / "results", warm_up=False), base_url="http://127.0.0.1") as c:
         yield c
 
 
 def start_lab(results: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """``posenc lab --port 0`` in a subprocess; returns it and the address it printed."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    """``posenc lab --port 0`` in a subprocess; returns it and the address it printed. Its progress file is
+    under ``extra_env["XDG_DATA_HOME"]``, or under a folder beside ``results``."""
+    data_home = str(results.parent / "xdg-data")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": data_home, **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "posenc", "lab", "--port", "0", "--results", str(results)],
         stdout=subprocess.PIPE,
@@ -64,6 +69,7 @@ def start_lab(results: Path, extra_env: dict[str, str] | None = None) -> tuple[s
         lines.append(line)
         found = re.search(r"posenc lab: (http://127\.0\.0\.1:\d+/)", line)
         if found:
+            LAB_DATA_HOMES[found.group(1).rstrip("/")] = env["XDG_DATA_HOME"]
             return proc, found.group(1)
     stop(proc)
     raise RuntimeError("posenc lab did not print its address:\n" + "".join(lines))
@@ -84,6 +90,15 @@ def lab_server(tmp_path_factory):
     proc, url = start_lab(tmp_path_factory.mktemp("lab") / "results")
     yield url.rstrip("/")
     stop(proc)
+
+
+def lab_progress_file(lab_server: str) -> Path:
+    """The progress file of the session's ``lab_server`` (start_lab's default XDG_DATA_HOME)."""
+    return Path(LAB_DATA_HOMES[lab_server]) / "posenc" / "progress.json"
+
+
+#: lab address -> its XDG_DATA_HOME (for the labs start_lab started)
+LAB_DATA_HOMES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +134,7 @@ class PageWatch:
 
 @pytest.fixture
 def page(browser, lab_server):
+    lab_progress_file(lab_server).unlink(missing_ok=True)  # every test starts with no progress
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15000)

@@ -1,14 +1,17 @@
-"""The exercises page: every exercise with its signature, docstring and the exact commands; no way to
-upload or run code from the page; its place on the learning path; and the code guide note."""
+"""The exercises page: every exercise with its signature, docstring and the exact commands, and a link
+to its editor page (the starting file in the shipped editor); its place on the learning path; and the code
+guide note. Checking code from the lab: tests/web/test_state.py."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from posenc.exercises.catalog import EXERCISES
 from posenc.exercises.template import signature
 from posenc.learn.path import next_step
+from posenc.web.exercise_pages import LAB_TODO
 
 
 def test_exercises_page_lists_every_exercise_with_its_commands(client):
@@ -28,11 +31,32 @@ def test_exercises_page_lists_every_exercise_with_its_commands(client):
         assert f'href="/notes/{e.note}"' in page.text
 
 
-def test_exercises_page_runs_no_code(client):
+def test_exercises_page_links_each_exercise_to_its_editor_and_runs_nothing_itself(client):
     page = client.get("/exercises").text
     assert "<form" not in page and 'type="file"' not in page and "<textarea" not in page
-    assert "does not run your code" in page
-    assert client.post("/exercises").status_code == 405  # nothing to post to
+    for e in EXERCISES.values():
+        assert f'href="/exercises/{e.name}"' in page
+    assert "does not run your code" not in page  # it does now: /exercises/NAME, Check
+    assert client.post("/exercises").status_code == 405  # the list takes no code
+
+
+def test_an_exercise_page_holds_the_starting_file_in_the_shipped_editor(client):
+    from posenc.exercises.template import TODO
+
+    e = EXERCISES["rope-frequencies"]
+    page = client.get(f"/exercises/{e.name}")
+    assert page.status_code == 200
+    assert '<script src="/static/vendor/codemirror.min.js"></script>' in page.text
+    assert "https://" not in page.text.split("<main", 1)[1].split("</main>", 1)[0]  # no CDN
+    start = json.loads(re.search(r'id="exercise-start">(.*?)</script>', page.text, re.S).group(1))
+    assert start == e.template().replace(TODO.format(file="THIS_FILE"), LAB_TODO)
+    assert start.startswith(f"# posenc exercise: {e.name}") and "press Check" in start
+    assert 'data-path-key="exercises"' in page.text
+    assert client.get("/exercises/no-such-exercise").status_code == 404
+    editor = client.get("/static/vendor/codemirror.min.js")
+    assert editor.status_code == 200 and "PosencEditor" in editor.text
+    licences = client.get("/static/vendor/codemirror.LICENSES.md").text
+    assert "@codemirror/view" in licences and "MIT" in licences
 
 
 def test_exercises_page_is_on_the_path_and_in_the_navigation(client):

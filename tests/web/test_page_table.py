@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.routing import Route
 
+from posenc.exercises.catalog import EXERCISES
 from posenc.learn.content import load_notes_index
 from posenc.web import app as web_app
 from posenc.web.app import NAV, PACKAGED_PAGES, PAGES, Page
@@ -45,12 +46,13 @@ PACKAGED_BEFORE = {
     "/angles",
     "/inspector",
     "/exercises",
+    "/exercises/{name}",  # issue 34: an exercise in the lab's editor
 }
 
 
 def _address(path: str) -> str:
     """A page's address with its path parameter filled in (the first note for /notes/{topic})."""
-    return path.replace("{topic}", load_notes_index()[0].id)
+    return path.replace("{topic}", load_notes_index()[0].id).replace("{name}", next(iter(EXERCISES)))
 
 
 def test_the_table_keeps_the_navigation_and_the_packaged_pages():

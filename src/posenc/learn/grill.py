@@ -178,4 +178,4 @@ def _per_section(graded: list[tuple[GrillQuestion, bool]]) -> dict[str, tuple[in
 def _record(grill: Grill, graded: list[tuple[GrillQuestion, bool]]) -> None:
     score = sum(got for _, got in graded)
     full = (score, grill.total, grill.band(score).label) if len(graded) == grill.total else None
-    progress.record_grill(_per_section(graded), full)
+    progress.record_grill(_per_section(graded), full, grades={q.id: got for q, got in graded})

@@ -1,21 +1,28 @@
-"""`posenc progress`: where you stand — the last quiz, the last score per grill section, the cards
-you marked "again" — kept in one small JSON file on this computer.
+"""`posenc progress`: where you stand — the learning-path steps done, the last quiz, the grill's grades and
+last score per section, the exercises passed, the cards you marked "again" — kept in one small JSON
+file on this computer, the one store of the terminal and the web lab alike.
 
 The file is ``$XDG_DATA_HOME/posenc/progress.json`` (``~/.local/share/posenc/progress.json`` when
 ``XDG_DATA_HOME`` is unset or not an absolute path, as the XDG spec says). ``posenc quiz``,
-``grill``, ``cards``, ``notes TOPIC`` and ``exp NAME`` update it; the web lab keeps its own progress
-in the browser. Its layout::
+``grill``, ``cards``, ``notes TOPIC`` and ``exp NAME`` update it, and so does ``posenc lab`` (a note
+read to its end, an experiment run, the quiz answered, a grill grade, an exercise checked), whatever its
+port: the browser keeps at most a cache. Its layout::
 
     {
       "format": "posenc-progress/1",
       "last_step": "note:clock",                    # the latest learning-path step taken here
+      "steps": ["note:why-position", "quiz"],       # the path steps done (a note read to its end, …)
       "quiz": {"score": 4, "asked": 5, "missed": ["frequencies"], "when": "2026-12-01T10:00Z"},
       "grill": {
         "sections": {"D": {"score": 3, "asked": 8, "missed": ["D2", "D5"], "when": "…"}, …},
-        "full": {"score": 38, "of": 45, "band": "Strong", "when": "…"}   # the last full run only
+        "full": {"score": 38, "of": 45, "band": "Strong", "when": "…"},  # the last full run only
+        "grades": {"D1": true, "D2": false, …}       # the latest grade of each question (got it?)
       },
+      "exercises": {"rope-frequencies": {"passed": true, "score": 9, "of": 9, "when": "…"}, …},
       "cards": {"flashcards": {"missed": [3, 7], "when": "…"}, …}       # card numbers, 1-based
     }
+
+``steps``, ``grill.grades`` and ``exercises`` may be absent (files written before they existed).
 
 Every write is atomic (:func:`posenc.atomic.atomic_write_text`): a crash leaves the old file or
 the new one. A file that cannot be read as this layout is reported, moved aside to
@@ -74,8 +81,10 @@ def empty() -> dict[str, Any]:
     return {
         "format": FORMAT,
         "last_step": None,
+        "steps": [],
         "quiz": None,
-        "grill": {"sections": {}, "full": None},
+        "grill": {"sections": {}, "full": None, "grades": {}},
+        "exercises": {},
         "cards": {},
     }
 
@@ -124,6 +133,22 @@ def problem(data: Any) -> str | None:
         isinstance(full, dict) and _is_int(full.get("score")) and isinstance(full.get("band"), str)
     ):
         return "grill.full needs a score and a band"
+    grades = grill.get("grades", {})
+    if not (isinstance(grades, dict) and all(isinstance(v, bool) for v in grades.values())):
+        return "grill.grades is not an object of true/false grades"
+    if not _strings(data.get("steps", [])):
+        return "steps is not a list of step keys"
+    exercises = data.get("exercises", {})
+    if not isinstance(exercises, dict):
+        return "exercises is not an object"
+    for name, entry in exercises.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("passed"), bool)
+            and _is_int(entry.get("score"))
+            and _is_int(entry.get("of"))
+        ):
+            return f"exercises.{name} needs passed (true/false), score and of"
     cards = data.get("cards", {})
     if not isinstance(cards, dict):
         return "cards is not an object"
@@ -170,7 +195,11 @@ def load(file: Path | None = None, warn: Warn = _warn) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         why = f"not valid JSON: {err}"
     if why is None:
-        return {**empty(), **data, "grill": {"sections": {}, "full": None, **data.get("grill", {})}}
+        return {
+            **empty(),
+            **data,
+            "grill": {"sections": {}, "full": None, "grades": {}, **data.get("grill", {})},
+        }
     try:
         moved = f"moved it to {_set_aside(file)}"
     except OSError as err:
@@ -198,27 +227,38 @@ def update(change: Callable[[dict[str, Any]], None], file: Path | None = None, w
     return data
 
 
-def record_step(key: str, file: Path | None = None) -> None:
-    """The learner took the path step ``key`` (``"note:clock"``, ``"experiment:3"``, ``"quiz"``)."""
-    update(lambda data: data.__setitem__("last_step", key), file)
+def _done(data: dict, key: str) -> None:
+    """Mark the path step ``key`` done (and the latest step taken)."""
+    if key not in data["steps"]:
+        data["steps"] = [*data["steps"], key]
+    data["last_step"] = key
 
 
-def record_quiz(score: int, asked: int, missed: list[str], file: Path | None = None) -> None:
+def record_step(key: str, file: Path | None = None) -> dict:
+    """The learner finished the path step ``key`` (``"note:clock"``: the note read to its end;
+    ``"experiment:3"``: the experiment run): it counts as done and is the latest step taken."""
+    return update(lambda data: _done(data, key), file)
+
+
+def record_quiz(score: int, asked: int, missed: list[str], file: Path | None = None) -> dict:
     entry = {"score": score, "asked": asked, "missed": list(missed), "when": now()}
 
     def change(data: dict) -> None:
-        data["quiz"], data["last_step"] = entry, "quiz"
+        data["quiz"] = entry
+        _done(data, "quiz")
 
-    update(change, file)
+    return update(change, file)
 
 
 def record_grill(
     sections: dict[str, tuple[int, int, list[str]]],
     full: tuple[int, int, str] | None,
     file: Path | None = None,
-) -> None:
+    grades: dict[str, bool] | None = None,
+) -> dict:
     """``sections``: letter -> (score, asked, missed ids) for each section asked in this run; ``full``:
-    (score, of, band label) when the whole grill was graded."""
+    (score, of, band label) when the whole grill was graded; ``grades``: question id -> got it, for the
+    questions graded in this run (the lab shows them). A full grill counts as the path step done."""
     when = now()
 
     def change(data: dict) -> None:
@@ -227,9 +267,82 @@ def record_grill(
             grill["sections"][letter] = {"score": score, "asked": asked, "missed": list(missed), "when": when}
         if full is not None:
             grill["full"] = {"score": full[0], "of": full[1], "band": full[2], "when": when}
+            _done(data, "grill")
+        grill["grades"] = {**grill["grades"], **(grades or {})}
         data["last_step"] = "grill"
 
-    update(change, file)
+    return update(change, file)
+
+
+def record_grill_grades(grades: dict[str, bool], file: Path | None = None) -> dict:
+    """The lab's grill: ``grades`` (question id -> got it) replace the kept ones; each section's last
+    score and the full grill's band follow from them (a band only when every question is graded), as
+    ``posenc grill`` would record them. No grades at all: the grill starts again (scores forgotten)."""
+    from posenc.learn.content import load_grill
+
+    grill = load_grill()
+    known = {q.id: q for s in grill.sections for q in s.questions}
+    unknown = sorted(set(grades) - set(known))
+    if unknown:
+        raise ValueError(f"no grill question {unknown[0]!r}")
+    when = now()
+
+    def change(data: dict) -> None:
+        if not grades:
+            data["grill"] = {"sections": {}, "full": None, "grades": {}}
+            return
+        kept = data["grill"]
+        kept["grades"] = dict(grades)
+        for section in grill.sections:
+            graded = [(q.id, grades[q.id]) for q in section.questions if q.id in grades]
+            if graded:
+                missed = [qid for qid, got in graded if not got]
+                score = len(graded) - len(missed)
+                kept["sections"][section.id] = {
+                    "score": score,
+                    "asked": len(graded),
+                    "missed": missed,
+                    "when": when,
+                }
+        if len(grades) == grill.total:
+            score = sum(grades.values())
+            kept["full"] = {"score": score, "of": grill.total, "band": grill.band(score).label, "when": when}
+            _done(data, "grill")
+        data["last_step"] = "grill"
+
+    return update(change, file)
+
+
+def record_exercise(name: str, passed: bool, score: int, of: int, file: Path | None = None) -> dict:
+    """The latest check of exercise ``name``: ``score`` of its ``of`` cases pass. An exercise that
+    passed once stays passed (a later failing edit does not undo it); a pass counts as the path step
+    ``exercises`` done."""
+
+    def change(data: dict) -> None:
+        before = data["exercises"].get(name, {})
+        data["exercises"][name] = {
+            "passed": passed or bool(before.get("passed")),
+            "score": score,
+            "of": of,
+            "when": now(),
+        }
+        if passed:
+            _done(data, "exercises")
+        else:
+            data["last_step"] = "exercises"
+
+    return update(change, file)
+
+
+def forget(file: Path | None = None) -> bool:
+    """Forget everything (path, quiz, grill, exercises, cards): the file is removed. False when there
+    was none."""
+    file = progress_file() if file is None else file
+    try:
+        file.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def record_cards(deck: str, missed: list[int], file: Path | None = None) -> None:
@@ -237,7 +350,7 @@ def record_cards(deck: str, missed: list[int], file: Path | None = None) -> None
 
     def change(data: dict) -> None:
         data["cards"][deck] = {"missed": sorted(set(missed)), "when": now()}
-        data["last_step"] = "practice"
+        _done(data, "practice")
 
     update(change, file)
 
@@ -294,6 +407,8 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
     console.print(Text(f"kept in {file}", style="dim"), overflow="fold")
     steps = {s.key: s for s in load_path()}
     last = steps.get(data["last_step"] or "")
+    done = [steps[key] for key in data["steps"] if key in steps]
+    console.print(f"Path: {len(done)} of {len(steps)} steps done (in the terminal or in posenc lab).")
     if last is not None:
         console.print(f"Last step taken here: {last.number} of {len(steps)}, {last.title} ({last.command})")
 
@@ -329,6 +444,8 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
     else:
         console.print("No full grill yet: a band is given for all 45 questions (posenc grill).")
 
+    _render_exercises(data["exercises"], console)
+
     if not data["cards"]:
         console.print('Cards: none marked "again" yet (posenc cards).')
     for deck, entry in data["cards"].items():
@@ -339,16 +456,26 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
             console.print(f"Cards in {deck}: none needed a second go last time.")
 
 
+def _render_exercises(entries: dict[str, Any], console: Console) -> None:
+    if not entries:
+        console.print("Exercises: none checked yet (posenc exercise list, or the lab's Exercises page).")
+        return
+    passed = [name for name, e in entries.items() if e["passed"]]
+    console.print(f"Exercises passed: {', '.join(passed) if passed else 'none yet'}.")
+    for name, e in entries.items():
+        if not e["passed"]:
+            console.print(f"Exercise {name}: {e['score']}/{e['of']} cases passed in the last check.")
+
+
 def run(args: argparse.Namespace) -> int:
     from posenc.learn.terminal import make_console, path_next_line, print_next
 
     file = progress_file()
     console = make_console()
     if args.reset:
-        try:
-            file.unlink()
+        if forget(file):
             console.print(f"Progress forgotten: removed {file}.")
-        except FileNotFoundError:
+        else:
             console.print(f"No progress to forget: {file} does not exist.")
         print_next(console, path_next_line(None))
         return 0

@@ -3,7 +3,7 @@ explained, a recap of the ones you missed with the note that teaches each, then 
 questions with reference answers, then the completion check.
 
 Answers (a, b, c or d, one per line) are read from standard input, so a pipe works:
-``printf 'b\\nc\\nd\\nb\\na\\n' | posenc quiz``. End of input stops with the partial score.
+``printf 'c\\na\\nd\\nb\\nc\\n' | posenc quiz``. End of input stops with the partial score.
 The score and the missed questions are kept for ``posenc progress``.
 Content: ``posenc/learn/data/quiz.yaml``.
 """
@@ -81,6 +81,12 @@ def run(args: argparse.Namespace) -> int:
             pass
     print_next(console, following)
     return 0
+
+
+def grade(answers: list[tuple[MultipleChoice, str]]) -> tuple[int, int, list[str]]:
+    """(right, asked, ids of the questions missed) for (question, chosen letter) pairs: what
+    ``posenc quiz`` records, and what the lab records for a quiz taken in the browser."""
+    return (*_score(answers), _missed(answers))
 
 
 def _score(answers: list[tuple[MultipleChoice, str]]) -> tuple[int, int]:

@@ -7,11 +7,12 @@
                             memo_json)
     web/params.py           reading requests: query strings and JSON bodies, every value checked (BadInput)
     web/guard.py            which requests reach a route (Host, Origin, sizes) and security headers
+    web/session.py          the session token in every page and the check of state-changing POSTs
     web/answers.py          answers kept in memory (pages, JSON) and the shortcut serving them first
     web/markup.py           Markdown + math -> HTML (MathML)
     web/richhtml.py         rich renderables (what the terminal prints) -> HTML
   page modules (``routes(lab)`` serves a page or a few and their JSON routes; each page a row of PAGES):
-    web/learn_pages.py      home (the learning path) and the notes
+    web/learn_pages.py      home (the learning path), the notes, the learner's progress (+ /api/progress)
     web/practice_pages.py   quiz, grill, practice (self-check, walk-through, flashcards)
     web/playground_pages.py the rotation playground (+ /api/rotation)
     web/explorer_pages.py   the frequency explorer (+ /api/frequencies)
@@ -19,7 +20,7 @@
     web/inspector_pages.py  the inspector: a config.json explained (+ /api/inspect)
     web/job_pages.py        experiments and the study, run as jobs with live progress
     web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
-    web/exercise_pages.py   the exercises: what to write and the commands (the lab runs no learner code)
+    web/exercise_pages.py   the exercises: what to write, an editor, the checker (+ /api/exercises/…)
   what several pages share (no page module imports another):
     web/rope_form.py        the RoPE settings form of the explorer and the angles page (from the registry)
     web/jobs.py             the job runner: one heavy job at a time, in a subprocess, progress as events
@@ -92,6 +93,7 @@ PAGES: tuple[Page, ...] = (
     Page("/inspector", "inspector_pages", "Inspector", packaged=True),
     Page("/models", "model_pages", "Models", packaged=False),
     Page("/exercises", "exercise_pages", "Exercises", packaged=True),
+    Page("/exercises/{name}", "exercise_pages", None, packaged=True),
     Page("/study", "job_pages", "Study", packaged=False),
 )
 #: the navigation bar: (label, address)
@@ -187,10 +189,16 @@ def create_app(
     *,
     allowed_hosts: Iterable[str] = LOCAL_HOSTS,
     warm_up: bool = True,
+    progress_file: str | Path | None = None,
 ) -> Starlette:
     """The lab's ASGI application. ``results_dir`` is where jobs write and pages read results;
-    ``allowed_hosts`` the host names requests may address (``posenc lab --host`` adds its own)."""
-    lab = Lab(results_dir=Path(results_dir), templates=_templates())
+    ``allowed_hosts`` the host names requests may address (``posenc lab --host`` adds its own);
+    ``progress_file`` the learner's progress (default: the file ``posenc progress`` reads)."""
+    lab = Lab(
+        results_dir=Path(results_dir),
+        templates=_templates(),
+        progress_file=Path(progress_file) if progress_file is not None else None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette):

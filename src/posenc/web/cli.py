@@ -1,7 +1,9 @@
 """``posenc lab [--port N] [--open] [--results DIR] [--host H]``: the whole module in a browser.
 
-Serves the lab with uvicorn on 127.0.0.1 (a free port unless ``--port``), prints the address and,
-with ``--open``, opens it in the default browser. Stop it with Ctrl-C.
+Serves the lab with uvicorn on 127.0.0.1, port 8765 (the next free one when it is busy, and it says so;
+``--port N`` that port only, ``--port 0`` any free one), prints the address and, with ``--open``, opens it
+in the default browser. Stop it with Ctrl-C. The learner's progress is the file ``posenc progress``
+reads, whatever the port.
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ import sys
 import threading
 import webbrowser
 
+#: ``posenc lab`` listens here by default; when it is busy, on the next free port of the few after it
+DEFAULT_PORT = 8765
+PORTS_TRIED = 20
+
 HELP = "the web lab: notes, quiz, grill, practice, playgrounds, experiments and the study in a browser"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port to listen on (default {DEFAULT_PORT}, or the next free one after it; 0: any free port)",
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -51,6 +62,25 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def bind_default(host: str, first: int = DEFAULT_PORT, tries: int = PORTS_TRIED) -> tuple[socket.socket, str]:
+    """A socket on ``first``, or on the next free port of the ``tries`` after it; and what to say about it
+    ("" when ``first`` was free)."""
+    last_error = None
+    for port in range(first, first + tries):
+        try:
+            sock = _bind(host, port)
+        except ValueError as err:
+            last_error = err
+            continue
+        said = (
+            "" if port == first else f"port {first} is busy (another program, or another lab): using {port}"
+        )
+        return sock, said
+    raise ValueError(
+        f"{last_error}; ports {first}-{first + tries - 1} are all busy: pass --port N (or --port 0)"
+    )
+
+
 def url_for(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -65,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
     from posenc.web.app import create_app
     from posenc.web.guard import LOCAL_HOSTS
 
-    sock = _bind(args.host, args.port)
+    if args.port is None:
+        sock, said = bind_default(args.host)
+        if said:
+            print(f"posenc lab: {said}", flush=True)
+    else:
+        sock = _bind(args.host, args.port)
     hosts = set(LOCAL_HOSTS)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(

@@ -1,6 +1,7 @@
 """The lab's core: the state every page shares (:class:`Lab`), the page frame, and the kept answers.
 
-    Lab           results folder, templates, navigation, kept answers, the job runner, the model views;
+    Lab           results folder, templates, navigation, kept answers, the job runner, the model views,
+                  the session token and the progress file (``lab.progress(change)``);
                   ``lab.page(...)`` renders a template inside the frame (navigation, "Next" link)
     cached_page   a page route whose answers are kept (per address, and per a state of its files)
     memo_json     a JSON route for a pure function of its query, computed once per query
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +30,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from posenc.experiments import DEFAULT_OUT
+from posenc.learn import progress as progress_store
 from posenc.learn.path import next_step
 from posenc.web.answers import AnswerStore
 from posenc.web.jobs import JobRunner
 from posenc.web.model_views import ModelViews
+from posenc.web.session import new_token
 
 WEB_DIR = Path(__file__).parent
 log = logging.getLogger("posenc.lab")
@@ -44,10 +49,13 @@ COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
 @dataclass
 class Lab:
     """What every route shares: where results live, the templates, the navigation, the kept answers,
-    the job runner and the model views."""
+    the job runner, the model views, the session token and the learner's progress file."""
 
     results_dir: Path
     templates: Jinja2Templates
+    #: the learner's progress: the file ``posenc progress`` reads (learn/progress.py), shared with the
+    #: terminal; None: that file, found when the lab starts (``$XDG_DATA_HOME/posenc/progress.json``)
+    progress_file: Path | None = None
     nav: list[tuple[str, str]] = field(default_factory=list)  # (label, address): the bar (app.PAGES)
     answers: AnswerStore = field(default_factory=AnswerStore)  # kept pages and JSON answers (answers.py)
     #: one heavy job at a time in a subprocess (jobs.py); the app's lifespan stops it when the lab stops
@@ -55,8 +63,29 @@ class Lab:
     #: one model view at a time in this process (model_views.py); torch loads with its first computation
     model_views: ModelViews = field(default_factory=ModelViews)
 
+    #: this run's session token: state-changing routes demand it (session.local_post); pages carry it
+    token: str = field(default_factory=new_token)
+    #: one read-modify-write of the progress file at a time in this process (the write itself is atomic)
+    progress_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self.results_dir)
+        if self.progress_file is None:
+            self.progress_file = progress_store.progress_file()
+        self.templates.env.globals["session_token"] = self.token
+
+    def progress(self, change: Callable[..., Any] | None = None, *args: Any) -> dict:
+        """The progress file's content after ``change(*args, file=...)`` (one of learn/progress.py's
+        ``record_*`` functions), or as it is when ``change`` is None. Runs in the caller's thread: call it
+        from a route's thread pool, not on the event loop."""
+        with self.progress_lock:
+            if change is not None:
+                change(*args, file=self.progress_file)
+            return progress_store.load(self.progress_file, warn=log.warning)
+
+    def experiment_dir(self, name: str) -> Path:
+        """RESULTS/exp2, RESULTS/rope-base: the CLI's default folder, under the lab's results folder."""
+        return self.results_dir / Path(DEFAULT_OUT[name]).name
 
     def page(
         self, request: Request, template: str, *, key: str | None, title: str, **context

@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from posenc.experiments import DEFAULT_OUT, EXPERIMENTS, TITLES
+from posenc.experiments import EXPERIMENTS, TITLES
 from posenc.study import runs as study
 from posenc.study.presets import QUICK_SECONDS
 from posenc.study.tables import study_tables
@@ -67,7 +67,7 @@ MEASURED_ON = "2 CPU cores (several times longer while other programs keep them 
 # ----------------------------------------------------------------------------- reading results
 def experiment_dir(lab: Lab, name: str) -> Path:
     """RESULTS/exp2, RESULTS/rope-base: the CLI's default folder, under the lab's results folder."""
-    return lab.results_dir / Path(DEFAULT_OUT[name]).name
+    return lab.experiment_dir(name)
 
 
 @functools.lru_cache(maxsize=32)

@@ -4,8 +4,9 @@ They render the same data files as ``posenc quiz``, ``posenc grill`` and ``posen
 (``learn/data/quiz.yaml``, ``grill.yaml``, ``practice.yaml``, ``cards.yaml``, through the loaders of
 :mod:`posenc.learn.content`): every question, answer, explanation and band is in the page's HTML,
 and a small script per page (``static/quiz.js``, ``grill.js``, ``practice.js``) only shows, hides and
-counts. Scores, grill grades and the flashcards marked "again" are kept in the browser
-(``localStorage``), never sent anywhere.
+counts. A finished quiz (graded by the lab) and the grill's grades are recorded in the learner's progress
+file, the one ``posenc progress`` shows (``/api/progress/quiz`` and ``/grill``, in learn_pages.py);
+the browser keeps a copy as a cache, and the flashcards marked "again" and the completion-check ticks.
 
     GET /quiz                 five questions, one click each, every option explained; the open questions
     GET /grill?section=D      the 45-question grill (or some sections: ``D`` or ``D,E``), self-graded

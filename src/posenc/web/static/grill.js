@@ -1,7 +1,9 @@
 // posenc lab, the interview grill: reveal a model answer, grade yourself, see the score.
-// Questions, answers and bands are in the page (from learn/data/grill.yaml). Grades are kept in this
-// browser across section filters: { "D3": true, "E5": false, ... } (true = got it). The score counts
-// only graded questions; a band is given only when every question of the grill is graded.
+// Questions, answers and bands are in the page (from learn/data/grill.yaml). Grades, { "D3": true,
+// "E5": false, ... } (true = got it), are sent to the lab, which keeps them in the progress file that
+// `posenc progress` shows (with each section's score, and the band of a full grill); this browser keeps a
+// copy as a cache. The score counts only graded questions; a band is given only when every question of
+// the grill is graded.
 "use strict";
 (() => {
   const KEY = "posenc.grill.grades";
@@ -10,9 +12,21 @@
   const known = new Set(allIds);
   const stored = Lab.read(KEY, {});
   const grades = {};
-  for (const [id, got] of Object.entries(stored && typeof stored === "object" ? stored : {})) {
-    if (known.has(id) && typeof got === "boolean") grades[id] = got; // questions that no longer exist drop out
-  }
+  const adopt = (source) => {
+    for (const id of Object.keys(grades)) delete grades[id];
+    for (const [id, got] of Object.entries(source && typeof source === "object" ? source : {})) {
+      if (known.has(id) && typeof got === "boolean") grades[id] = got; // questions that no longer exist drop out
+    }
+  };
+  adopt(stored);
+  // every change goes to the lab, one request after another, each with the grades as they are when it leaves
+  let sending = Promise.resolve();
+  let touched = false; // graded or cleared since the page loaded
+  const save = () => {
+    touched = true;
+    Lab.write(KEY, grades);
+    sending = sending.then(() => Progress.record("/api/progress/grill", { grades: { ...grades } })).catch(() => {});
+  };
 
   function reveal(article, button) {
     const answer = article.querySelector(".model-answer");
@@ -23,7 +37,7 @@
 
   function grade(article, got) {
     grades[article.dataset.qid] = got;
-    Lab.write(KEY, grades);
+    save();
     article.querySelector(".grade-feedback").textContent = got ? "Counted as got it." : "Counted as missed.";
     render();
   }
@@ -74,9 +88,16 @@
   });
   document.getElementById("grill-clear").addEventListener("click", () => {
     for (const id of Object.keys(grades)) delete grades[id];
-    Lab.write(KEY, grades);
+    save();
     document.querySelectorAll(".grade-feedback").forEach((s) => { s.textContent = ""; });
     render();
   });
   render();
+  // the grades the lab keeps (graded here before, in another browser, or in `posenc grill`) replace the cache
+  // (a grade given before they arrived is kept and sent)
+  Progress.ready.then((data) => {
+    if (!data || !data.grill) return;
+    if (touched) { adopt({ ...data.grill.grades, ...grades }); save(); } else { adopt(data.grill.grades); Lab.write(KEY, grades); }
+    render();
+  });
 })();

@@ -1,16 +1,14 @@
-// posenc lab: what every page shares. Progress (the steps visited) is kept in this browser only.
+// posenc lab: what every page shares. The learner's progress is kept by the lab (static/progress.js).
 "use strict";
 const Lab = (() => {
-  const KEY = "posenc.visited";
+  // this run's session token (base.html): the lab's state-changing routes demand it (web/session.py)
+  const token = (document.querySelector('meta[name="posenc-token"]') || {}).content || "";
   const read = (key, fallback) => {
     try { const v = JSON.parse(localStorage.getItem(key)); return v === null ? fallback : v; }
     catch (e) { return fallback; }
   };
   const write = (key, value) => { try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ } };
-  const visited = () => new Set(read(KEY, []));
-  const markVisited = (key) => { if (!key) return; const v = visited(); v.add(key); write(KEY, [...v]); };
   const steps = JSON.parse(document.getElementById("path-data").textContent);
-  const stepKey = (s) => (["note", "experiment"].includes(s.kind) ? `${s.kind}:${s.id}` : s.kind);
 
   // JSON from the lab's API; an error answer becomes an Error carrying the server's message
   async function api(url, options = {}) {
@@ -24,7 +22,8 @@ const Lab = (() => {
     return body;
   }
   function post(url, data) {
-    return api(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data) });
+    const headers = { "content-type": "application/json", "x-posenc-token": token };
+    return api(url, { method: "POST", headers, body: JSON.stringify(data) });
   }
   function fmt(x, digits = 4) {
     if (x === null || x === undefined) return "—";
@@ -58,24 +57,5 @@ const Lab = (() => {
     changed();
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
-    const here = document.body.dataset.pathKey;
-    markVisited(here);
-    const seen = visited();
-    // off-path pages: "Next" resumes at the first step not yet visited
-    const link = document.getElementById("next-link");
-    if (link && link.dataset.resume) {
-      const first = steps.find((s) => !seen.has(stepKey(s)));
-      if (first) { link.href = first.url; link.textContent = `Next: ${first.number}. ${first.title} →`; }
-    }
-    document.querySelectorAll("[data-key]").forEach((el) => { if (seen.has(el.dataset.key)) el.classList.add("done"); });
-    const progress = document.getElementById("path-progress");
-    if (progress) {
-      const done = steps.filter((s) => seen.has(stepKey(s))).length;
-      progress.textContent = `${done} of ${steps.length} steps visited`;
-    }
-    const reset = document.getElementById("reset-progress");
-    if (reset) reset.addEventListener("click", () => { write(KEY, []); location.reload(); });
-  });
   return { api, post, fmt, read, write, steps, ropeForm };
 })();

@@ -1,6 +1,7 @@
 // posenc lab, the quiz: one click per question, every option explained, a score at the end.
 // Questions, answers and explanations are in the page (from learn/data/quiz.yaml); this only
-// shows and counts. The last score and the completion-check ticks are kept in this browser.
+// shows and counts. A finished attempt is sent to the lab, which grades it and keeps it in the progress
+// file `posenc progress` shows (this browser keeps a copy as a cache); the completion-check ticks stay here.
 "use strict";
 (() => {
   const LAST = "posenc.quiz.last";
@@ -48,7 +49,12 @@
     document.getElementById("quiz-perfect").hidden = ids.size !== 0;
     result.hidden = false;
     Lab.write(LAST, { right, total, missed: [...ids], when: new Date().toISOString() });
-    showLast();
+    const answers = {};
+    questions.forEach((q) => { answers[q.dataset.qid] = chosen.get(q.dataset.qid).dataset.letter; });
+    Progress.record("/api/progress/quiz", { answers }).then(showLast).catch((err) => {
+      showLast();
+      status.textContent += ` (Not saved in your progress: ${err.message}.)`;
+    });
   }
 
   function retry() {
@@ -69,13 +75,18 @@
     questions[0].querySelector("button").focus({ preventScroll: true });
   }
 
+  // the last finished attempt: the lab's progress file (a quiz taken here or in `posenc quiz`), else the cache
   function showLast() {
-    const last = Lab.read(LAST, null);
+    const kept = Progress.state && Progress.state.quiz;
+    const cached = Lab.read(LAST, null);
+    const last = kept ? { right: kept.score, total: kept.asked, when: kept.when }
+      : cached && typeof cached.right === "number" ? cached : null;
     const line = document.getElementById("quiz-last");
-    if (!last || typeof last.right !== "number") return;
+    if (!last) return;
     const when = new Date(last.when);
     const day = Number.isNaN(when.getTime()) ? "" : ` on ${when.toLocaleDateString()}`;
-    line.textContent = `Your last finished attempt in this browser${day}: ${last.right} of ${last.total} right.`;
+    const where = kept ? "kept in your progress (this lab or posenc quiz)" : "in this browser";
+    line.textContent = `Your last finished attempt, ${where}${day}: ${last.right} of ${last.total} right.`;
     line.hidden = false;
   }
 
@@ -86,6 +97,7 @@
   });
   document.getElementById("quiz-retry").addEventListener("click", retry);
   showLast();
+  Progress.ready.then(showLast);
 
   // the completion check: ticks kept in this browser
   const ticked = new Set(Lab.read(CHECKS, []));
