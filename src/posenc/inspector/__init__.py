@@ -11,9 +11,12 @@ numeric mistakes one might make, such as positions cast to bf16). Unknown or rem
 refused as unsupported rather than guessed.
 
 Parts: ``loading`` (read the JSON, detect the family, resolve aliases), ``architectures`` (per model type:
-defaults, layer rules, pair layout), ``resolve`` (the model behind a config), ``analysis`` (the report;
-every frequency from ``posenc.encodings.rope.frequencies``), ``precision`` (low-precision positions),
-``render`` (rich output, summary first), ``plot`` (``--plot``), ``cli`` (the command).
+defaults, layer rules, pair layout), ``resolve`` (the model behind a config), ``analysis`` (the report
+around the model's layers), ``rope_set`` (one RoPE set: parameters, lengths, pair ladder, critical dimension;
+every frequency from ``posenc.encodings.rope.frequencies``), ``scaling`` (what each method does, attention
+temperature), ``pitfalls`` (the checks, one registered rule each), ``summary`` (the lines read first),
+``precision`` (low-precision positions), ``render`` (rich output, summary first), ``plot`` (``--plot``),
+``cli`` (the command).
 """
 
 from posenc.inspector.analysis import inspect_config
