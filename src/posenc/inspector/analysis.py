@@ -21,13 +21,17 @@ from posenc.inspector.summary import rope_words, summary_lines
 
 
 def inspect_config(
-    config: dict[str, Any], name: str = "config", target_length: int | None = None, path: str | None = None
+    config: dict[str, Any],
+    name: str = "config",
+    target_length: int | None = None,
+    path: str | None = None,
+    as_type: str | None = None,
 ) -> dict[str, Any]:
     """The full report for one config dict (JSON-ready: numbers, strings, lists, dicts, ``None``).
 
     Non-RoPE configs get a short report (``family`` "none" and what they use instead). Raises
     ``ValueError`` prefixed with ``name`` when the config is malformed, its architecture unsupported, or its
-    RoPE set-up cannot be computed.
+    RoPE set-up cannot be computed. ``as_type`` reads the text model as that model type (``--as``).
     """
     head = {"name": name, "path": path, "source": config.get("_source"), "note": config.get("_note")}
     if target_length is not None and not (
@@ -39,7 +43,7 @@ def inspect_config(
             f"--target-length must be an integer in 1 … {MAX_TARGET} (2^24), got {target_length!r}"
         )
     try:
-        res = resolve(config)
+        res = resolve(config, as_type)
     except NotRope as err:
         encoding, evidence = err.args
         return head | {
@@ -95,6 +99,8 @@ def _window(res: Resolved, layer_type: str) -> tuple[int | None, str | None]:
     """(tokens a layer of this type attends back, "sliding" or "chunk"), or (None, None) for full "
     "attention."""
     cfg, mode = res.config, res.arch.window if res.arch is not None else "none"
+    if mode == "auto":  # read from transformers: its layer types say which layers slide, else every one does
+        mode = "sliding_layers" if cfg.get("layer_types") else "all"
     if layer_type == archs.CHUNKED:
         return cfg.get("attention_chunk_size"), "chunk"
     if layer_type in archs.NO_ATTENTION:
@@ -280,6 +286,12 @@ def _model_report(res: Resolved, target_arg: int | None) -> dict[str, Any]:
             "layout": res.layout,
             "layout_why": res.layout_why,
             "defaults_filled": res.defaults,
+            **({"read_as": res.read_as} if res.read_as else {}),
+            **(
+                {"from_transformers": res.arch.from_transformers}
+                if res.arch and res.arch.from_transformers
+                else {}
+            ),
         },
         layers={
             "count": len(res.layers),
