@@ -16,7 +16,7 @@ from posenc.encodings import rope
 from posenc.inspector import architectures as archs
 from posenc.inspector.pitfalls import pitfalls
 from posenc.inspector.resolve import NotRope, Resolved, mrope_axes, query_scale_at, resolve
-from posenc.inspector.rope_set import MAX_TARGET, frequencies, rope_report
+from posenc.inspector.rope_set import MAX_TARGET, dual_chunk, frequencies, rope_report
 from posenc.inspector.summary import rope_words, summary_lines
 
 
@@ -151,6 +151,20 @@ def _layer_groups(res: Resolved) -> list[dict[str, Any]]:
     return [g | {"count": len(g["layers"]), "ranges": layer_ranges(g["layers"])} for g in groups.values()]
 
 
+def _reach(groups: list[dict[str, Any]], set_id: str) -> dict[str, Any] | None:
+    """How far back every layer of a RoPE set can attend, when all of them are windowed: transformers' sliding
+    mask keeps ``kv_idx > q_idx − W``, so W − 1 tokens back; a chunk of C tokens reaches C − 1 back."""
+    mine = [g for g in groups if g["rope_set"] == set_id]
+    if not mine or any(g["window"] is None for g in mine):
+        return None
+    far = max(mine, key=lambda g: g["window"])
+    what = "sliding window" if far["window_kind"] == "sliding" else "chunks of"
+    return {
+        "tokens": far["window"] - 1,
+        "why": f"{what} {far['window']:,}: at most {far['window'] - 1:,} tokens back",
+    }
+
+
 def _set_entry(
     set_id: str, cfg: dict[str, Any], res: Resolved, sub: dict[str, Any], groups: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -180,6 +194,8 @@ def _set_entry(
         "training_length_from": sub["training_length_from"],
         "target_length": sub["target_length"],
         "scaling_summary": sub["scaling"]["summary"],
+        "pairs_with_full_turn": sub["critical_dimension"]["pairs_with_full_turn"],
+        "reach": sub["critical_dimension"].get("reach"),
         "base_from": res.theta_from.get(set_id, "rope_theta"),
         "long": None,
     }
@@ -245,7 +261,12 @@ def _query_entries(res: Resolved, groups: list[dict[str, Any]], train: int, targ
                         else f"β = {q['beta']:g}, original_max_position_embeddings {q['period']:,}"
                     )
                     + f" on {len(layers)} layers ({layer_ranges(layers)}): ×{at_train:.4g} at position "
-                    f"{train - 1:,}, ×{at_target:.4g} at {target - 1:,}. It multiplies q by a factor that "
+                    + (
+                        f"{train - 1:,} (the training and target length). "
+                        if target == train
+                        else f"{train - 1:,}, ×{at_target:.4g} at {target - 1:,}. "
+                    )
+                    + "It multiplies q by a factor that "
                     "grows "
                     "with the position (sharper attention far out), unlike an mscale that multiplies the "
                     "softmax scale for every position alike"
@@ -262,12 +283,15 @@ def _model_report(res: Resolved, target_arg: int | None) -> dict[str, Any]:
         )
     groups = _layer_groups(res)
     primary = _primary_set(res)
-    report = rope_report(res.rope_sets[primary], res, target_arg, precision=True, primary=primary)
+    reach = {set_id: _reach(groups, set_id) for set_id in res.rope_sets}
+    report = rope_report(
+        res.rope_sets[primary], res, target_arg, precision=True, primary=primary, reach=reach[primary]
+    )
     target, train = report["target_length"], report["training_length"]
     subs = {
         set_id: report
         if set_id == primary
-        else rope_report(cfg, res, target, precision=False, primary=set_id)
+        else rope_report(cfg, res, target, precision=False, primary=set_id, reach=reach[set_id])
         for set_id, cfg in res.rope_sets.items()
     }
     sets = [_set_entry(set_id, cfg, res, subs[set_id], groups) for set_id, cfg in res.rope_sets.items()]
@@ -310,6 +334,16 @@ def _model_report(res: Resolved, target_arg: int | None) -> dict[str, Any]:
         mrope=mrope,
         query_scaling=_query_entries(res, groups, train, target),
     )
+    dca = dual_chunk(res.config)
+    if dca is not None:
+        report["dual_chunk_attention"] = dca | {
+            "summary": (
+                f"dual chunk attention (dual_chunk_attention_config: chunks of {dca['chunk_size']:,}, local "
+                f"window {dca['local_size']:,}): servers that implement it (vLLM, SGLang) reach "
+                f"{report['target_length']:,} tokens by keeping every relative position within the "
+                f"{train:,} trained; transformers does not implement it and rotates with plain positions"
+            )
+        }
     primary_entry = next(s for s in sets if s["id"] == primary)
     report["pitfalls"] = pitfalls(report, res, primary_entry)
     report["summary"] = summary_lines(report)

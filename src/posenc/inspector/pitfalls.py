@@ -64,7 +64,7 @@ class Facts:
             factor=r["factor"],
             max_pos=res.rope_sets[r["primary_rope_set"]].get("max_position_embeddings"),
             original=params.scaling.get("original_max_position_embeddings"),
-            windowed=bool(not primary["unwindowed_layers"] and windows and max(windows) <= train),
+            windowed=bool(not primary["unwindowed_layers"] and windows and max(windows) - 1 <= train),
         )
 
 
@@ -119,7 +119,7 @@ def _windowed_rope(f: Facts) -> str | None:
     if not f.windowed:
         return None
     return (
-        f"every layer rotating with this RoPE attends at most {max(f.primary['windows']):,} tokens back "
+        f"every layer rotating with this RoPE attends at most {max(f.primary['windows']) - 1:,} tokens back "
         f"(≤ the training length {f.train:,}): the distances it encodes stay within what training covered, "
         "whatever the position"
     )
@@ -150,7 +150,8 @@ def _lengths_disagree(f: Facts) -> str | None:
 @rule("nominal_length", "warning")
 def _nominal_length(f: Facts) -> str | None:
     large = f.max_pos and f.max_pos > NOMINAL_LENGTH
-    if not (f.rope_type == "default" and large and not f.res.query_scaling):
+    explained = f.res.query_scaling or f.report.get("dual_chunk_attention")
+    if not (f.rope_type == "default" and large and not explained):
         return None
     return (
         f"max_position_embeddings {f.max_pos:,} with no RoPE scaling: a length this large is often nominal "
@@ -169,6 +170,19 @@ def _target_beyond_training(f: Facts) -> str | None:
         f"no RoPE scaling and the target {f.target:,} exceeds the training length {f.train:,}: the "
         f"{r['rotary_dim'] // 2 - crit['pairs_with_full_turn']} pairs past the critical dimension "
         f"(d_extra = {crit['d_extra']}) reach angles never seen in training"
+    )
+
+
+@rule("dual_chunk_attention", "warning")
+def _dual_chunk_attention(f: Facts) -> str | None:
+    dca = f.report.get("dual_chunk_attention")
+    if not dca or f.target <= f.train:
+        return None
+    return (
+        f"the {f.target:,} of max_position_embeddings relies on dual chunk attention (chunks of "
+        f"{dca['chunk_size']:,}): serve it with an engine that implements it (vLLM, SGLang); in "
+        f"transformers, which does not, positions past the trained {f.train:,} reach angles never seen in "
+        "training"
     )
 
 

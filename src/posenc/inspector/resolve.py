@@ -223,7 +223,7 @@ def _family(
     if arch.from_transformers:
         swept = archs_sweep_note()
         notes.append(
-            f"{model_type}: defaults and layer types from transformers {arch.from_transformers}' "
+            f"{model_type}: defaults and layer types from transformers {arch.from_transformers}'s "
             f"{arch.source}; how it rotates from posenc's table{swept}"
         )
     return model_type, arch, evidence, notes, read_as[1] if read_as else None
@@ -264,7 +264,37 @@ def _chatglm(cfg: dict[str, Any], notes: list[str]) -> None:
     )
 
 
-TRANSLATIONS = {"chatglm": _chatglm}
+def _ntk_alpha(cfg: dict[str, Any], notes: list[str]) -> None:
+    """HunYuan: ``"type": "dynamic"`` with ``alpha`` is a fixed larger base, base × alpha^(d/(d−2)) with d
+    the head dim (transformers' HunYuan rotary calls it ``ntk_alpha``: no length dependence, attention
+    factor 1)."""
+    rope = _rope_dict(cfg)
+    if not rope or (rope.get("rope_type") or rope.get("type")) != "dynamic" or not rope.get("alpha"):
+        return
+    alpha, d = rope["alpha"], cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < math.inf:
+        raise ValueError(f"rope scaling 'alpha' must be a positive number, got {alpha!r}")
+    if not isinstance(d, int) or d < 4:
+        raise ValueError(f"HunYuan's alpha scaling needs a head_dim of at least 4, got {d!r}")
+    theta = rope.get("rope_theta", cfg.get("rope_theta", 10000.0))
+    base = theta * alpha ** (d / (d - 2))
+    kept = {k: v for k, v in rope.items() if k == "partial_rotary_factor"}
+    for key in ROPE_DICT_KEYS:
+        cfg.pop(key, None)
+    cfg["rope_parameters"] = kept | {"rope_type": "default", "rope_theta": base}
+    notes.append(
+        f"HunYuan: rope scaling type 'dynamic' with alpha {alpha:g} is a fixed larger base, not dynamic NTK: "
+        f"base × alpha^(d/(d−2)) = {theta:g} × {alpha:g}^({d}/{d - 2}) = {base:,.6g}, the same at every "
+        "length (transformers' HunYuan rotary, 'ntk_alpha'); read as plain RoPE with that base"
+    )
+
+
+TRANSLATIONS = {
+    "chatglm": _chatglm,
+    "hunyuan_v1_dense": _ntk_alpha,
+    "hunyuan_v1_moe": _ntk_alpha,
+    "hunyuan_vl_text": _ntk_alpha,
+}
 
 
 def _rope_dict(cfg: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -96,6 +96,24 @@ def _head_dim(cfg: dict[str, Any]) -> tuple[int, str]:
     return cfg["hidden_size"] // cfg["num_attention_heads"], "derived"
 
 
+def dual_chunk(cfg: dict[str, Any]) -> dict[str, int] | None:
+    """Qwen2.5-1M's ``dual_chunk_attention_config`` (chunk_size, local_size and
+    original_max_position_embeddings), checked; ``None`` when the config has none. transformers ignores it:
+    only servers that implement dual chunk attention (vLLM, SGLang) use it."""
+    dca = cfg.get("dual_chunk_attention_config")
+    if dca is None:
+        return None
+    if not isinstance(dca, dict):
+        raise ValueError(f"'dual_chunk_attention_config' must be a JSON object, got {dca!r}")
+    out = {}
+    for key in ("chunk_size", "local_size", "original_max_position_embeddings"):
+        value = dca.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"dual_chunk_attention_config '{key}' must be a positive integer, got {value!r}")
+        out[key] = value
+    return out
+
+
 def _lengths(
     params: rope.RopeParams, cfg: dict[str, Any], target_arg: int | None, arch: archs.Architecture | None
 ) -> tuple[int, str, int, str]:
@@ -111,8 +129,12 @@ def _lengths(
             "positions (where float32 positions stop being exact); "
             "real configs use factors up to a few hundred"
         )
+    dca = dual_chunk(cfg)
     if original:
         train, train_from = int(original), "original_max_position_embeddings"
+    elif dca is not None:
+        train = dca["original_max_position_embeddings"]
+        train_from = "dual_chunk_attention_config.original_max_position_embeddings"
     elif arch is not None and arch.training_length is not None:
         train, train_from = arch.training_length
     elif params.rope_type == "linear" and factor and max_pos:
@@ -212,8 +234,17 @@ def _pairs_of(layout: str, d: int, i: int) -> list[int]:
 
 
 def rope_report(
-    cfg: dict[str, Any], res: Resolved, target_arg: int | None, precision: bool, primary: str
+    cfg: dict[str, Any],
+    res: Resolved,
+    target_arg: int | None,
+    precision: bool,
+    primary: str,
+    reach: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The report of one RoPE set. ``reach`` (``{"tokens": R, "why": …}``): every layer of the set attends at
+    most R tokens back (a sliding window W: R = W − 1; a chunk of C tokens: R = C − 1), so the distances it
+    saw in training, and will ever see, stop at min(L, R): the critical dimension, the pairs that complete a
+    full turn and the angles beyond training use that span instead of the training length L."""
     params = rope.params_from_config(cfg)
     _validate(params)
     rope_type, d, base = params.rope_type, params.rotary_dim, float(params.base)
@@ -224,11 +255,15 @@ def rope_report(
     theta, theta0 = inv_freq.double(), inv_default.double()
     wavelength, wavelength0 = 2 * math.pi / theta, 2 * math.pi / theta0  # λ, λ⁰ in tokens, [d/2]
     scale = theta0 / theta  # s_i, [d/2]
-    full_turn = wavelength0 <= train  # [d/2] bool
+    seen = train if reach is None else min(train, reach["tokens"])  # the farthest distance seen in training
+    far = target if reach is None else min(target, reach["tokens"])  # … and at the target
+    full_turn = wavelength0 <= seen  # [d/2] bool
     # the angle range a pair covers: [0, L·θ⁰) in training, [0, N·θ) at the target
-    beyond = (~full_turn) & (target * theta > train * theta0 * (1 + 1e-6))  # [d/2] bool
+    beyond = (~full_turn) & (far * theta > seen * theta0 * (1 + 1e-6))  # [d/2] bool
 
-    critical = _critical_dimension(d, base, train, res.layout)
+    critical = _critical_dimension(d, base, seen, res.layout)
+    if reach is not None:
+        critical["reach"] = reach | {"span": seen}
     scaling = scaling_report(cfg, params, train, target, wavelength0, scale, inv_freq, train_from)
     groups = scaling.pop("groups", None)
     pairs = [
@@ -240,7 +275,7 @@ def rope_report(
             "wavelength_default": float(wavelength0[i]),
             "wavelength": float(wavelength[i]),
             "scale_factor": float(scale[i]),
-            "turns_in_training": float(train / wavelength0[i]),
+            "turns_in_training": float(seen / wavelength0[i]),
             "full_turn_in_training": bool(full_turn[i]),
             "angles_beyond_training": bool(beyond[i]),
             "group": None if groups is None else groups[i],

@@ -58,6 +58,8 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
     if r["mrope"]:
         lines.append(r["mrope"]["summary"])
     lines += [q["summary"] for q in r["query_scaling"]]
+    if r.get("dual_chunk_attention"):
+        lines.append(r["dual_chunk_attention"]["summary"])
     length = (
         f"length: trained at {r['training_length']:,} ({r['training_length_from']}), analysed at "
         f"{r['target_length']:,} ({r['target_length_from']})"
