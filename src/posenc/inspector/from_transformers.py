@@ -102,13 +102,14 @@ def text_model_of(wrapper: str) -> tuple[str, str] | None:
 
 
 @cache
-def _classes_to_types() -> dict[str, str]:
-    """transformers' model class names (``DeepseekV3ForCausalLM``, …) → model type."""
+def _classes_to_types() -> dict[str, list[str]]:
+    """transformers' model class names (``DeepseekV3ForCausalLM``, …) → the model types using that class
+    (several model types reuse ``LlamaForCausalLM``)."""
     if version() is None:
         return {}
     from transformers.models.auto import modeling_auto
 
-    out: dict[str, str] = {}
+    out: dict[str, list[str]] = {}
     for name in (
         "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",
         "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
@@ -117,24 +118,34 @@ def _classes_to_types() -> dict[str, str]:
     ):
         for model_type, classes in getattr(modeling_auto, name, {}).items():
             for cls in classes if isinstance(classes, (list, tuple)) else [classes]:
-                out.setdefault(cls, model_type)
+                out.setdefault(cls, [])
+                if model_type not in out[cls]:
+                    out[cls].append(model_type)
     return out
+
+
+def _prefix(class_name: str) -> str | None:
+    for suffix in CLASS_SUFFIXES:
+        if class_name.endswith(suffix) and len(class_name) > len(suffix):
+            return class_name[: -len(suffix)]
+    return None
 
 
 def model_type_of_class(class_name: str) -> tuple[str, str] | None:
     """The model type a model class name (from a config's ``architectures``) belongs to, and how it was found:
-    transformers' own mapping where it is installed, else the built-in table (``LlamaConfig`` →
-    ``Llama…``)."""
-    found = _classes_to_types().get(class_name)
-    if found is not None and (found in archs.ARCHITECTURES or knows(found)):
+    transformers' own mapping where it is installed (the type whose config class carries the class's name,
+    ``LlamaForCausalLM`` → ``LlamaConfig`` → ``llama``), else the built-in table."""
+    prefix = _prefix(class_name)
+    candidates = [t for t in _classes_to_types().get(class_name, []) if t in archs.ARCHITECTURES or knows(t)]
+    if candidates:
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+        named = [t for t in candidates if CONFIG_MAPPING_NAMES.get(t) == f"{prefix}Config"]
+        found = (named or candidates)[0]
         return found, f"transformers {version()} maps {class_name} to model_type {found!r}"
-    for suffix in CLASS_SUFFIXES:
-        if class_name.endswith(suffix) and len(class_name) > len(suffix):
-            prefix = class_name[: -len(suffix)]
-            for model_type, arch in archs.ARCHITECTURES.items():
-                if arch.source.split()[0] == f"{prefix}Config":
-                    return model_type, f"{class_name} is the model class of {arch.source.split()[0]}"
-            break
+    for model_type, arch in archs.ARCHITECTURES.items():
+        if prefix and arch.source.split()[0] == f"{prefix}Config":
+            return model_type, f"{class_name} is the model class of {arch.source.split()[0]}"
     return None
 
 
