@@ -36,6 +36,10 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         what = (
             f"{a['wrapper']['model_type']} wrapper, text model {a['model_type']} under {a['wrapper']['key']}"
         )
+    if a.get("read_as"):
+        what += f" (model_type {a['read_as']['from']!r} read as {a['model_type']!r}: {a['read_as']['how']})"
+    if a.get("from_transformers"):
+        what += f" (defaults from transformers {a['from_transformers']}'s {a['config_class']})"
     if a["remote_code"]:
         what += " (remote code; posenc knows its RoPE)"
     if a["defaults_filled"]:
