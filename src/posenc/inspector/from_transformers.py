@@ -19,7 +19,6 @@ import logging
 from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import cache
-from types import MappingProxyType
 from typing import Any
 
 from posenc.inspector import architectures as archs
@@ -289,8 +288,3 @@ def _partial_ignored(config: Mapping[str, Any], rope: Mapping[str, Any]) -> str 
                 "rotary, so RoPE rotates the whole head"
             )
     return None
-
-
-def describe() -> MappingProxyType:
-    """What the sweep test measured: transformers version and model-type counts (see :mod:`.rotations`)."""
-    return MappingProxyType(dict(rotations.SWEPT))

@@ -221,7 +221,7 @@ def _family(
         raise _unsupported(model_type, text, top, encoding)
     evidence = f"model_type {model_type!r}"
     if arch.from_transformers:
-        swept = archs_sweep_note()
+        swept = _sweep_note()
         notes.append(
             f"{model_type}: defaults and layer types from transformers {arch.from_transformers}'s "
             f"{arch.source}; how it rotates from posenc's table{swept}"
@@ -229,7 +229,7 @@ def _family(
     return model_type, arch, evidence, notes, read_as[1] if read_as else None
 
 
-def archs_sweep_note() -> str:
+def _sweep_note() -> str:
     """`` (checked against transformers X.Y: N of N model types with rotary embeddings)`` or ``""``."""
     from posenc.inspector.rotations import SWEPT
 
