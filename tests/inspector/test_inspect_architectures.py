@@ -13,7 +13,7 @@ from posenc.inspector import architectures as archs
 
 from .inspect_helpers import inspect_json
 
-NOT_IN_TRANSFORMERS = {"minimind", "chatglm"}  # remote-code models: their facts cite their own code
+NOT_IN_TRANSFORMERS = {"minimind", "chatglm", "internlm2"}  # remote code: their facts cite their own code
 
 
 def _transformers_default(config, model_type: str, key: str):

@@ -82,7 +82,10 @@ def test_llama2_critical_dimension_equals_the_paper_closed_form():
 @pytest.mark.parametrize("name", BUNDLED)
 def test_critical_dimension_agrees_with_the_pairs_that_complete_a_turn(name):
     r = inspect_json(name)
-    d, base, train = r["rotary_dim"], r["base"], r["training_length"]
+    # the distances the RoPE layers saw: the training length, or W − 1 when every one of them slides
+    reach = r["critical_dimension"].get("reach")
+    train = r["training_length"] if reach is None else min(r["training_length"], reach["tokens"])
+    d, base = r["rotary_dim"], r["base"]
     closed_form = 2 * math.ceil((d / 2) * math.log(train / (2 * math.pi), base))
     full_turns = sum(plain_wavelength(base, d, i) <= train for i in range(d // 2))
     assert r["critical_dimension"]["d_extra"] == closed_form
@@ -264,3 +267,27 @@ def test_collapse_count_in_report_matches_torch_unique(dtype_name, dtype):
         distinct = torch.unique(torch.arange(n).to(dtype)).numel()
         assert r["precision"][dtype_name]["distinct_positions"] == distinct
         assert r["precision"][dtype_name]["collapsed_positions"] == n - distinct
+
+
+def test_a_pitfall_rule_registered_in_one_place_reaches_the_report():
+    """The checks are a rule list: one decorated function adds a warning, in --json and the summary."""
+    from posenc.inspector import pitfalls
+    from posenc.inspector.analysis import inspect_config
+    from posenc.inspector.loading import load_config
+
+    before = list(pitfalls.RULES)
+    try:
+
+        @pitfalls.rule("toy_check", "warning")
+        def _toy(f: pitfalls.Facts) -> str | None:
+            return f"toy: trained at {f.train:,}" if f.rope_type == "llama3" else None
+
+        with pytest.raises(ValueError, match="already registered"):
+            pitfalls.rule("toy_check", "info")
+        r = inspect_config(load_config("llama-3.1-8b")[2])
+        toy = {"code": "toy_check", "severity": "warning", "message": "toy: trained at 8,192"}
+        assert toy in r["pitfalls"]
+        assert "toy_check" in r["summary"][-1]
+        assert all(p["code"] != "toy_check" for p in inspect_config(load_config("llama-2-7b")[2])["pitfalls"])
+    finally:
+        pitfalls.RULES[:] = before

@@ -7,13 +7,20 @@ Llama 4's and SmolLM3's NoPE layers, Qwen3.5's linear-attention layers), how fea
 interleaved layout), the multimodal RoPE sections of Qwen-VL models and position-dependent query scales;
 then, per RoPE set, every parameter with its defaults made explicit, the per-pair frequency ladder, what the
 scaling does to each pair, the attention temperature, and warnings about the config (kept apart from notes on
-numeric mistakes one might make, such as positions cast to bf16). Unknown or remote-code architectures are
-refused as unsupported rather than guessed.
+numeric mistakes one might make, such as positions cast to bf16). Model types outside the built-in table are
+read through transformers' own config class where it is installed; a remote-code or custom model type follows
+its ``architectures`` entry (``DeepseekV3ForCausalLM``) or ``--as MODEL_TYPE``; otherwise it is refused as
+unsupported rather than guessed.
 
-Parts: ``loading`` (read the JSON, detect the family, resolve aliases), ``architectures`` (per model type:
-defaults, layer rules, pair layout), ``resolve`` (the model behind a config), ``analysis`` (the report;
-every frequency from ``posenc.encodings.rope.frequencies``), ``precision`` (low-precision positions),
-``render`` (rich output, summary first), ``plot`` (``--plot``), ``cli`` (the command).
+Parts: ``loading`` (read the JSON, detect the family, resolve aliases), ``architectures`` (the built-in table
+per model type: defaults, layer rules, pair layout), ``from_transformers`` (any other model type, from
+transformers' config class), ``rotations`` (how those rotate; kept in step by the sweep test), ``resolve``
+(the model behind a config), ``analysis`` (the report around the model's layers), ``rope_set`` (one RoPE
+set: parameters, lengths, pair ladder, critical dimension; every frequency from
+``posenc.encodings.rope.frequencies``), ``scaling`` (what each method does, attention temperature),
+``pitfalls`` (the checks, one registered rule each), ``summary`` (the lines read first), ``precision``
+(low-precision positions), ``render`` (rich output, summary first), ``plot`` (``--plot``), ``cli`` (the
+command).
 """
 
 from posenc.inspector.analysis import inspect_config

@@ -42,7 +42,12 @@ class Architecture:
     ``window`` says which layers ``sliding_window`` limits (``"all"``, ``"sliding_layers"`` or ``"none"``);
     ``pattern`` is the sliding/global period transformers uses when the config lists no ``layer_types``
     (read from the config's ``sliding_window_pattern`` where ``pattern_key`` says the class does); ``mla``
-    marks DeepSeek's multi-head latent attention (mscale² folded into the softmax scale).
+    marks DeepSeek's multi-head latent attention (mscale² folded into the softmax scale); ``mrope`` says how
+    multimodal RoPE spreads the T/H/W positions over the pairs (``"interleaved"`` or ``"contiguous"``;
+    ``mrope_section`` the default sections); ``ignores`` names config keys the model's code does not read,
+    with why; ``from_transformers`` is the transformers version whose config class supplied the defaults
+    (``None`` for the built-in table); ``partial_rotary`` False: the rotary module ignores the config's
+    partial rotary factor.
     """
 
     source: str
@@ -56,6 +61,11 @@ class Architecture:
     pattern_key: bool = False
     mla: bool = False
     training_length: tuple[int, str] | None = None
+    mrope: str | None = None
+    mrope_section: tuple[int, int, int] | None = None
+    ignores: Mapping[str, str] = field(default_factory=dict)
+    from_transformers: str | None = None
+    partial_rotary: bool = True
 
 
 def _arch(source: str, **defaults: Any) -> Callable[..., Architecture]:
@@ -166,7 +176,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         max_position_embeddings=32768,
         rope_theta=1000000.0,
         use_sliding_window=False,
-    )(layer_types="qwen_window"),
+    )(layer_types="qwen_window", mrope="contiguous"),
     "qwen2_5_vl_text": _arch(
         "Qwen2_5_VLTextConfig",
         hidden_size=8192,
@@ -174,7 +184,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         max_position_embeddings=32768,
         rope_theta=1000000.0,
         use_sliding_window=False,
-    )(layer_types="qwen_window"),
+    )(layer_types="qwen_window", mrope="contiguous"),
     "qwen3_vl_text": _arch(
         "Qwen3VLTextConfig",
         hidden_size=4096,
@@ -182,7 +192,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         head_dim=128,
         max_position_embeddings=128000,
         rope_theta=500000.0,
-    )(window="none"),
+    )(window="none", mrope="interleaved", mrope_section=(24, 20, 20)),
     "qwen3_5_text": _arch(
         "Qwen3_5TextConfig",
         hidden_size=4096,
@@ -192,7 +202,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         rope_theta=10000.0,
         partial_rotary_factor=0.25,
         full_attention_interval=4,
-    )(layer_types="linear_every_nth"),
+    )(layer_types="linear_every_nth", mrope="interleaved", mrope_section=(11, 11, 10)),
     "phi": _arch(
         "PhiConfig",
         hidden_size=2048,
@@ -396,6 +406,10 @@ ARCHITECTURES: dict[str, Architecture] = {
         rope_plan="sliding_only",
         pattern=4,
         pattern_key=True,
+        ignores={
+            "rotary_pct": "transformers' Cohere2Config has no partial rotary: RoPE rotates the whole head "
+            "(Cohere's first models read rotary_pct; Cohere 2 does not)"
+        },
     ),
     "glm": _arch(
         "GlmConfig",
@@ -478,6 +492,15 @@ ARCHITECTURES: dict[str, Architecture] = {
         layout_why="ChatGLM's apply_rotary_pos_emb pairs features (2i, 2i + 1)",
         window="none",
     ),
+    # InternLM2 (internlm/internlm2_5-7b-chat, remote code): modeling_internlm2.py's InternLM2RotaryEmbedding
+    # and its dynamic NTK subclass are Llama's (rotate_half; base·(s·n/L − (s − 1))^(d/(d−2)) past L)
+    "internlm2": _arch(
+        "InternLM2Config (internlm/internlm2_5-7b-chat configuration_internlm2.py)",
+        hidden_size=4096,
+        num_attention_heads=32,
+        max_position_embeddings=2048,
+        rope_theta=10000.0,
+    )(window="none"),
 }
 
 #: wrappers (multimodal models) and the key their text model sits under, with the model type it has by default
@@ -677,7 +700,28 @@ def _no_rope_flags(cfg: Mapping[str, Any], types: list[str]) -> list[LayerRope]:
     ]
 
 
+def _by_layer_type(cfg: Mapping[str, Any], types: list[str]) -> list[LayerRope]:
+    """Model types read from transformers: one RoPE per layer type where ``rope_parameters`` is nested by
+    layer type (transformers' rotary keeps a ``{layer_type}_inv_freq`` buffer for each non-null entry), a
+    null entry meaning that layer type uses no RoPE; else one RoPE shared by every attention layer."""
+    rope = cfg.get("rope_parameters")
+    nested = isinstance(rope, Mapping) and bool(set(rope) & set(types))
+    if not nested:
+        return _shared(cfg, types)
+    out = []
+    for i, t in enumerate(types):
+        if t in NO_ATTENTION:
+            out.append(LayerRope(i, t, None, NO_ATTENTION[t]))
+        elif rope.get(t) is None:
+            why = f"NoPE layer: rope_parameters has no RoPE for {t} (transformers builds no rotary for it)"
+            out.append(LayerRope(i, t, None, why))
+        else:
+            out.append(LayerRope(i, t, t))
+    return out
+
+
 ROPE_PLANS: dict[str, Callable[[Mapping[str, Any], list[str]], list[LayerRope]]] = {
+    "by_layer_type": _by_layer_type,
     "shared": _shared,
     "per_layer_type": _per_layer_type,
     "sliding_only": _sliding_only,

@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot", metavar="FILE", help="draw wavelength and scale factor per pair to FILE (.png/.svg)"
     )
+    parser.add_argument(
+        "--as",
+        dest="as_type",
+        metavar="MODEL_TYPE",
+        help="read the config as this model type (a remote-code or custom model that follows e.g. llama)",
+    )
     parser.add_argument("--list", action="store_true", help="list the bundled example configs and exit")
 
 
@@ -85,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
     reports = []
     for spec in args.configs:
         name, path, config = load_config(spec)
-        reports.append(inspect_config(config, name, target_length=args.target_length, path=str(path)))
+        reports.append(
+            inspect_config(
+                config, name, target_length=args.target_length, path=str(path), as_type=args.as_type
+            )
+        )
     if args.plot:
         from posenc.inspector.plot import plot_reports
 

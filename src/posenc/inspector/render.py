@@ -102,9 +102,10 @@ def render_report(r: dict[str, Any], console: Console, short: bool = False, pair
         console,
         "Critical dimension",
         f"d_extra = 2·⌈(d/2)·log_b(L/2π)⌉ = 2·⌈({r['rotary_dim']}/2)·log_{num(r['base'])}"
-        f"({num(r['training_length'])}/2π)⌉ = {crit['d_extra']}: pairs ≥ {crit['pairs_below']} "
+        f"({num(crit['values']['L_train'])}/2π)⌉ = {crit['d_extra']}: pairs ≥ {crit['pairs_below']} "
         f"({crit['features_beyond']}) never completed a full turn in training "
-        "(Liu et al. 2023, arXiv:2310.05209)",
+        + (f"within what these layers see ({crit['reach']['why']}) " if crit.get("reach") else "")
+        + "(Liu et al. 2023, arXiv:2310.05209)",
     )
     if pairs:
         _print_ladder(r, console)
@@ -158,6 +159,8 @@ def _print_layers(r: dict[str, Any], console: Console) -> None:
         s = sets.get(g["rope_set"])
         window = f", {g['window_kind']} window {num(g['window'])}" if g["window"] else ""
         rope_text = s["description"] if s else f"none: {g['why_no_rope']}"
+        if s and s["reach"]:
+            rope_text += f"; {s['pairs_with_full_turn']} pairs turn fully within {num(s['reach']['span'])}"
         table.add_row(f"{g['count']}: {g['ranges']}", g["layer_type"] + window, rope_text)
     console.print(table)
 

@@ -12,8 +12,11 @@
 * one config dict per RoPE set in the keys :func:`posenc.encodings.rope.frequencies` reads;
 * the pair layout, multimodal RoPE (mrope) sections and position-dependent query scales.
 
-Configs of unknown or remote-code architectures raise ``ValueError("unsupported …")`` instead of being read as
-if they were Llama.
+A model type outside the built-in table is read through transformers' own config class where transformers is
+installed (:mod:`posenc.inspector.from_transformers`). A model type nobody knows (remote code, a custom name)
+is followed through its ``architectures`` entry (``DeepseekV3ForCausalLM`` → ``deepseek_v3``), saying so, or
+read as the type the caller names (``posenc inspect CONFIG --as llama``); otherwise it raises
+``ValueError("unsupported …")`` naming both ways instead of being read as if it were Llama.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from posenc.inspector import architectures as archs
+from posenc.inspector import from_transformers as hf
 from posenc.inspector.architectures import ARCHITECTURES, FULL, SLIDING, Architecture, LayerRope
 from posenc.inspector.loading import detect_family, rope_config
 
@@ -55,6 +59,7 @@ class Resolved:
     query_scaling: list[dict[str, Any]] = field(default_factory=list)
     evidence: str = ""
     theta_from: dict[str, str] = field(default_factory=dict)
+    read_as: dict[str, str] | None = None
 
 
 class NotRope(Exception):
@@ -78,7 +83,8 @@ def _unwrap(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] |
             wrapper,
             [f"{declared}: the text model's keys sit at the top level next to vision_config"],
         )
-    for key in TEXT_KEYS:
+    own = hf.text_model_of(declared) if isinstance(declared, str) and declared not in archs.WRAPPERS else None
+    for key in (*TEXT_KEYS, *([own[0]] if own and own[0] not in TEXT_KEYS else [])):
         sub = config.get(key)
         if sub is None:
             continue
@@ -88,6 +94,8 @@ def _unwrap(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] |
             )
         text = dict(sub)
         default_type = archs.WRAPPERS.get(str(declared), (key, None))[1]
+        if default_type is None and own is not None and own[0] == key:
+            default_type = own[1]
         if text.get("model_type") is None and default_type:
             text["model_type"] = default_type
         for k in ("_name_or_path", "_source", "_note"):
@@ -95,8 +103,11 @@ def _unwrap(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] |
         wrapper = {"model_type": str(declared), "key": key}
         note = f"{declared}: text model under '{key}' (model_type {text.get('model_type')!r})"
         return text, wrapper, [note]
-    if declared in archs.WRAPPERS:
-        key, default_type = archs.WRAPPERS[declared]
+    wrapped = archs.WRAPPERS.get(declared) if isinstance(declared, str) else None
+    if wrapped is None and isinstance(declared, str) and declared not in archs.ARCHITECTURES:
+        wrapped = hf.text_model_of(declared)
+    if wrapped is not None:
+        key, default_type = wrapped
         note = f"{declared}: no '{key}' in the file, so the text model is {default_type} with its defaults"
         return {"model_type": default_type}, {"model_type": str(declared), "key": key}, [note]
     return {k: v for k, v in config.items() if not k.startswith("_")}, None, []
@@ -123,15 +134,61 @@ def _unsupported(
         if keys or encoding == "rope"
         else ""
     )
+    names = _architectures(text, top)
+    declared = f" and its architectures ({', '.join(names)}) name no known model" if names else ""
+    where = f" or transformers {hf.version()}" if hf.version() else " (install transformers for more types)"
     return ValueError(
-        f"unsupported architecture: model_type {model_type!r}{remote} is not one posenc knows{hint}; "
-        f"known: {', '.join(sorted(ARCHITECTURES))}"
+        f"unsupported architecture: model_type {model_type!r}{remote} is not one posenc{where} knows"
+        f"{declared}{hint}; if the model follows a known architecture, say which: posenc inspect CONFIG --as "
+        f"MODEL_TYPE (e.g. --as llama), or put its model class in 'architectures' (e.g. "
+        f'"LlamaForCausalLM"); built in: {", ".join(sorted(ARCHITECTURES))}'
     )
 
 
+def _architectures(text: Mapping[str, Any], top: Mapping[str, Any]) -> list[str]:
+    names = top.get("architectures") or text.get("architectures") or []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _known(model_type: str) -> Architecture | None:
+    """The built-in architecture of ``model_type``, else one read from transformers' config class."""
+    if model_type in ARCHITECTURES:
+        return ARCHITECTURES[model_type]
+    if hf.knows(model_type):
+        return hf.architecture(model_type)
+    return None
+
+
+def _read_as(
+    as_type: str | None, declared: str | None, text: dict[str, Any], top: Mapping[str, Any]
+) -> tuple[str, dict[str, str]] | None:
+    """(model type, why) when ``--as`` names one, or when an unknown model type's ``architectures`` entry is
+    a known model class; ``None`` otherwise."""
+    if as_type is not None:
+        if _known(as_type) is None:
+            where = f" or transformers {hf.version()}" if hf.version() else ""
+            raise ValueError(
+                f"--as {as_type!r}: not a model type posenc{where} knows; built in: "
+                f"{', '.join(sorted(ARCHITECTURES))}"
+            )
+        return as_type, {"from": str(declared), "how": "--as", "why": f"read as {as_type!r} (--as {as_type})"}
+    if declared is None or _known(declared) is not None:
+        return None
+    for name in _architectures(text, top):
+        found = hf.model_type_of_class(name)
+        if found is not None:
+            model_type, how = found
+            why = (
+                f"model_type {declared!r} is not one posenc knows; its architectures names {name}, so it is "
+                f"read as {model_type!r} ({how})"
+            )
+            return model_type, {"from": declared, "how": f"architectures: {name}", "why": why}
+    return None
+
+
 def _family(
-    text: dict[str, Any], top: Mapping[str, Any]
-) -> tuple[str | None, Architecture | None, str, list[str]]:
+    text: dict[str, Any], top: Mapping[str, Any], as_type: str | None = None
+) -> tuple[str | None, Architecture | None, str, list[str], dict[str, str] | None]:
     """(model type, architecture or None for a config without model_type, evidence, notes); raises
     :class:`NotRope` for ALiBi/learned/T5 configs and ``ValueError`` for unsupported ones."""
     notes: list[str] = []
@@ -139,7 +196,12 @@ def _family(
     if declared is not None and not isinstance(declared, str):
         raise ValueError(f"'model_type' must be a string, got {_json_type(declared)}")
     model_type = declared
-    if declared in archs.MODEL_TYPE_ALIASES:
+    read_as = _read_as(as_type, declared, text, top)
+    if read_as is not None:
+        model_type, how = read_as
+        text["model_type"] = model_type
+        notes.append(how["why"])
+    elif declared in archs.MODEL_TYPE_ALIASES:
         model_type, why = archs.MODEL_TYPE_ALIASES[declared]
         text["model_type"] = model_type
         notes.append(f"model_type {declared!r} read as {model_type!r} ({why})")
@@ -153,10 +215,30 @@ def _family(
                 "rope_theta, rope_scaling, rope_parameters, rotary_pct, alibi, position_embedding_type, "
                 "n_positions, relative_attention_num_buckets)"
             )
-        return None, None, evidence + " (no model_type: read as Llama-style keys)", notes
-    if model_type not in ARCHITECTURES:
+        return None, None, evidence + " (no model_type: read as Llama-style keys)", notes, None
+    arch = _known(model_type)
+    if arch is None:
         raise _unsupported(model_type, text, top, encoding)
-    return model_type, ARCHITECTURES[model_type], f"model_type {model_type!r}", notes
+    evidence = f"model_type {model_type!r}"
+    if arch.from_transformers:
+        swept = _sweep_note()
+        notes.append(
+            f"{model_type}: defaults and layer types from transformers {arch.from_transformers}'s "
+            f"{arch.source}; how it rotates from posenc's table{swept}"
+        )
+    return model_type, arch, evidence, notes, read_as[1] if read_as else None
+
+
+def _sweep_note() -> str:
+    """`` (checked against transformers X.Y: N of N model types with rotary embeddings)`` or ``""``."""
+    from posenc.inspector.rotations import SWEPT
+
+    if not SWEPT.get("transformers"):
+        return ""
+    return (
+        f" (checked against transformers {SWEPT['transformers']}: {SWEPT['exact']} of {SWEPT['total']} model "
+        "types with rotary embeddings)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,7 +264,37 @@ def _chatglm(cfg: dict[str, Any], notes: list[str]) -> None:
     )
 
 
-TRANSLATIONS = {"chatglm": _chatglm}
+def _ntk_alpha(cfg: dict[str, Any], notes: list[str]) -> None:
+    """HunYuan: ``"type": "dynamic"`` with ``alpha`` is a fixed larger base, base × alpha^(d/(d−2)) with d
+    the head dim (transformers' HunYuan rotary calls it ``ntk_alpha``: no length dependence, attention
+    factor 1)."""
+    rope = _rope_dict(cfg)
+    if not rope or (rope.get("rope_type") or rope.get("type")) != "dynamic" or not rope.get("alpha"):
+        return
+    alpha, d = rope["alpha"], cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < math.inf:
+        raise ValueError(f"rope scaling 'alpha' must be a positive number, got {alpha!r}")
+    if not isinstance(d, int) or d < 4:
+        raise ValueError(f"HunYuan's alpha scaling needs a head_dim of at least 4, got {d!r}")
+    theta = rope.get("rope_theta", cfg.get("rope_theta", 10000.0))
+    base = theta * alpha ** (d / (d - 2))
+    kept = {k: v for k, v in rope.items() if k == "partial_rotary_factor"}
+    for key in ROPE_DICT_KEYS:
+        cfg.pop(key, None)
+    cfg["rope_parameters"] = kept | {"rope_type": "default", "rope_theta": base}
+    notes.append(
+        f"HunYuan: rope scaling type 'dynamic' with alpha {alpha:g} is a fixed larger base, not dynamic NTK: "
+        f"base × alpha^(d/(d−2)) = {theta:g} × {alpha:g}^({d}/{d - 2}) = {base:,.6g}, the same at every "
+        "length (transformers' HunYuan rotary, 'ntk_alpha'); read as plain RoPE with that base"
+    )
+
+
+TRANSLATIONS = {
+    "chatglm": _chatglm,
+    "hunyuan_v1_dense": _ntk_alpha,
+    "hunyuan_v1_moe": _ntk_alpha,
+    "hunyuan_vl_text": _ntk_alpha,
+}
 
 
 def _rope_dict(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -236,11 +348,12 @@ def _without_rope_dicts(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cfg.items() if k not in ROPE_DICT_KEYS}
 
 
-def _nested_by_layer_type(rope: Mapping[str, Any] | None) -> bool:
+def _nested_by_layer_type(rope: Mapping[str, Any] | None, layer_types: tuple[str, ...] = ()) -> bool:
+    """A 5.x ``rope_parameters`` with one dict per layer type (the usual three, or the model's own)."""
     return (
         bool(rope)
         and all(isinstance(v, Mapping) or v is None for v in rope.values())
-        and bool(set(rope) & {FULL, SLIDING, archs.CHUNKED})
+        and bool(set(rope) & {FULL, SLIDING, archs.CHUNKED, *layer_types})
     )
 
 
@@ -253,9 +366,9 @@ def _rope_sets(
     base_cfg = _without_rope_dicts(cfg)
     used = {layer.rope_set for layer in layers if layer.rope_set is not None}
     sets: dict[str, dict] = {}
-    if arch is not None and arch.rope_plan == "per_layer_type":
+    if used and "all" not in used:  # one RoPE per layer type (Gemma 3, OLMo 3, nested rope_parameters)
         for layer_type in sorted(used):
-            if _nested_by_layer_type(rope):
+            if _nested_by_layer_type(rope, tuple(used)):
                 params = dict(rope.get(layer_type) or {"rope_type": "default"})
             elif layer_type == FULL:
                 params = dict(rope or {})
@@ -290,10 +403,9 @@ def _mrope(arch: Architecture | None, model_type: str | None, rope: Mapping[str,
     """
     rope = rope or {}
     section = rope.get("mrope_section")
-    interleaved_types = {"qwen3_vl_text": [24, 20, 20], "qwen3_5_text": [11, 11, 10]}
-    contiguous_types = {"qwen2_vl_text", "qwen2_5_vl_text"}
-    if section is None and model_type in interleaved_types:
-        section = interleaved_types[model_type]
+    kind = arch.mrope if arch is not None else None
+    if section is None and arch is not None and arch.mrope_section is not None:
+        section = list(arch.mrope_section)
     if section is None:
         return None
     if (
@@ -304,12 +416,12 @@ def _mrope(arch: Architecture | None, model_type: str | None, rope: Mapping[str,
         raise ValueError(
             f"'mrope_section' must be three non-negative integers (T, H, W pairs), got {section!r}"
         )
-    if model_type in interleaved_types:
+    if kind == "interleaved":
         interleaved, why = (
             True,
             f"{model_type} interleaves the axes (transformers' recomposition_frequencies)",
         )
-    elif model_type in contiguous_types:
+    elif kind == "contiguous":
         interleaved, why = False, f"{model_type} splits contiguous sections (apply_multimodal_rotary_pos_emb)"
     else:
         interleaved = bool(rope.get("mrope_interleaved"))
@@ -404,18 +516,27 @@ def _layout(arch: Architecture | None, cfg: Mapping[str, Any]) -> tuple[str, str
     return archs.HALF, "assumed: no model_type, so transformers' rotate_half (pairs i, i + d/2)"
 
 
-def resolve(config: Mapping[str, Any]) -> Resolved:
-    """The model behind a parsed config.json (see the module docstring). Raises :class:`NotRope` for
-    a non-RoPE config and ``ValueError`` (one line, naming the field) for a malformed or unsupported one."""
+def resolve(config: Mapping[str, Any], as_type: str | None = None) -> Resolved:
+    """The model behind a parsed config.json (see the module docstring); ``as_type`` reads the text model as
+    that model type (``--as``). Raises :class:`NotRope` for a non-RoPE config and ``ValueError`` (one line,
+    naming the field) for a malformed or unsupported one."""
     text, wrapper, notes = _unwrap(config)
-    model_type, arch, evidence, type_notes = _family(text, config)
+    model_type, arch, evidence, type_notes, read_as = _family(text, config, as_type)
     notes += type_notes
+    if arch is not None:
+        for key, why in arch.ignores.items():
+            if text.get(key) is not None:
+                notes.append(f"{key} = {text.pop(key)!r} not read: {why}")
+    original = dict(text)
     # renames first (GPT-2/GPT-J/Falcon n_head, GPT-NeoX rotary_pct, …), so a default never shadows a key the
     # file gives under its old name; then the defaults; then the conversions that need them (rotary_dim →
     # partial_rotary_factor)
     text, alias_notes, renamed = rope_config(text)
     filled: list[dict] = []
-    if arch is not None:
+    if arch is not None and arch.from_transformers:
+        text, filled, hf_notes = hf.fill(arch, model_type, original, text)
+        notes += hf_notes
+    elif arch is not None:
         text, filled = _fill_defaults(arch, text, model_type)
     if model_type in TRANSLATIONS:
         TRANSLATIONS[model_type](text, notes)
@@ -423,6 +544,11 @@ def resolve(config: Mapping[str, Any]) -> Resolved:
     notes += alias_notes + [n for n in more_notes if n not in alias_notes]
     renamed = renamed | more_renamed
     rope = _rope_dict(cfg)
+    if rope and (rope.get("rope_type") or rope.get("type")) == "axial":
+        raise ValueError(
+            "rope_type 'axial' is the 2D RoPE of a vision encoder (image patch rows and columns); posenc "
+            "inspect explains a text model's RoPE: give the config of the model's text part"
+        )
     _check_numbers(cfg, rope if not _nested_by_layer_type(rope) else None)
     layers = archs.layer_plan(arch, cfg) if arch is not None else [LayerRope(0, FULL, "all")]
     if arch is None and cfg.get("num_hidden_layers"):
@@ -452,4 +578,5 @@ def resolve(config: Mapping[str, Any]) -> Resolved:
         query_scaling=_query_scaling(arch, cfg, first_rope),
         evidence=evidence,
         theta_from=theta_from,
+        read_as=read_as,
     )
