@@ -29,6 +29,7 @@ pair. Version-1 checkpoints (weights inside checkpoint.pt, posenc 0.1.0) are sti
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -82,10 +83,15 @@ def save_checkpoint(
     train_config: dict[str, Any] | None = None,
     world_size: int = 1,
     metrics: dict[str, Any] | None = None,
+    keep_previous: bool = True,
 ) -> Path:
     """Write a checkpoint of ``model`` (unwrapped: not DDP, not compiled) at ``step``: the weights to
     ``PATH.safetensors``, the rest to ``PATH`` (see the module docstring), the previous checkpoint kept
     as ``PATH.prev``. The RNG states are taken here. Returns ``path``.
+
+    keep_previous: False replaces ``PATH`` and leaves ``PATH.prev`` as it is — for the first save of a
+        run resumed from ``PATH.prev`` (the latest was missing or damaged: it must not become the
+        previous checkpoint, the one intact pair would be lost).
     """
     path = Path(path)
     weights = weights_bytes(model.state_dict(), step)
@@ -104,7 +110,8 @@ def save_checkpoint(
         "model_sha256": hashlib.sha256(weights).hexdigest(),
     }
     state["state_sha256"] = _digest(state)
-    _keep_as_previous(path)
+    if keep_previous:
+        _keep_as_previous(path)
     atomic_write(_weights_path(path), lambda f: f.write(weights))
     atomic_write(path, lambda f: torch.save(state, f))
     return path
@@ -150,18 +157,19 @@ def _keep_as_previous(path: Path) -> None:
     are renamed (the current state finds them by checksum), the state is hard-linked (copied where
     links are not supported); the new state then replaces ``path``."""
     previous = previous_path(path)
+    if not path.is_file():  # nothing to keep (deleted, a dangling symlink): the previous pair stays
+        return
     if _weights_path(path).exists():
         os.replace(_weights_path(path), _weights_path(previous))
-    if path.is_file():
-        link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+    link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+    link.unlink(missing_ok=True)
+    try:
+        os.link(path, link)
+        os.replace(link, previous)
+    except OSError:  # a file system without hard links
         link.unlink(missing_ok=True)
-        try:
-            os.link(path, link)
-            os.replace(link, previous)
-        except OSError:  # a file system without hard links
-            link.unlink(missing_ok=True)
-            data = path.read_bytes()
-            atomic_write(previous, lambda f: f.write(data))
+        data = path.read_bytes()
+        atomic_write(previous, lambda f: f.write(data))
 
 
 def _digest(value: Any) -> str:
@@ -227,6 +235,58 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             stacklevel=2,
         )
         return state
+
+
+def load_resume_checkpoint(path: str | Path) -> dict[str, Any] | None:
+    """The checkpoint ``train --resume`` continues from, never silently none while one is left.
+
+    ``path`` itself when it is there (the previous one when it is damaged, as :func:`load_checkpoint`);
+    when it is missing (deleted, a symlink to nothing, a symlink loop) the previous checkpoint, with a
+    :class:`CheckpointFallback` warning; None only when no file of a checkpoint exists at all (a run
+    killed before its first one, which starts again from step 0). Raises ``ValueError`` naming ``path``
+    when files of a checkpoint remain but none of them is a usable checkpoint.
+    """
+    path = Path(path)
+    if path.exists():
+        return load_checkpoint(path)
+    left = [p.name for p in checkpoint_files(path) if os.path.lexists(p)]
+    if not left:
+        return None
+    why = _why_missing(path)
+    previous = previous_path(path)
+    stop = "nothing was changed: restore it from a copy, or train again into a new --out"
+    if not previous.exists():
+        raise ValueError(
+            f"checkpoint {str(path)!r} {why} and no previous checkpoint is left (only {', '.join(left)}); "
+            f"resuming would start again from step 0, so {stop}"
+        )
+    try:
+        state = _load_one(previous, "cpu")
+    except ValueError as err:
+        raise ValueError(
+            f"checkpoint {str(path)!r} {why}, and the previous one is unusable ({err}); {stop}"
+        ) from None
+    warnings.warn(
+        f"checkpoint {str(path)!r} {why} — using the previous checkpoint {str(previous)!r} "
+        f"(step {state['step']}) instead",
+        CheckpointFallback,
+        stacklevel=2,
+    )
+    return state
+
+
+def _why_missing(path: Path) -> str:
+    """Why an absent ``path`` is absent, in words: deleted, a symlink to nothing, or a symlink loop."""
+    if not path.is_symlink():
+        return "is missing (deleted?)"
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "is a symlink loop"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "is a symlink loop"
+    return f"is a symlink to nothing ({os.readlink(path)!r})"
 
 
 def _load_one(path: Path, map_location) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from posenc.train.checkpoint import (
     CONFIG_NAME,
     LOG_NAME,
     checkpoint_files,
-    load_checkpoint,
+    load_resume_checkpoint,
     non_finite_tensors,
     read_json,
     save_checkpoint,
@@ -201,6 +201,7 @@ def _train(
         )
 
     def save(at_step: int) -> None:
+        nonlocal saved_step, keep_previous
         check_finite(at_step, "checkpoint", weights=True)
         if process.is_main:
             save_checkpoint(
@@ -212,9 +213,9 @@ def _train(
                 train_config=cfg.to_dict(),
                 world_size=process.world_size,
                 metrics=metrics,
+                keep_previous=keep_previous,
             )
-        nonlocal saved_step
-        saved_step = at_step
+        saved_step, keep_previous = at_step, True
 
     def evaluate(at_step: int) -> None:
         check_finite(at_step, "held-out evaluation")
@@ -227,6 +228,9 @@ def _train(
             display.note(f"step {at_step}: held-out loss {metrics['heldout_loss']:.4f}")
 
     saved_step = step
+    # resumed from checkpoint.prev.pt (the latest missing or damaged): the first save replaces the latest
+    # and keeps that previous pair, the only intact one, instead of making the broken latest the previous
+    keep_previous = checkpoint is None or Path(checkpoint["path"]) == out_dir / CHECKPOINT_NAME
     start_step, interrupted = step, False
     t_start = t_last = time.perf_counter()
     t_first = None  # the summary's tokens/s leaves out the session's first step (warm-up, compilation)
@@ -357,8 +361,8 @@ def read_run_configs(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any
         if not isinstance(saved.get("model"), dict) or not isinstance(saved.get("train"), dict):
             raise ValueError(f"{str(run_dir / CONFIG_NAME)!r} lacks the 'model' and 'train' configs")
         return saved["model"], saved["train"]
-    if (run_dir / CHECKPOINT_NAME).exists():
-        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    state = load_resume_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is not None:
         return state["model_config"], state.get("train_config") or {}
     raise FileNotFoundError(
         f"no run to resume in {str(run_dir)!r}: it holds no {CONFIG_NAME} or {CHECKPOINT_NAME}"
@@ -395,12 +399,11 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
                 "it, or choose another --out (nothing was overwritten)"
             )
         return None
-    checkpoint = None
-    if (out_dir / CHECKPOINT_NAME).exists():
-        checkpoint = load_checkpoint(out_dir / CHECKPOINT_NAME)
+    checkpoint = load_resume_checkpoint(out_dir / CHECKPOINT_NAME)  # the previous one if need be
+    if checkpoint is not None:
         saved_model, saved_train = checkpoint["model_config"], checkpoint.get("train_config") or {}
         saved_world = checkpoint.get("world_size", 1)
-    else:  # killed before its first checkpoint: the run starts again from step 0
+    else:  # killed before its first checkpoint (no file of one exists): the run starts again from step 0
         saved_model, saved_train = read_run_configs(out_dir)
         saved_world = read_json(out_dir / CONFIG_NAME).get("world_size", 1)
     diffs = config_differences(saved_model, saved_train, mcfg, cfg)
