@@ -458,6 +458,124 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
     return model, meta
 
 
+# ----------------------------------------------------------------------------- one writer per run folder
+LOCK_NAME = "train.lock"
+
+
+class RunFolderLocked(RuntimeError):
+    """Another live process is training into the run folder; nothing was written."""
+
+
+class StaleLockTakenOver(UserWarning):
+    """The run folder's lock named a process that is no longer running; it was taken over."""
+
+
+class RunLock:
+    """``RUN/train.lock``: one ``posenc train`` writes a run folder at a time.
+
+    The lock is an exclusive ``flock`` on that file, which holds the owner's PID: the kernel drops it
+    when its process ends, however it ends. A lock file whose PID is no longer running is taken over
+    with a :class:`StaleLockTakenOver` warning — also when the flock is still held by a leftover child
+    of that dead process (the file is then replaced). A live owner gets :class:`RunFolderLocked`,
+    before anything is written. :meth:`release` (on exit, Ctrl-C and exceptions alike) removes the
+    file, and the folder when the lock created it and it is still empty.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._fd: int | None = None
+        self._made_folder = False
+
+    def acquire(self) -> RunLock:
+        import fcntl  # POSIX only; imported here so that loading checkpoints needs no fcntl
+
+        if self.folder.exists() and not self.folder.is_dir():
+            raise NotADirectoryError(f"output path {str(self.folder)!r} exists and is not a folder")
+        self._made_folder = not self.folder.exists()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(10):  # each retry follows another process's release or takeover in between
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = _lock_pid(fd)
+                os.close(fd)
+                if owner is None or _alive(owner):
+                    self._forget_folder()
+                    raise RunFolderLocked(
+                        f"{str(self.folder)!r} is being written by another posenc train "
+                        f"(PID {owner if owner is not None else '?'}, lock {str(self.path)!r}): wait for it "
+                        "to end or stop it, or choose another --out; nothing was written"
+                    ) from None
+                # its owner is dead and a leftover child of it holds the flock: replace the file
+                atomic_write(self.path, lambda f: f.write(f"{owner}\n".encode()))
+                continue
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:  # locked a file its last owner removed on release: lock the current one
+                os.close(fd)
+                continue
+            owner = _lock_pid(fd)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._fd = fd
+            if owner is not None and owner != os.getpid() and not _alive(owner):
+                warnings.warn(
+                    f"took over the lock {str(self.path)!r} of PID {owner}, which is no longer running "
+                    "(a run that was killed)",
+                    StaleLockTakenOver,
+                    stacklevel=2,
+                )
+            return self
+        raise RunFolderLocked(f"could not lock {str(self.path)!r}: other processes keep taking it")
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # while still held: a waiting process then sees a new file
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+        self._forget_folder()
+
+    def _forget_folder(self) -> None:
+        if self._made_folder:
+            try:
+                self.folder.rmdir()  # only when empty: a run that failed before writing anything
+            except OSError:
+                pass
+            self._made_folder = False
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _lock_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a number kill() does not take: not provably dead
+    return True
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``; ``ValueError`` naming the file when it is not one."""
     try:

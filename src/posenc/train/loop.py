@@ -54,6 +54,8 @@ from posenc.train.checkpoint import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
     LOG_NAME,
+    RunFolderLocked,
+    RunLock,
     checkpoint_files,
     load_resume_checkpoint,
     non_finite_tensors,
@@ -81,6 +83,8 @@ def train(
     stop_at: stop after this step as an interrupted run would (checkpoint written, ``interrupted``
         true in the summary) — to split a run into sessions; ``--resume`` continues it.
 
+    One writer per run folder: ``out_dir/train.lock`` is held while training (:class:`RunLock`); a
+    second ``train`` into the same folder gets ``RunFolderLocked`` before anything is written.
     Launched by torchrun, every process calls this; rank 0 writes the run folder. Returns a summary
     dict (steps, tokens, tokens_per_s, train_loss, heldout_loss, unigram_entropy, interrupted, ...).
     """
@@ -105,11 +109,22 @@ def train(
             "current folder)"
         )
     process = distributed.setup(train_config.device)
+    lock = RunLock(out_dir) if process.is_main else None  # rank 0 writes the run folder: it holds the lock
     try:
+        refused = None
+        try:
+            if lock is not None:
+                lock.acquire()  # before anything is written; RunFolderLocked while another run writes
+        except Exception as err:  # noqa: BLE001 — re-raised on every rank below
+            refused = err
+        if distributed.any_rank(process, refused is not None):
+            raise refused or RunFolderLocked(f"rank 0 could not lock the run folder {str(out_dir)!r}")
         return _train(
             model_config, train_config, Path(out_dir), resume, progress and process.is_main, stop_at, process
         )
     finally:
+        if lock is not None:
+            lock.release()
         distributed.teardown(process)
 
 
