@@ -509,7 +509,8 @@ class RunLock:
                         "to end or stop it, or choose another --out; nothing was written"
                     ) from None
                 # its owner is dead and a leftover child of it holds the flock: replace the file
-                atomic_write(self.path, lambda f: f.write(f"{owner}\n".encode()))
+                text = f"{owner}\n".encode()  # the dead owner's PID: taking it over says so below
+                atomic_write(self.path, lambda f, text=text: f.write(text))
                 continue
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
