@@ -304,7 +304,12 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
             f"versions up to {CHECKPOINT_VERSION}"
         )
     if version >= 2:
-        if "state_sha256" in state and state["state_sha256"] != _digest(state):
+        if not isinstance(state.get("state_sha256"), str):
+            raise ValueError(
+                f"checkpoint {str(path)!r} has no state checksum (state_sha256): it was not written whole "
+                "by posenc, or was edited, so nothing in it can be trusted"
+            )
+        if state["state_sha256"] != _digest(state):
             raise ValueError(
                 f"checkpoint {str(path)!r} fails its checksum (state_sha256): it was changed or damaged "
                 "after it was written"
@@ -320,8 +325,50 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
         raise ValueError(f"checkpoint {str(path)!r}: 'model_config' is not a dict")
     if isinstance(state["step"], bool) or not isinstance(state["step"], int) or state["step"] < 0:
         raise ValueError(f"checkpoint {str(path)!r}: 'step' is not a non-negative integer")
+    _check_fields(path, state, version)
     state["path"] = str(path)
     return state
+
+
+def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
+    """The shape of what training reads back (a digest proves integrity, not that posenc wrote it):
+    ``ValueError`` naming the file and the field. Version 1 (posenc 0.1.0) may lack the optional ones."""
+
+    def bad(field: str, what: str) -> ValueError:
+        return ValueError(f"checkpoint {str(path)!r}: {field!r} is not {what}")
+
+    for field in ("train_config", "metrics"):
+        if state.get(field) is not None and not isinstance(state[field], dict):
+            raise bad(field, "a dict")
+    optimizer = state.get("optimizer")
+    if optimizer is not None and not (
+        isinstance(optimizer, dict)
+        and isinstance(optimizer.get("state"), dict)
+        and isinstance(optimizer.get("param_groups"), list)
+    ):
+        raise bad("optimizer", "an optimizer state dict (with 'state' and 'param_groups')")
+    world = state.get("world_size", 1)
+    if isinstance(world, bool) or not isinstance(world, int) or world < 1:
+        raise bad("world_size", "a positive integer")
+    if "rng" not in state and version < 2:
+        return
+    rng = state.get("rng")
+    python = rng.get("python") if isinstance(rng, dict) else None
+    if not (
+        isinstance(rng, dict)
+        and torch.is_tensor(rng.get("torch"))
+        and rng["torch"].dtype == torch.uint8
+        and isinstance(python, tuple)
+        and len(python) == 3
+        and isinstance(python[1], tuple)
+        and all(isinstance(word, int) for word in python[1])
+    ):
+        raise bad("rng", "the random number generators' states (torch CPU and Python)")
+    cuda = rng.get("cuda")
+    if cuda is not None and not (
+        isinstance(cuda, (list, tuple)) and all(torch.is_tensor(t) and t.dtype == torch.uint8 for t in cuda)
+    ):
+        raise bad("rng", "the random number generators' states (CUDA)")
 
 
 def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, torch.Tensor]:

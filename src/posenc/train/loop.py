@@ -161,9 +161,7 @@ def _train(
 
     step, metrics = 0, {}
     if checkpoint is not None:
-        raw_model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        set_rng_state(checkpoint["rng"])
+        _restore(checkpoint, raw_model, optimizer)
         step, metrics = checkpoint["step"], dict(checkpoint.get("metrics") or {})
     model = raw_model
     if process.distributed:  # averages gradients over ranks during backward
@@ -437,7 +435,34 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
         raise ValueError(
             f"checkpoint {str(out_dir / CHECKPOINT_NAME)!r} holds no optimizer state to resume from"
         )
+    if checkpoint is not None and checkpoint.get("rng") is None:
+        raise ValueError(
+            f"checkpoint {checkpoint['path']!r} holds no random number states ('rng') to resume from"
+        )
+    if checkpoint is not None and checkpoint["step"] > cfg.steps:
+        raise ValueError(
+            f"checkpoint {checkpoint['path']!r} is at step {checkpoint['step']}, beyond this run's "
+            f"{cfg.steps} steps: it is not this run's checkpoint; restore the run's own, or train again "
+            "into a new --out"
+        )
     return checkpoint
+
+
+def _restore(checkpoint: dict, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Load a checkpoint's weights, optimizer moments and RNG states; a part that does not fit is a
+    ``ValueError`` naming the file and the field (a crafted checkpoint can pass its digest)."""
+    for field, load in (
+        ("model", model.load_state_dict),
+        ("optimizer", optimizer.load_state_dict),
+        ("rng", set_rng_state),
+    ):
+        try:
+            load(checkpoint[field])
+        except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as err:
+            detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            raise ValueError(
+                f"checkpoint {checkpoint['path']!r}: {field!r} does not fit this run ({detail})"
+            ) from None
 
 
 class TrainingDiverged(RuntimeError):
