@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
@@ -133,7 +132,32 @@ def weights_bytes(state_dict: dict[str, torch.Tensor], step: int = 0) -> bytes:
         seen[key] = name
         tensors[name] = tensor.to("cpu").contiguous().clone()  # its own storage: safetensors needs that
     metadata = {"format": WEIGHTS_FORMAT, "step": str(int(step)), "aliases": json.dumps(aliases)}
-    return save_safetensors(tensors, metadata=metadata)
+    return _canonical_header(save_safetensors(tensors, metadata=metadata))
+
+
+def _canonical_header(data: bytes) -> bytes:
+    """safetensors bytes with their JSON header in one fixed order (metadata keys sorted, tensors by
+    offset), so that the same weights always give the same bytes and ``model_sha256``: safetensors
+    writes its metadata in hash-map order, which changes from one call to the next."""
+    size = int.from_bytes(data[:8], "little")  # an 8-byte little-endian header size, the header, the data
+    header = json.loads(data[8 : 8 + size])
+    ordered: dict[str, Any] = {}
+    if "__metadata__" in header:
+        ordered["__metadata__"] = dict(sorted(header.pop("__metadata__").items()))
+    for name in sorted(header, key=lambda n: (header[n]["data_offsets"], n)):
+        ordered[name] = header[name]
+    text = json.dumps(ordered, separators=(",", ":")).encode("ascii")
+    text += b" " * (-len(text) % 8)  # padded to 8 bytes, as safetensors aligns the data
+    return len(text).to_bytes(8, "little") + text + data[8 + size :]
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 (hex) of a file, read in chunks of ``chunk`` bytes: never the whole file in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _weights_path(path: Path) -> Path:
@@ -380,20 +404,28 @@ def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, 
     own = path.with_name(str(state.get("model_file") or _weights_path(path).name))
     candidates = list(dict.fromkeys([own, _weights_path(path), _weights_path(previous_path(path))]))
     for candidate in candidates:
-        if candidate.is_file():
-            data = candidate.read_bytes()
-            if hashlib.sha256(data).hexdigest() == wanted:
-                break
+        if candidate.is_file() and file_sha256(candidate) == wanted:  # in chunks: a huge file costs no memory
+            break
     else:
         raise ValueError(
             f"checkpoint {str(path)!r}: its weights {own.name!r} are missing or fail their checksum "
             "(model_sha256): they were changed or damaged after they were written"
         )
+    before = os.stat(candidate)
     try:
-        tensors = load_safetensors(data)
-        aliases = json.loads(_safetensors_metadata(data).get("aliases") or "{}")
-    except (SafetensorError, ValueError, TypeError) as err:
+        with safe_open(candidate, framework="pt", device="cpu") as weights:
+            tensors = {name: weights.get_tensor(name) for name in weights.keys()}  # noqa: SIM118
+            aliases = json.loads((weights.metadata() or {}).get("aliases") or "{}")
+    except (SafetensorError, ValueError, TypeError, OSError) as err:
         raise ValueError(f"weights {str(candidate)!r} are not a safetensors file ({err})") from None
+    if not _same_file(before, os.stat(candidate)):
+        raise ValueError(
+            f"weights {str(candidate)!r} changed while they were read: another program writes them"
+        )
+    if not isinstance(aliases, dict) or not all(target in tensors for target in aliases.values()):
+        raise ValueError(
+            f"weights {str(candidate)!r}: the header's 'aliases' name tensors the file does not hold"
+        )
     for name, target in aliases.items():
         tensors[name] = tensors[target]  # a tied weight: the same tensor under both names
     if map_location is not None and str(map_location) != "cpu":
@@ -403,11 +435,8 @@ def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, 
     return tensors
 
 
-def _safetensors_metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of safetensors bytes (an 8-byte little-endian header size, then JSON)."""
-    size = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + size])
-    return header.get("__metadata__") or {}
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
 
 
 #: words of torch's own advice on a refused load; posenc never repeats it (it suggests an unsafe load)
