@@ -491,7 +491,15 @@ def _truncate_log(path: Path, step: int) -> None:
         return
     regular_file(path, "log")  # a FIFO here would block the run forever
     kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:  # posenc writes ASCII only: a damaged or edited file
+            raise ValueError(
+                f"log {str(path)!r} line {number} is not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
+                f"{err.start + 1}): it was damaged or edited; move it away or restore a copy (the run was "
+                "not resumed)"
+            ) from None
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
