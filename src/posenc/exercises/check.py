@@ -1,8 +1,12 @@
 """``posenc exercise check FILE``: run a learner's function on every case and say, precisely, what differs.
 
-The learner's file is imported in a separate worker process (:mod:`posenc.exercises.runner`), one
-case at a time with a time limit each: code that raises, hangs, exits or crashes fails its case with
-a plain message, and the next case runs in a fresh worker. Results come back as files and are
+The learner's file is first read (its syntax tree, not run): a file that imports posenc itself — the
+reference implementation the checker compares with, or the reference solutions — is refused by name.
+It is then imported in a separate worker process (:mod:`posenc.exercises.runner`) in its own process
+group, one case at a time with a time limit each: code that raises, hangs, exits, crashes or leaves
+children behind fails its case with a plain message (the whole group is killed), and the next case runs
+in a fresh worker. Answers carry a per-run random token and the checksum of the result file the
+harness wrote, so what the learner's code prints or writes is never taken for a result; results are
 compared here with the library's values (:mod:`posenc.exercises.catalog`): type, shape, dtype,
 inputs left unchanged, then the values — the largest error, the first wrong index with the expected
 and the actual value there, and a hint when the result matches a usual mistake.
@@ -11,9 +15,15 @@ and the actual value there, and a hint when the result matches a usual mistake.
 from __future__ import annotations
 
 import ast
+import hashlib
+import io
 import json
+import math
+import os
 import queue
 import re
+import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +36,11 @@ from typing import Any
 from posenc.exercises.catalog import EXERCISES, Case, Exercise, find
 
 TIME_LIMIT = 10.0  # seconds per case
+MAX_TIME_LIMIT = 3600.0  # an hour per case: beyond it a limit is no limit
 STARTUP_LIMIT = 120.0  # seconds for a worker to import torch and the learner's file
+MAX_MESSAGE = 1 << 20  # bytes of one protocol line; longer lines are not ours and are dropped
+MAX_RESULT = 64 << 20  # bytes of one result file (the cases' answers are a few KiB)
+MAX_PRINTED = 64 << 10  # bytes of the learner's output read back for the report
 WIDTH = 80
 INDENT = " " * 11  # under the case label: "  12  FAIL  "
 HEADER = re.compile(r"^#\s*posenc exercise:\s*([A-Za-z0-9_-]+)", re.MULTILINE)
@@ -86,10 +100,12 @@ def detect(source: str, path: Path) -> Exercise:
 
 
 class _Worker:
-    """One ``posenc.exercises.runner`` process; messages are read by a thread, so that waiting for one
-    can time out."""
+    """One ``posenc.exercises.runner`` process, the leader of its own process group (so that a kill
+    reaches the children the learner's code started); messages are read by a thread, so that waiting
+    for one can time out, and only those carrying this worker's random token count."""
 
     def __init__(self, path: Path, function: str, workdir: Path, log):
+        self.token = secrets.token_hex(16)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "posenc.exercises.runner", str(path), function, str(workdir)],
             stdin=subprocess.PIPE,
@@ -98,14 +114,28 @@ class _Worker:
             text=True,
             encoding="utf-8",
             errors="replace",
+            start_new_session=True,  # its own process group: killpg ends the learner's children too
         )
         self.messages: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        try:
+            self.proc.stdin.write(f"{self.token}\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the worker already ended: receive() says so
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        while True:
+            line = self.proc.stdout.readline(MAX_MESSAGE)
+            if not line:
+                break
+            if not line.endswith("\n"):  # longer than any message of ours: drop the rest of it
+                while line and not line.endswith("\n"):
+                    line = self.proc.stdout.readline(MAX_MESSAGE)
+                continue
             self.messages.put(line)
-        self.messages.put(None)  # end of output: the process has ended
+        self.messages.put(None)  # end of output: the process (and whoever held the pipe) has ended
 
     def receive(self, timeout: float) -> dict[str, Any] | None:
         """The next message; ``{"event": "exit"}`` when the worker ended; None after ``timeout`` s."""
@@ -124,10 +154,10 @@ class _Worker:
                 return {"event": "exit", "status": self.proc.wait()}
             try:
                 message = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the learner wrote to the real stdout (os.write(1, …)): not ours
-            if isinstance(message, dict):
-                return message
+            except (json.JSONDecodeError, RecursionError):
+                continue
+            if isinstance(message, dict) and message.get("token") == self.token:
+                return message  # anything else was not written by the harness
 
     def run(self, case: int, timeout: float) -> dict[str, Any] | None:
         try:
@@ -138,10 +168,17 @@ class _Worker:
         return self.receive(timeout)
 
     def stop(self) -> None:
+        """Kill the worker's whole process group (the learner's children included) and reap it."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
+        self.reader.join(timeout=1.0)  # returns at once unless a child left its group, keeping the pipe
+        streams = [self.proc.stdin] + ([self.proc.stdout] if not self.reader.is_alive() else [])
+        for stream in streams:  # closing a pipe the reader still reads would wait for it
             try:
                 stream.close()
             except OSError:
@@ -336,9 +373,12 @@ def check_file(
     startup_limit: float = STARTUP_LIMIT,
 ) -> Report:
     """Run every case of the exercise on the learner's file; never raises for what the file does
-    (``ValueError``/``FileNotFoundError`` only for a missing file or an unknown exercise)."""
+    (``ValueError``/``FileNotFoundError`` only for a missing file, an unknown exercise, or a time limit
+    that is not a finite number of seconds in (0, 3600])."""
     import torch
 
+    time_limit = validate_time_limit(time_limit, "time_limit")
+    startup_limit = validate_time_limit(startup_limit, "startup_limit")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
@@ -353,6 +393,9 @@ def check_file(
         code = f": {err.text.strip()}" if err.text else ""
         report.problem = f"{path.name} line {err.lineno}: {type(err).__name__}: {err.msg}{code}"
         return report
+    report.problem = refused_import(source, path)
+    if report.problem:
+        return report  # never run: it would hand back posenc's own answers
 
     names = _arg_names(exercise)
     cases = exercise.cases
@@ -362,27 +405,83 @@ def check_file(
             torch.save(list(case.args), workdir / f"case-{number}.pt")
         log_path = workdir / "printed.txt"
         with open(log_path, "w", encoding="utf-8") as log:
-            worker, problem = _start(path, exercise, workdir, log, startup_limit)
-            if problem:
-                report.problem = problem
-            else:
-                for number, case in enumerate(cases):
-                    if worker is None:
-                        worker, problem = _start(path, exercise, workdir, log, startup_limit)
-                        if problem:
-                            report.problem = problem
-                            break
-                    result, keep = _run_case(worker, number, case, workdir, time_limit, path, names)
-                    result.number = number + 1
-                    report.results.append(result)
-                    if not keep:
-                        worker.stop()
-                        worker = None
-            if worker is not None:
-                worker.stop()
-        report.printed = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            worker = None
+            try:
+                worker, problem = _start(path, exercise, workdir, log, startup_limit)
+                if problem:
+                    report.problem = problem
+                else:
+                    for number, case in enumerate(cases):
+                        if worker is None:
+                            worker, problem = _start(path, exercise, workdir, log, startup_limit)
+                            if problem:
+                                report.problem = problem
+                                break
+                        result, keep = _run_case(worker, number, case, workdir, time_limit, path, names)
+                        result.number = number + 1
+                        report.results.append(result)
+                        if not keep:
+                            worker.stop()
+                            worker = None
+            finally:  # Ctrl-C too: the worker runs in its own session, out of the terminal's reach
+                if worker is not None:
+                    worker.stop()
+        with open(log_path, "rb") as printed:  # the learner may print without end: read a bounded head
+            report.printed = printed.read(MAX_PRINTED).decode("utf-8", errors="replace").splitlines()
     report.hints = _cross_case_hints(report)
     return report
+
+
+def validate_time_limit(value: Any, name: str = "--time-limit") -> float:
+    """``value`` as seconds when it is a finite number in (0, 3600]; ``ValueError`` naming ``name``
+    otherwise (NaN turned the limit off, inf never ends)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (0 < seconds <= MAX_TIME_LIMIT):
+        raise ValueError(
+            f"{name} must be a finite number of seconds in (0, {MAX_TIME_LIMIT:g}], got {value!r}"
+        )
+    return seconds
+
+
+#: the modules a learner's file may not import: posenc's own implementation, which the checker
+#: compares with, and the reference solutions
+_REFERENCE = "posenc"
+
+
+def refused_import(source: str, path: Path) -> str | None:
+    """Why the learner's file may not run, or None: it imports ``posenc`` (the reference implementation
+    or the reference solutions) in a form visible in its syntax tree — ``import``, ``from … import``,
+    or a call given the module's name as a string (``__import__("posenc.encodings")``,
+    ``importlib.import_module(…)``, ``sys.modules.get(…)``), or ``sys.modules["posenc…"]``."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # compile() has reported it already
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Call):
+            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            names = [node.slice.value] if isinstance(node.slice.value, str) else []
+        for name in names:
+            if name == _REFERENCE or name.startswith(_REFERENCE + "."):
+                what = (
+                    "posenc's reference solutions"
+                    if name.startswith("posenc.exercises")
+                    else "posenc's own implementation, which the checker compares your function with"
+                )
+                return (
+                    f"{path.name} line {node.lineno} uses {name} ({what}): an exercise is written with torch "
+                    "alone, so the checker does not run a file that imports posenc; remove it"
+                )
+    return None
 
 
 def _start(path: Path, exercise: Exercise, workdir: Path, log, limit: float) -> tuple[_Worker | None, str]:
@@ -405,7 +504,6 @@ def _run_case(
     worker: _Worker, number: int, case: Case, workdir: Path, time_limit: float, path: Path, names: list[str]
 ) -> tuple[CaseResult, bool]:
     """The case's result, and whether the worker can go on with the next case."""
-    import torch
 
     message = worker.run(number, time_limit)
     if message is None:
@@ -426,8 +524,71 @@ def _run_case(
         else:
             line = f"raised {_raised(message, path)}"
         return CaseResult(0, case, False, [line]), True
-    payload = torch.load(workdir / f"out-{number}.pt", weights_only=True)
-    return compare(case, payload, message.get("changed", []), names), True
+    if event == "unreadable":
+        returned = message.get("result")
+        line = f"it returned a {returned} that the checker cannot read back: {_raised(message, path)}"
+        return CaseResult(0, case, False, [line]), True
+    changed = message.get("changed")
+    if event != "done" or message.get("case") != number or not _index_list(changed, len(names)):
+        line = f"the process running your function answered out of turn ({str(event)[:40]!r}): a crash?"
+        return CaseResult(0, case, False, [line]), False
+    payload, problem = _read_result(workdir / f"out-{number}.pt", message.get("sha256"))
+    if problem:
+        return CaseResult(0, case, False, [problem]), False
+    try:
+        return compare(case, payload, changed, names), True
+    except Exception as err:  # noqa: BLE001 — a result of an odd dtype or size: a failed case
+        line = f"its result could not be compared ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+        return CaseResult(0, case, False, [line]), True
+
+
+def _index_list(value: Any, count: int) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < count for i in value
+    )
+
+
+def _read_result(file: Path, sha256: Any) -> tuple[dict[str, Any] | None, str]:
+    """The payload the harness wrote to ``file`` (its SHA-256 sent with the answer), or why not."""
+    import torch
+
+    try:
+        size = file.stat().st_size
+        if size > MAX_RESULT:
+            return None, f"its result is {size} bytes, more than the checker reads ({MAX_RESULT} bytes)"
+        data = file.read_bytes()
+    except OSError as err:
+        return None, f"its result file could not be read ({err.strerror or err})"
+    if not isinstance(sha256, str) or hashlib.sha256(data).hexdigest() != sha256:
+        return None, "its result file was changed after the checker's worker wrote it: not a result"
+    try:
+        payload = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as err:  # noqa: BLE001 — whatever is in the file, a one-line failure
+        return None, f"its result could not be read back ({type(err).__name__})"
+    if not _valid_payload(payload):
+        return None, "its result file does not hold a result the checker wrote"
+    return payload, ""
+
+
+def _valid_payload(payload: Any, depth: int = 0) -> bool:
+    """What :func:`posenc.exercises.runner.export` writes, and nothing else."""
+    import torch
+
+    if not isinstance(payload, dict) or depth > 8:
+        return False
+    kind = payload.get("kind")
+    if kind == "tensor":
+        return type(payload.get("value")) is torch.Tensor
+    if kind == "number":
+        return isinstance(payload.get("value"), float)
+    if kind == "tuple":
+        items = payload.get("items")
+        return (
+            isinstance(payload.get("type"), str)
+            and isinstance(items, list)
+            and all(_valid_payload(item, depth + 1) for item in items)
+        )
+    return kind == "other" and isinstance(payload.get("type"), str)
 
 
 def _cross_case_hints(report: Report) -> list[str]:

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("file", help="your file (written by `posenc exercise start`)")
     check.add_argument("--exercise", help="which exercise the file is (default: read from the file)")
     check.add_argument(
-        "--time-limit", type=float, default=10.0, help="seconds each case may run (default 10)"
+        "--time-limit", type=float, default=10.0, help="seconds each case may run, in (0, 3600] (default 10)"
     )
     solution = sub.add_parser("solution", help="show the reference solution (asks first)")
     solution.add_argument("name", help="exercise name")
@@ -80,10 +80,9 @@ def _start(name: str, folder: str, force: bool) -> int:
 
 
 def _check(file: str, exercise: str | None, time_limit: float) -> int:
-    from posenc.exercises.check import check_file, render
+    from posenc.exercises.check import check_file, render, validate_time_limit
 
-    if time_limit <= 0:
-        raise ValueError(f"--time-limit must be positive, got {time_limit:g}")
+    validate_time_limit(time_limit)  # finite and positive: NaN would turn the limit off
     report = check_file(file, exercise, time_limit=time_limit)
     print(render(report, file), end="")
     return 0 if report.passed else 1

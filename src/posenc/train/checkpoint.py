@@ -29,6 +29,7 @@ pair. Version-1 checkpoints (weights inside checkpoint.pt, posenc 0.1.0) are sti
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -39,8 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
@@ -82,10 +82,15 @@ def save_checkpoint(
     train_config: dict[str, Any] | None = None,
     world_size: int = 1,
     metrics: dict[str, Any] | None = None,
+    keep_previous: bool = True,
 ) -> Path:
     """Write a checkpoint of ``model`` (unwrapped: not DDP, not compiled) at ``step``: the weights to
     ``PATH.safetensors``, the rest to ``PATH`` (see the module docstring), the previous checkpoint kept
     as ``PATH.prev``. The RNG states are taken here. Returns ``path``.
+
+    keep_previous: False replaces ``PATH`` and leaves ``PATH.prev`` as it is — for the first save of a
+        run resumed from ``PATH.prev`` (the latest was missing or damaged: it must not become the
+        previous checkpoint, the one intact pair would be lost).
     """
     path = Path(path)
     weights = weights_bytes(model.state_dict(), step)
@@ -104,7 +109,8 @@ def save_checkpoint(
         "model_sha256": hashlib.sha256(weights).hexdigest(),
     }
     state["state_sha256"] = _digest(state)
-    _keep_as_previous(path)
+    if keep_previous:
+        _keep_as_previous(path)
     atomic_write(_weights_path(path), lambda f: f.write(weights))
     atomic_write(path, lambda f: torch.save(state, f))
     return path
@@ -126,7 +132,32 @@ def weights_bytes(state_dict: dict[str, torch.Tensor], step: int = 0) -> bytes:
         seen[key] = name
         tensors[name] = tensor.to("cpu").contiguous().clone()  # its own storage: safetensors needs that
     metadata = {"format": WEIGHTS_FORMAT, "step": str(int(step)), "aliases": json.dumps(aliases)}
-    return save_safetensors(tensors, metadata=metadata)
+    return _canonical_header(save_safetensors(tensors, metadata=metadata))
+
+
+def _canonical_header(data: bytes) -> bytes:
+    """safetensors bytes with their JSON header in one fixed order (metadata keys sorted, tensors by
+    offset), so that the same weights always give the same bytes and ``model_sha256``: safetensors
+    writes its metadata in hash-map order, which changes from one call to the next."""
+    size = int.from_bytes(data[:8], "little")  # an 8-byte little-endian header size, the header, the data
+    header = json.loads(data[8 : 8 + size])
+    ordered: dict[str, Any] = {}
+    if "__metadata__" in header:
+        ordered["__metadata__"] = dict(sorted(header.pop("__metadata__").items()))
+    for name in sorted(header, key=lambda n: (header[n]["data_offsets"], n)):
+        ordered[name] = header[name]
+    text = json.dumps(ordered, separators=(",", ":")).encode("ascii")
+    text += b" " * (-len(text) % 8)  # padded to 8 bytes, as safetensors aligns the data
+    return len(text).to_bytes(8, "little") + text + data[8 + size :]
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 (hex) of a file, read in chunks of ``chunk`` bytes: never the whole file in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _weights_path(path: Path) -> Path:
@@ -150,18 +181,19 @@ def _keep_as_previous(path: Path) -> None:
     are renamed (the current state finds them by checksum), the state is hard-linked (copied where
     links are not supported); the new state then replaces ``path``."""
     previous = previous_path(path)
+    if not path.is_file():  # nothing to keep (deleted, a dangling symlink): the previous pair stays
+        return
     if _weights_path(path).exists():
         os.replace(_weights_path(path), _weights_path(previous))
-    if path.is_file():
-        link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+    link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+    link.unlink(missing_ok=True)
+    try:
+        os.link(path, link)
+        os.replace(link, previous)
+    except OSError:  # a file system without hard links
         link.unlink(missing_ok=True)
-        try:
-            os.link(path, link)
-            os.replace(link, previous)
-        except OSError:  # a file system without hard links
-            link.unlink(missing_ok=True)
-            data = path.read_bytes()
-            atomic_write(previous, lambda f: f.write(data))
+        data = path.read_bytes()
+        atomic_write(previous, lambda f: f.write(data))
 
 
 def _digest(value: Any) -> str:
@@ -229,6 +261,58 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         return state
 
 
+def load_resume_checkpoint(path: str | Path) -> dict[str, Any] | None:
+    """The checkpoint ``train --resume`` continues from, never silently none while one is left.
+
+    ``path`` itself when it is there (the previous one when it is damaged, as :func:`load_checkpoint`);
+    when it is missing (deleted, a symlink to nothing, a symlink loop) the previous checkpoint, with a
+    :class:`CheckpointFallback` warning; None only when no file of a checkpoint exists at all (a run
+    killed before its first one, which starts again from step 0). Raises ``ValueError`` naming ``path``
+    when files of a checkpoint remain but none of them is a usable checkpoint.
+    """
+    path = Path(path)
+    if path.exists():
+        return load_checkpoint(path)
+    left = [p.name for p in checkpoint_files(path) if os.path.lexists(p)]
+    if not left:
+        return None
+    why = _why_missing(path)
+    previous = previous_path(path)
+    stop = "nothing was changed: restore it from a copy, or train again into a new --out"
+    if not previous.exists():
+        raise ValueError(
+            f"checkpoint {str(path)!r} {why} and no previous checkpoint is left (only {', '.join(left)}); "
+            f"resuming would start again from step 0, so {stop}"
+        )
+    try:
+        state = _load_one(previous, "cpu")
+    except ValueError as err:
+        raise ValueError(
+            f"checkpoint {str(path)!r} {why}, and the previous one is unusable ({err}); {stop}"
+        ) from None
+    warnings.warn(
+        f"checkpoint {str(path)!r} {why} — using the previous checkpoint {str(previous)!r} "
+        f"(step {state['step']}) instead",
+        CheckpointFallback,
+        stacklevel=2,
+    )
+    return state
+
+
+def _why_missing(path: Path) -> str:
+    """Why an absent ``path`` is absent, in words: deleted, a symlink to nothing, or a symlink loop."""
+    if not path.is_symlink():
+        return "is missing (deleted?)"
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "is a symlink loop"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "is a symlink loop"
+    return f"is a symlink to nothing ({os.readlink(path)!r})"
+
+
 def _load_one(path: Path, map_location) -> dict[str, Any]:
     regular_file(path, "checkpoint")
     try:
@@ -244,7 +328,12 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
             f"versions up to {CHECKPOINT_VERSION}"
         )
     if version >= 2:
-        if "state_sha256" in state and state["state_sha256"] != _digest(state):
+        if not isinstance(state.get("state_sha256"), str):
+            raise ValueError(
+                f"checkpoint {str(path)!r} has no state checksum (state_sha256): it was not written whole "
+                "by posenc, or was edited, so nothing in it can be trusted"
+            )
+        if state["state_sha256"] != _digest(state):
             raise ValueError(
                 f"checkpoint {str(path)!r} fails its checksum (state_sha256): it was changed or damaged "
                 "after it was written"
@@ -260,8 +349,50 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
         raise ValueError(f"checkpoint {str(path)!r}: 'model_config' is not a dict")
     if isinstance(state["step"], bool) or not isinstance(state["step"], int) or state["step"] < 0:
         raise ValueError(f"checkpoint {str(path)!r}: 'step' is not a non-negative integer")
+    _check_fields(path, state, version)
     state["path"] = str(path)
     return state
+
+
+def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
+    """The shape of what training reads back (a digest proves integrity, not that posenc wrote it):
+    ``ValueError`` naming the file and the field. Version 1 (posenc 0.1.0) may lack the optional ones."""
+
+    def bad(field: str, what: str) -> ValueError:
+        return ValueError(f"checkpoint {str(path)!r}: {field!r} is not {what}")
+
+    for field in ("train_config", "metrics"):
+        if state.get(field) is not None and not isinstance(state[field], dict):
+            raise bad(field, "a dict")
+    optimizer = state.get("optimizer")
+    if optimizer is not None and not (
+        isinstance(optimizer, dict)
+        and isinstance(optimizer.get("state"), dict)
+        and isinstance(optimizer.get("param_groups"), list)
+    ):
+        raise bad("optimizer", "an optimizer state dict (with 'state' and 'param_groups')")
+    world = state.get("world_size", 1)
+    if isinstance(world, bool) or not isinstance(world, int) or world < 1:
+        raise bad("world_size", "a positive integer")
+    if "rng" not in state and version < 2:
+        return
+    rng = state.get("rng")
+    python = rng.get("python") if isinstance(rng, dict) else None
+    if not (
+        isinstance(rng, dict)
+        and torch.is_tensor(rng.get("torch"))
+        and rng["torch"].dtype == torch.uint8
+        and isinstance(python, tuple)
+        and len(python) == 3
+        and isinstance(python[1], tuple)
+        and all(isinstance(word, int) for word in python[1])
+    ):
+        raise bad("rng", "the random number generators' states (torch CPU and Python)")
+    cuda = rng.get("cuda")
+    if cuda is not None and not (
+        isinstance(cuda, (list, tuple)) and all(torch.is_tensor(t) and t.dtype == torch.uint8 for t in cuda)
+    ):
+        raise bad("rng", "the random number generators' states (CUDA)")
 
 
 def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, torch.Tensor]:
@@ -273,20 +404,28 @@ def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, 
     own = path.with_name(str(state.get("model_file") or _weights_path(path).name))
     candidates = list(dict.fromkeys([own, _weights_path(path), _weights_path(previous_path(path))]))
     for candidate in candidates:
-        if candidate.is_file():
-            data = candidate.read_bytes()
-            if hashlib.sha256(data).hexdigest() == wanted:
-                break
+        if candidate.is_file() and file_sha256(candidate) == wanted:  # in chunks: a huge file costs no memory
+            break
     else:
         raise ValueError(
             f"checkpoint {str(path)!r}: its weights {own.name!r} are missing or fail their checksum "
             "(model_sha256): they were changed or damaged after they were written"
         )
+    before = os.stat(candidate)
     try:
-        tensors = load_safetensors(data)
-        aliases = json.loads(_safetensors_metadata(data).get("aliases") or "{}")
-    except (SafetensorError, ValueError, TypeError) as err:
+        with safe_open(candidate, framework="pt", device="cpu") as weights:
+            tensors = {name: weights.get_tensor(name) for name in weights.keys()}  # noqa: SIM118
+            aliases = json.loads((weights.metadata() or {}).get("aliases") or "{}")
+    except (SafetensorError, ValueError, TypeError, OSError) as err:
         raise ValueError(f"weights {str(candidate)!r} are not a safetensors file ({err})") from None
+    if not _same_file(before, os.stat(candidate)):
+        raise ValueError(
+            f"weights {str(candidate)!r} changed while they were read: another program writes them"
+        )
+    if not isinstance(aliases, dict) or not all(target in tensors for target in aliases.values()):
+        raise ValueError(
+            f"weights {str(candidate)!r}: the header's 'aliases' name tensors the file does not hold"
+        )
     for name, target in aliases.items():
         tensors[name] = tensors[target]  # a tied weight: the same tensor under both names
     if map_location is not None and str(map_location) != "cpu":
@@ -296,11 +435,8 @@ def _load_weights(path: Path, state: dict[str, Any], map_location) -> dict[str, 
     return tensors
 
 
-def _safetensors_metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of safetensors bytes (an 8-byte little-endian header size, then JSON)."""
-    size = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + size])
-    return header.get("__metadata__") or {}
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
 
 
 #: words of torch's own advice on a refused load; posenc never repeats it (it suggests an unsafe load)
@@ -396,6 +532,125 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu"):
         "model_sha256": model_fingerprint(state["model"], state["model_config"]),
     }
     return model, meta
+
+
+# ----------------------------------------------------------------------------- one writer per run folder
+LOCK_NAME = "train.lock"
+
+
+class RunFolderLocked(RuntimeError):
+    """Another live process is training into the run folder; nothing was written."""
+
+
+class StaleLockTakenOver(UserWarning):
+    """The run folder's lock named a process that is no longer running; it was taken over."""
+
+
+class RunLock:
+    """``RUN/train.lock``: one ``posenc train`` writes a run folder at a time.
+
+    The lock is an exclusive ``flock`` on that file, which holds the owner's PID: the kernel drops it
+    when its process ends, however it ends. A lock file whose PID is no longer running is taken over
+    with a :class:`StaleLockTakenOver` warning — also when the flock is still held by a leftover child
+    of that dead process (the file is then replaced). A live owner gets :class:`RunFolderLocked`,
+    before anything is written. :meth:`release` (on exit, Ctrl-C and exceptions alike) removes the
+    file, and the folder when the lock created it and it is still empty.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._fd: int | None = None
+        self._made_folder = False
+
+    def acquire(self) -> RunLock:
+        import fcntl  # POSIX only; imported here so that loading checkpoints needs no fcntl
+
+        if self.folder.exists() and not self.folder.is_dir():
+            raise NotADirectoryError(f"output path {str(self.folder)!r} exists and is not a folder")
+        self._made_folder = not self.folder.exists()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(10):  # each retry follows another process's release or takeover in between
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = _lock_pid(fd)
+                os.close(fd)
+                if owner is None or _alive(owner):
+                    self._forget_folder()
+                    raise RunFolderLocked(
+                        f"{str(self.folder)!r} is being written by another posenc train "
+                        f"(PID {owner if owner is not None else '?'}, lock {str(self.path)!r}): wait for it "
+                        "to end or stop it, or choose another --out; nothing was written"
+                    ) from None
+                # its owner is dead and a leftover child of it holds the flock: replace the file
+                text = f"{owner}\n".encode()  # the dead owner's PID: taking it over says so below
+                atomic_write(self.path, lambda f, text=text: f.write(text))
+                continue
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:  # locked a file its last owner removed on release: lock the current one
+                os.close(fd)
+                continue
+            owner = _lock_pid(fd)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self._fd = fd
+            if owner is not None and owner != os.getpid() and not _alive(owner):
+                warnings.warn(
+                    f"took over the lock {str(self.path)!r} of PID {owner}, which is no longer running "
+                    "(a run that was killed)",
+                    StaleLockTakenOver,
+                    stacklevel=2,
+                )
+            return self
+        raise RunFolderLocked(f"could not lock {str(self.path)!r}: other processes keep taking it")
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # while still held: a waiting process then sees a new file
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+        self._forget_folder()
+
+    def _forget_folder(self) -> None:
+        if self._made_folder:
+            try:
+                self.folder.rmdir()  # only when empty: a run that failed before writing anything
+            except OSError:
+                pass
+            self._made_folder = False
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _lock_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a number kill() does not take: not provably dead
+    return True
 
 
 def read_json(path: Path) -> dict[str, Any]:

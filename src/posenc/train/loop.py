@@ -56,8 +56,10 @@ from posenc.train.checkpoint import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
     LOG_NAME,
+    RunFolderLocked,
+    RunLock,
     checkpoint_files,
-    load_checkpoint,
+    load_resume_checkpoint,
     non_finite_tensors,
     read_json,
     save_checkpoint,
@@ -83,6 +85,8 @@ def train(
     stop_at: stop after this step as an interrupted run would (checkpoint written, ``interrupted``
         true in the summary) — to split a run into sessions; ``--resume`` continues it.
 
+    One writer per run folder: ``out_dir/train.lock`` is held while training (:class:`RunLock`); a
+    second ``train`` into the same folder gets ``RunFolderLocked`` before anything is written.
     Launched by torchrun, every process calls this; rank 0 writes the run folder. Returns a summary
     dict (steps, tokens, tokens_per_s, train_loss, heldout_loss, unigram_entropy, interrupted, ...).
     """
@@ -107,11 +111,22 @@ def train(
             "current folder)"
         )
     process = distributed.setup(train_config.device)
+    lock = RunLock(out_dir) if process.is_main else None  # rank 0 writes the run folder: it holds the lock
     try:
+        refused = None
+        try:
+            if lock is not None:
+                lock.acquire()  # before anything is written; RunFolderLocked while another run writes
+        except Exception as err:  # noqa: BLE001 — re-raised on every rank below
+            refused = err
+        if distributed.any_rank(process, refused is not None):
+            raise refused or RunFolderLocked(f"rank 0 could not lock the run folder {str(out_dir)!r}")
         return _train(
             model_config, train_config, Path(out_dir), resume, progress and process.is_main, stop_at, process
         )
     finally:
+        if lock is not None:
+            lock.release()
         distributed.teardown(process)
 
 
@@ -148,9 +163,7 @@ def _train(
 
     step, metrics = 0, {}
     if checkpoint is not None:
-        raw_model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        set_rng_state(checkpoint["rng"])
+        _restore(checkpoint, raw_model, optimizer)
         step, metrics = checkpoint["step"], dict(checkpoint.get("metrics") or {})
     model = raw_model
     if process.distributed:  # averages gradients over ranks during backward
@@ -203,6 +216,7 @@ def _train(
         )
 
     def save(at_step: int) -> None:
+        nonlocal saved_step, keep_previous
         check_finite(at_step, "checkpoint", weights=True)
         if process.is_main:
             save_checkpoint(
@@ -214,9 +228,9 @@ def _train(
                 train_config=cfg.to_dict(),
                 world_size=process.world_size,
                 metrics=metrics,
+                keep_previous=keep_previous,
             )
-        nonlocal saved_step
-        saved_step = at_step
+        saved_step, keep_previous = at_step, True
 
     def evaluate(at_step: int) -> None:
         check_finite(at_step, "held-out evaluation")
@@ -229,6 +243,9 @@ def _train(
             display.note(f"step {at_step}: held-out loss {metrics['heldout_loss']:.4f}")
 
     saved_step = step
+    # resumed from checkpoint.prev.pt (the latest missing or damaged): the first save replaces the latest
+    # and keeps that previous pair, the only intact one, instead of making the broken latest the previous
+    keep_previous = checkpoint is None or Path(checkpoint["path"]) == out_dir / CHECKPOINT_NAME
     start_step, interrupted = step, False
     t_start = t_last = time.perf_counter()
     t_first = None  # the summary's tokens/s leaves out the session's first step (warm-up, compilation)
@@ -359,8 +376,8 @@ def read_run_configs(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any
         if not isinstance(saved.get("model"), dict) or not isinstance(saved.get("train"), dict):
             raise ValueError(f"{str(run_dir / CONFIG_NAME)!r} lacks the 'model' and 'train' configs")
         return saved["model"], saved["train"]
-    if (run_dir / CHECKPOINT_NAME).exists():
-        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    state = load_resume_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is not None:
         return state["model_config"], state.get("train_config") or {}
     raise FileNotFoundError(
         f"no run to resume in {str(run_dir)!r}: it holds no {CONFIG_NAME} or {CHECKPOINT_NAME}"
@@ -397,12 +414,11 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
                 "it, or choose another --out (nothing was overwritten)"
             )
         return None
-    checkpoint = None
-    if (out_dir / CHECKPOINT_NAME).exists():
-        checkpoint = load_checkpoint(out_dir / CHECKPOINT_NAME)
+    checkpoint = load_resume_checkpoint(out_dir / CHECKPOINT_NAME)  # the previous one if need be
+    if checkpoint is not None:
         saved_model, saved_train = checkpoint["model_config"], checkpoint.get("train_config") or {}
         saved_world = checkpoint.get("world_size", 1)
-    else:  # killed before its first checkpoint: the run starts again from step 0
+    else:  # killed before its first checkpoint (no file of one exists): the run starts again from step 0
         saved_model, saved_train = read_run_configs(out_dir)
         saved_world = read_json(out_dir / CONFIG_NAME).get("world_size", 1)
     diffs = config_differences(saved_model, saved_train, mcfg, cfg)
@@ -420,6 +436,16 @@ def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_siz
     if checkpoint is not None and checkpoint.get("optimizer") is None:
         raise ValueError(
             f"checkpoint {str(out_dir / CHECKPOINT_NAME)!r} holds no optimizer state to resume from"
+        )
+    if checkpoint is not None and checkpoint.get("rng") is None:
+        raise ValueError(
+            f"checkpoint {checkpoint['path']!r} holds no random number states ('rng') to resume from"
+        )
+    if checkpoint is not None and checkpoint["step"] > cfg.steps:
+        raise ValueError(
+            f"checkpoint {checkpoint['path']!r} is at step {checkpoint['step']}, beyond this run's "
+            f"{cfg.steps} steps: it is not this run's checkpoint; restore the run's own, or train again "
+            "into a new --out"
         )
     return checkpoint
 
@@ -439,6 +465,23 @@ def passkey_loss(logits: torch.Tensor, targets: torch.Tensor, answer_weight: flo
     return per_token.mean() + answer_weight * per_token[:, PASSKEY_ANSWER].mean()
 
 
+def _restore(checkpoint: dict, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Load a checkpoint's weights, optimizer moments and RNG states; a part that does not fit is a
+    ``ValueError`` naming the file and the field (a crafted checkpoint can pass its digest)."""
+    for field, load in (
+        ("model", model.load_state_dict),
+        ("optimizer", optimizer.load_state_dict),
+        ("rng", set_rng_state),
+    ):
+        try:
+            load(checkpoint[field])
+        except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as err:
+            detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            raise ValueError(
+                f"checkpoint {checkpoint['path']!r}: {field!r} does not fit this run ({detail})"
+            ) from None
+
+
 class TrainingDiverged(RuntimeError):
     """The loss or the weights became NaN/inf; the last good checkpoint was kept (see the module doc)."""
 
@@ -454,7 +497,15 @@ def _truncate_log(path: Path, step: int) -> None:
         return
     regular_file(path, "log")  # a FIFO here would block the run forever
     kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:  # posenc writes ASCII only: a damaged or edited file
+            raise ValueError(
+                f"log {str(path)!r} line {number} is not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
+                f"{err.start + 1}): it was damaged or edited; move it away or restore a copy (the run was "
+                "not resumed)"
+            ) from None
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):

@@ -1,0 +1,47 @@
+"""``posenc quiz < /dev/zero`` read one unbounded line (22 GB in 29 s, issue 37): every read from
+standard input is bounded, and a longer line is refused in one line."""
+
+import io
+import resource
+import subprocess
+import sys
+
+from posenc.cli import main
+from posenc.learn.quiz import MAX_ANSWER
+
+
+def test_a_line_without_end_is_refused_in_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("x" * 10_000_000))
+    assert main(["quiz", "--no-open"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("posenc quiz: error: an answer on standard input"), lines
+    assert f"longer than {MAX_ANSWER} characters" in lines[0]
+    assert "x" * 100 not in out  # the answer is not echoed
+
+
+def test_answers_up_to_the_bound_are_read_as_before(monkeypatch, capsys):
+    answers = ["x" * MAX_ANSWER, "b", "c", "d", "b", "a"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(answers) + "\n"))
+    assert main(["quiz", "--no-open"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("Please answer one of: a, b, c, d") == 1 and "Score: " in out
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # the old code filled memory: stop at 2 GiB
+
+
+def test_dev_zero_ends_at_once_in_little_memory(tmp_path):
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run(
+            [sys.executable, "-m", "posenc", "quiz"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_limit_memory,
+            env={"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
+        )
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert "longer than" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
