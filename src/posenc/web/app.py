@@ -11,11 +11,13 @@
     web/markup.py           Markdown + math -> HTML (MathML)
     web/richhtml.py         rich renderables (what the terminal prints) -> HTML
   page modules (``routes(lab)`` serves a page or a few and their JSON routes; each page a row of PAGES):
-    web/learn_pages.py      home (the learning path) and the notes
+    web/learn_pages.py      home (the learning path) and the notes, with their figures (+ /api/shuffle)
     web/practice_pages.py   quiz, grill, practice (self-check, walk-through, flashcards)
     web/playground_pages.py the rotation playground (+ /api/rotation)
     web/explorer_pages.py   the frequency explorer (+ /api/frequencies)
-    web/position_pages.py   angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
+    web/position_pages.py   angle map and long-term decay of RoPE for chosen settings, the clock's hands
+                            (+ JSON routes)
+    web/bias_pages.py       the bias explorer: ALiBi, T5 bias, xPos, NoPE (+ /api/bias)
     web/inspector_pages.py  the inspector: a config.json explained (+ /api/inspect)
     web/job_pages.py        experiments and the study, run as jobs with live progress
     web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
@@ -26,12 +28,17 @@
     web/jobs.py             the job runner: one heavy job at a time, in a subprocess, progress as events
     web/worker.py           the job's process (``python -m posenc.web.worker``)
     web/model_views.py      the trained models loaded in the lab, one model view computing at a time
-    web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link)
-    web/static/             style sheet and scripts; plotly's script is served from the plotly package
+    web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link);
+                            templates/widgets/ the components a tool page and a note share
+    web/static/             style sheets and scripts; static/widgets.js keeps a component's state in the
+                            URL, static/widgets/NAME.js draws one component; plotly's script is served,
+                            gzip-compressed, from the plotly package
 
 Imports go one way: app -> page modules -> (rope_form, study_data, core, params, ...); nothing imports
 app or a page module back. Adding a page: its module (``routes(lab)``), its template and script, and one
-row in PAGES.
+row in PAGES. Adding a widget a note can embed: its entry in ``posenc.learn.figures.FIGURES``, its template
+``templates/widgets/NAME.html`` and its script ``static/widgets/NAME.js`` (``Widgets.register``); a tool
+page that shows the same widget includes the same template inside a ``data-widget`` root.
 
 Nothing here imports torch at import time: the lab answers its first page before torch has loaded
 (torch is imported in the background once the server is up, and by the routes that need it).
@@ -85,6 +92,7 @@ PAGES: tuple[Page, ...] = (
     Page("/playground", "playground_pages", "Playground", packaged=True),
     Page("/explorer", "explorer_pages", "Explorer", packaged=True),
     Page("/angles", "position_pages", "Angles", packaged=True),
+    Page("/bias", "bias_pages", "Bias", packaged=True),
     Page("/practice", "practice_pages", "Practice", packaged=True),
     Page("/quiz", "practice_pages", "Quiz", packaged=True),
     Page("/grill", "practice_pages", "Grill", packaged=True),
