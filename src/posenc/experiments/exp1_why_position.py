@@ -136,7 +136,9 @@ def tokenize(sentence: str) -> list[str]:
     return sentence.lower().split()
 
 
-def shuffled_outputs(words: list[str], order: list[int], token: int, names: tuple[str, ...] = ("nope", "rope")) -> dict:
+def shuffled_outputs(
+    words: list[str], order: list[int], token: int, names: tuple[str, ...] = ("nope", "rope")
+) -> dict:
     """One word's attention output in a sentence and in the same words reordered (the lab's shuffle demo).
 
     ``order`` is a permutation of the word indices (the shuffled sentence is ``[words[i] for i in order]``);
@@ -162,7 +164,12 @@ def shuffled_outputs(words: list[str], order: list[int], token: int, names: tupl
             before = self_attention(x, pe, w, N_HEADS, False)[0, token]  # [d]
             after = self_attention(x[:, order], pe, w, N_HEADS, False)[0, moved_to]  # [d]
         gap = float((after - before).abs().max())
-        out[name] = {"before": before.tolist(), "after": after.tolist(), "max_diff": gap, "same": gap < SAME_TOL}
+        out[name] = {
+            "before": before.tolist(),
+            "after": after.tolist(),
+            "max_diff": gap,
+            "same": gap < SAME_TOL,
+        }
     return {
         "words": words,
         "shuffled": [words[i] for i in order],

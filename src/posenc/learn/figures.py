@@ -159,7 +159,9 @@ def terminal_text(ref: FigureRef, note_id: str) -> str:
     where = [f"`posenc lab`, page /notes/{note_id}"]
     if figure.tool:
         where.append(f"the tool page {figure.tool}")
-    text = f"> **Figure: {ref.caption}.** {'Interactive' if figure.widget else 'Shown'} in {' and '.join(where)}"
+    text = (
+        f"> **Figure: {ref.caption}.** {'Interactive' if figure.widget else 'Shown'} in {' and '.join(where)}"
+    )
     if ref.name == "study-plot":
         run = ref.params.get("run", "reference-full").removeprefix("reference-")
         text += (

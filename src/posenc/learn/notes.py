@@ -7,6 +7,9 @@ learning path, which stays on the screen when the pager closes. ``--markdown`` p
 source with the library's numbers filled in and the math as LaTeX (for copying, or for another
 renderer). Content: ``posenc/learn/data/notes/`` (``index.yaml`` + one Markdown file per topic).
 
+A note's figure (a ``::: figure`` line, :mod:`posenc.learn.figures`) is printed as a short quoted
+paragraph: what it shows, the lab page where it is interactive, and the command that draws it.
+
 The notes write formulas as LaTeX — ``$…$`` inline, ``$$…$$`` on lines of their own — which the web
 lab shows as MathML. For the terminal, :func:`terminal_markdown` first turns each formula into
 Unicode text (:mod:`posenc.learn.mathtext`): a display formula becomes a code block of its lines, an
@@ -26,6 +29,7 @@ from rich.table import Table
 
 from posenc.learn import progress
 from posenc.learn.content import NoteTopic, find_topic, load_notes_index
+from posenc.learn.figures import terminal_markdown as figure_text
 from posenc.learn.mathtext import letter_subscripts_fit, to_text
 from posenc.learn.terminal import WrappingMarkdown, inline, make_console, path_next_line, print_next
 
@@ -259,7 +263,8 @@ def run(args: argparse.Namespace) -> int:
         print_next(console, path_next_line(None))
         return 0
     topics = topics_for(args.topic)
-    text = "\n\n---\n\n".join(t.markdown() for t in topics)
+    # a figure keeps its place as text: what it shows and where to see it (the lab page, the command)
+    text = "\n\n---\n\n".join(figure_text(t.markdown(), t.id) for t in topics)
     if args.markdown:
         print(text)  # source for another renderer: no Next: line
         return 0

@@ -46,7 +46,9 @@ Nothing here imports torch at import time: the lab answers its first page before
 
 from __future__ import annotations
 
+import functools
 import gc
+import gzip
 import importlib
 import threading
 from collections.abc import Iterable
@@ -58,7 +60,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -113,6 +115,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["markdown"] = markdown_html
     templates.env.filters["inline"] = inline_html
     templates.env.globals["path_steps"] = load_path
+    templates.env.globals["plotly_src"] = plotly_src()
     return templates
 
 
@@ -135,12 +138,37 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
     ]
 
 
-def _plotly_js(request: Request) -> Response:
-    """plotly's own bundled script, from the installed plotly package (never a CDN)."""
+@functools.cache
+def _plotly_bundle() -> tuple[str, bytes, bytes]:
+    """plotly's bundled script from the installed plotly package (never a CDN): its version, the bytes
+    and the same gzip-compressed once (4.8 MB -> about 1.4 MB)."""
     import plotly
 
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    return FileResponse(path, media_type="text/javascript", headers={"cache-control": "max-age=86400"})
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    return plotly.__version__, raw, gzip.compress(raw, compresslevel=6, mtime=0)
+
+
+def plotly_src() -> str:
+    """The address pages load plotly from: versioned, so a year-long cache never serves an old bundle."""
+    import importlib.metadata
+
+    return f"/static/vendor/plotly.min.js?v={importlib.metadata.version('plotly')}"
+
+
+def _plotly_js(request: Request) -> Response:
+    """plotly's script, gzip-compressed when the browser accepts it; cached for a year at its versioned
+    address (``plotly_src``), for a day at the bare one."""
+    version, raw, packed = _plotly_bundle()
+    etag = f'"plotly-{version}"'
+    cache = (
+        "public, max-age=31536000, immutable" if request.query_params.get("v") == version else "max-age=86400"
+    )
+    headers = {"cache-control": cache, "etag": etag, "vary": "accept-encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(packed, media_type="text/javascript", headers={**headers, "content-encoding": "gzip"})
+    return Response(raw, media_type="text/javascript", headers=headers)
 
 
 def _wants_json(request: Request) -> bool:

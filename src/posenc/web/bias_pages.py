@@ -30,7 +30,9 @@ from posenc.web.params import library_error, query_choice, query_integer, query_
 
 FAMILIES = ("alibi", "t5", "xpos", "nope")
 BIAS_PARAMS = (
-    "family", "heads", "head", "length", "num_buckets", "max_distance", "bidirectional", "head_dim", "scale_base",
+    "family", "heads", "head", "length",  # every family
+    "num_buckets", "max_distance", "bidirectional",  # t5
+    "head_dim", "scale_base",  # xpos
 )  # fmt: skip
 MAX_HEADS = 128  # more than any model (BLOOM-176B: 112)
 MAX_MATRIX = 64  # positions on a side of the drawn matrix
@@ -77,7 +79,12 @@ def _t5(length: int, num_buckets: int, max_distance: int, bidirectional: bool) -
         matrix = t5.relative_position_bucket(grid, bidirectional, num_buckets, max_distance)
     except ValueError as err:
         raise library_error(err) from None
-    return {"relative": relative.tolist(), "buckets": buckets.tolist(), "matrix": matrix.tolist(), "causal": False}
+    return {
+        "relative": relative.tolist(),
+        "buckets": buckets.tolist(),
+        "matrix": matrix.tolist(),
+        "causal": False,
+    }
 
 
 def _xpos(head_dim: int, scale_base: float, length: int) -> dict[str, Any]:

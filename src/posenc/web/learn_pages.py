@@ -13,7 +13,6 @@ same component as its tool page.
 from __future__ import annotations
 
 import functools
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from posenc.learn.content import find_topic, load_notes_index
 from posenc.learn.figures import FigureRef, figure_refs
 from posenc.learn.path import load_goals, load_path
-from posenc.web.core import Lab, memo_json
+from posenc.web.core import Lab, memo_json, png_size
 from posenc.web.markup import markdown_with_figures
 from posenc.web.params import BadInput, query_integer, query_only
 
@@ -103,9 +102,16 @@ def figure_context(ref: FigureRef) -> dict:
     name = ref.params.get("file", "")
     if not run.startswith("reference-") or run not in STUDY_RUNS:
         raise ValueError(f"study-plot: {run!r} is not a packaged reference run")
-    png = study_folder(Path("."), STUDY_RUNS[run][0]) / f"{name}.png"
-    width, height = struct.unpack(">II", png.read_bytes()[16:24])  # the PNG header's IHDR size
-    return {"src": f"/study/files/{run}/{name}.svg", "png": f"/study/files/{run}/{name}.png", "width": width, "height": height}
+    size = png_size(study_folder(Path("."), STUDY_RUNS[run][0]) / f"{name}.png")
+    if size is None:
+        raise ValueError(f"study-plot: the reference run {run!r} has no plot {name!r}")
+    width, height = size
+    return {
+        "src": f"/study/files/{run}/{name}.svg",
+        "png": f"/study/files/{run}/{name}.png",
+        "width": width,
+        "height": height,
+    }
 
 
 SHUFFLE_SENTENCE = "the dog bit the man"
@@ -153,7 +159,9 @@ def routes(lab: Lab) -> list[BaseRoute]:
         )
 
     def notes_index(request: Request):
-        return lab.page(request, "notes_index.html", key=None, title="Notes", topics=load_notes_index())
+        steps = {s.key: s for s in load_path()}
+        topics = [(steps[f"note:{t.id}"], t) for t in load_notes_index()]  # numbered by the path's steps
+        return lab.page(request, "notes_index.html", key=None, title="Notes", topics=topics)
 
     def note(request: Request):
         topics = load_notes_index()

@@ -97,7 +97,9 @@ def inline_html(text: str) -> Markup:
 _FIGURE_SLOT = re.compile(r"(?:<p>)?POSENCFIGURE(\d+)END(?:</p>)?")
 
 
-def markdown_with_figures(text: str, figure_html: Callable[[FigureRef, int], str], where: str = "a note") -> Markup:
+def markdown_with_figures(
+    text: str, figure_html: Callable[[FigureRef, int], str], where: str = "a note"
+) -> Markup:
     """A note's Markdown -> HTML with each figure marker (``::: figure NAME …``, :mod:`posenc.learn.figures`)
     replaced by ``figure_html(ref, k)``, k = 0, 1, … in the note's order (the figure's HTML is trusted:
     it comes from the lab's templates, never from the note)."""

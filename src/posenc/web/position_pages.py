@@ -222,7 +222,9 @@ def clock(params: QueryParams) -> dict[str, Any]:
     except ValueError:
         raise BadInput(f"pairs must be pair indices separated by commas, got {raw[:40]!r}") from None
     if not 1 <= len(pairs) <= MAX_HANDS or any(not 0 <= i < head_dim // 2 for i in pairs):
-        raise BadInput(f"pairs must be 1 … {MAX_HANDS} pair indices in 0 … {head_dim // 2 - 1}, got {raw[:40]!r}")
+        raise BadInput(
+            f"pairs must be 1 … {MAX_HANDS} pair indices in 0 … {head_dim // 2 - 1}, got {raw[:40]!r}"
+        )
 
     import torch
 
