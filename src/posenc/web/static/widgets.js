@@ -6,8 +6,8 @@
 // URL state: the controls' values live in the query string, so a reload keeps them, a link shares them
 // and Back goes to the previous setting. On a tool page (data-key="") the names are the query's keys
 // (/explorer?head_dim=128); in a note each widget's keys carry its key as a prefix
-// (/notes/clock?clock.position=12). Moving a slider replaces the current history entry; a change that
-// settles (slider released, a select, a button) adds one.
+// (/notes/clock?clock.position=12). Each gesture (a slider moved and released, a select, a button) adds one
+// history entry, so Back undoes one gesture.
 "use strict";
 const Widgets = (() => {
   const components = {};
@@ -46,13 +46,20 @@ const Widgets = (() => {
     }
     return out;
   }
-  function save(root, push) {
+  // One history entry per gesture: the first change of a gesture (a slider starts moving, a select is
+  // picked, a button is pressed) adds an entry, the rest of it (the slider still moving) replaces that
+  // entry, and the gesture ends with the control's "change" event.
+  let moving = false;
+  function save(root, ends) {
     const url = new URL(location.href), prefix = prefixOf(root);
     const names = new Set(controls(root).map((el) => el.name));
     for (const k of [...url.searchParams.keys()]) if (names.has(k.slice(prefix.length)) && k.startsWith(prefix)) url.searchParams.delete(k);
     for (const [k, v] of Object.entries(read(root))) url.searchParams.set(prefix + k, v);
-    if (url.href === location.href) return;
-    if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+    if (url.href !== location.href) {
+      if (moving) history.replaceState(null, "", url); else history.pushState(null, "", url);
+      moving = true;
+    }
+    if (ends) moving = false;
   }
 
   // Keep ``root``'s controls in the URL and call refresh() after a restore (Back/Forward). The URL's
@@ -61,12 +68,13 @@ const Widgets = (() => {
     const entry = { root, defaults: read(root), refresh };
     write(root, fromUrl(root));
     bound.push(entry);
-    root.addEventListener("input", (e) => { if (!e.isTrusted && e.restoring) return; save(root, false); });
-    root.addEventListener("change", (e) => { if (e.restoring) return; save(root, true); });
+    root.addEventListener("input", (e) => { if (!e.restoring) save(root, false); });
+    root.addEventListener("change", (e) => { if (!e.restoring) save(root, true); });
     root.addEventListener("click", (e) => { if (e.target.closest("button[data-push]")) setTimeout(() => save(root, true), 0); });
     return entry;
   }
   window.addEventListener("popstate", () => {
+    moving = false;
     for (const entry of bound) {
       write(entry.root, { ...entry.defaults, ...fromUrl(entry.root) });
       if (entry.refresh) entry.refresh();

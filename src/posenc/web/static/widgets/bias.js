@@ -48,7 +48,8 @@ Widgets.register("bias", (root, w) => {
     });
     w.part("slopes").replaceChildren(...heads.map((h) => {
       const tr = document.createElement("tr");
-      for (const v of [h, Lab.fmt(d.slopes[h], 6), Lab.fmt(d.reach[h], 4)]) {
+      // the slope to 6 significant digits (Lab.fmt stops at 6 decimals: 1/256 would lose digits)
+      for (const v of [h, String(Number(d.slopes[h].toPrecision(6))), Lab.fmt(d.reach[h], 4)]) {
         const td = document.createElement("td"); td.className = "num"; td.textContent = v; tr.appendChild(td);
       }
       return tr;
