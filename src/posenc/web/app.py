@@ -212,6 +212,7 @@ def _warm_up() -> None:
     milliseconds in the middle of a burst."""
     try:
         import posenc.encodings  # noqa: F401
+        import posenc.experiments.exp1_why_position  # noqa: F401 (the why-position note's shuffle demo)
     except Exception:  # a broken torch shows itself on the route that needs it
         log.exception("warming up the library failed")
     gc.collect()
