@@ -233,3 +233,26 @@ def test_note_figures_fit_the_width(page, width):
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{topic} is {overflow} px wider than a {width} px window"
         screenshot(page, f"note-{topic}-{width}")
+
+
+def test_a_figure_opens_its_tool_with_the_same_settings(page):
+    root = "#figure-scaling"
+    page.goto(page.lab + "/notes/rope-scaling")
+    ready(page, root)
+    settle(page, root, lambda: page.locator("#figure-scaling input[value=linear]").check())
+    shown = page.locator("#figure-scaling [data-part=counts]").inner_text().replace(" ", "")
+    page.locator("#figure-scaling a.open-tool").click()
+    page.wait_for_url("**/explorer?*")
+    page.wait_for_function("() => document.body.dataset.ready")
+    assert page.locator("#scaling").is_checked() and page.locator("#rope_type").input_value() == "linear"
+    assert page.locator("#factor").input_value() == "16" and page.locator("#base").input_value() == "1000000"
+    page.wait_for_function(
+        "([c]) => document.querySelector('#counts').textContent.replace(/\\s/g, '') === c", arg=[shown]
+    )
+    page.goto(page.lab + "/notes/relative-proof")
+    ready(page, "#figure-rotation")
+    settle(page, "#figure-rotation", lambda: page.locator("#rotation-shift-up").click())
+    page.locator("#figure-rotation a.open-tool").click()
+    page.wait_for_url("**/playground?*")
+    page.wait_for_function("() => document.querySelector('#score').textContent.trim() !== '—'")
+    assert page.locator("#m-out").inner_text() == "4" and page.locator("#offset").inner_text() == "4"

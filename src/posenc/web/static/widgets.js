@@ -112,7 +112,17 @@ const Widgets = (() => {
       },
     };
     const entry = urlState(root, null);
-    const refresh = init(root, api);
+    const draw = init(root, api);
+    // a note's figure links to its tool page with the same settings (the tool reads the same names)
+    const link = root.querySelector("a.open-tool");
+    const linkState = () => {
+      if (!link) return;
+      const query = new URLSearchParams(read(root));
+      for (const [k, v] of new URLSearchParams(root.dataset.toolExtra || "")) query.set(k, v);
+      link.href = `${link.pathname}?${query}`;
+    };
+    if (link) link.addEventListener("click", linkState); // the settings of the moment, buttons' included
+    const refresh = () => { const done = draw(); linkState(); return done; };
     entry.refresh = refresh;
     root.addEventListener("input", () => refresh());
     root.addEventListener("change", (e) => { if (e.type === "change") refresh(); });
@@ -135,7 +145,7 @@ const Widgets = (() => {
     const f = (v) => (log ? Math.log10(v) : v);
     const ly0 = f(y0), ly1 = f(y1);
     return {
-      w, h, left, right, top, bottom,
+      w, h, left, right, top, bottom, log,
       x: (v) => left + ((v - x0) / (x1 - x0 || 1)) * (w - left - right),
       y: (v) => top + (1 - (f(v) - ly0) / (ly1 - ly0 || 1)) * (h - top - bottom),
       ticks() {
@@ -155,7 +165,7 @@ const Widgets = (() => {
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
   }
   // axes with ticks and titles for a frame
-  function axes(el, fr, { xticks, xtitle, ytitle, yfmt = (v) => Lab.fmt(v, 3) }) {
+  function axes(el, fr, { xticks, xtitle, ytitle, yfmt = fr.log ? logTick : (v) => Lab.fmt(v, 3) }) {
     const g = svg(el, "g", { class: "axes" });
     svg(g, "line", { x1: fr.left, y1: fr.h - fr.bottom, x2: fr.w - fr.right, y2: fr.h - fr.bottom, class: "axis" });
     svg(g, "line", { x1: fr.left, y1: fr.top, x2: fr.left, y2: fr.h - fr.bottom, class: "axis" });
@@ -174,10 +184,14 @@ const Widgets = (() => {
     const pts = xs.map((x, i) => `${fr.x(x).toFixed(1)},${fr.y(ys[i]).toFixed(1)}`).join(" ");
     return svg(el, "polyline", { points: pts, class: cls });
   }
-  function hline(el, fr, y, label, cls) {
+  // a horizontal reference line with its label: at the right above the line, or (start) at the left below it
+  function hline(el, fr, y, label, cls, start = false) {
     svg(el, "line", { x1: fr.left, x2: fr.w - fr.right, y1: fr.y(y), y2: fr.y(y), class: cls });
-    svg(el, "text", { x: fr.w - fr.right - 4, y: fr.y(y) - 4, "text-anchor": "end", class: `${cls} label` }, label);
+    const at = start ? { x: fr.left + 6, y: fr.y(y) + 12, "text-anchor": "start" } : { x: fr.w - fr.right - 4, y: fr.y(y) - 4, "text-anchor": "end" };
+    svg(el, "text", { ...at, class: `${cls} label` }, label);
   }
+  // a tick label on a log axis: 1, 10, 100, 1,000, 10,000, then 1e5, 1e6, …
+  const logTick = (v) => (v >= 1e5 ? `1e${Math.round(Math.log10(v))}` : Lab.fmt(v));
   const pairTicks = (n) => { const s = niceStep(n / 6); const out = []; for (let t = 0; t < n; t += s) out.push(t); return out; };
 
   return { register, start, urlState, read, write, svg, clear, frame, axes, polyline, hline, pairTicks };
