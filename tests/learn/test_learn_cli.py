@@ -36,8 +36,11 @@ def flat(text: str) -> str:
 
 
 def plain(markdown: str) -> str:
-    """One line of content Markdown as the terminal shows it: emphasis and code marks dropped."""
-    return flat(re.sub(r"[*`]", "", markdown))
+    """One line of content Markdown as the terminal shows it: emphasis and code marks dropped, $…$ math
+    as its text (the content writes formulas as LaTeX, like the notes)."""
+    from posenc.learn.terminal import inline
+
+    return flat(inline(markdown).plain)
 
 
 RIGHT = [q.answer for q in load_quiz().mcq]
@@ -81,7 +84,7 @@ def test_quiz_open_questions_and_completion_check_follow(monkeypatch, capsys):
     quiz = load_quiz()
     assert "Score: 5/5" in out
     assert "Reference answer" in out and "Completion check" in out
-    assert flat(quiz.completion_check[0]) in out
+    assert plain(quiz.completion_check[0]) in out
 
 
 def test_quiz_answers_prints_the_key(monkeypatch, capsys):

@@ -41,10 +41,16 @@ def test_quiz_right_answers_are_not_all_the_same_letter():
 def test_quiz_options_give_away_nothing_by_length_or_position():
     """A learner who picks the longest (or shortest) option, or always the same letter, does no better
     than chance: the right option is the longest in at most 1 of 5 questions, the shortest in at most 1,
-    and no letter holds the right answer more than twice."""
+    and no letter holds the right answer more than twice. Lengths are of the text a learner sees: each
+    ``$…$`` formula as its rendered text (``$2\\pi/\\theta$`` reads "2π/θ"), not its LaTeX source."""
+    from posenc.learn.mathtext import inline_markdown
+
+    def seen(option) -> int:
+        return len(inline_markdown(option.text))
+
     mcq = content.load_quiz().mcq
-    longest = [q.id for q in mcq if max(q.options, key=lambda o: len(o.text)).correct]
-    shortest = [q.id for q in mcq if min(q.options, key=lambda o: len(o.text)).correct]
+    longest = [q.id for q in mcq if max(q.options, key=seen).correct]
+    shortest = [q.id for q in mcq if min(q.options, key=seen).correct]
     assert len(longest) <= 1, f"the right option is the longest in {longest}"
     assert len(shortest) <= 1, f"the right option is the shortest in {shortest}"
     letters = [q.answer for q in mcq]
@@ -65,7 +71,7 @@ def test_quiz_has_two_open_questions_and_a_completion_check():
     assert "512" in first.question and "2048" in first.question
     for fix in ("PI", "NTK", "YaRN"):
         assert fix in first.reference_answer
-    assert "R_(n−m)" in quiz.open_questions[1].reference_answer
+    assert "R_{n-m}" in quiz.open_questions[1].reference_answer  # LaTeX, as the notes write it
     assert len(quiz.completion_check) >= 8
 
 
@@ -165,8 +171,11 @@ def test_grill_validator_rejects_wrong_count_and_missing_section():
 
 
 def test_grill_model_answers_carry_formulas():
+    from posenc.learn.mathtext import terminal_markdown
+
     grill = content.load_grill()
-    answers = {q.id: q.answer for q in grill.questions}
+    # the answers write LaTeX (as the notes do); the formulas as the terminal prints them
+    answers = {q.id: terminal_markdown(q.answer) for q in grill.questions}
     assert "Attn(PX) = P · Attn(X)" in answers["A1"]
     assert "s^(d/(d−2))" in answers["E3"]
     assert "0.1 ln s + 1" in answers["E5"]

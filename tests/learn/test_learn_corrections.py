@@ -239,8 +239,10 @@ def test_quiz_open_answer_does_not_cite_minimind_for_long_training():
 def test_grill_d8_gives_the_absorption_reason_for_decoupled_rope():
     """DeepSeek-V2 §2.1.3: a rotation between W^Q and W^UK stops W^UK being absorbed into W^Q, so the
     prefix keys would have to be recomputed — an efficiency problem, not keys that cannot be rotated."""
+    from posenc.learn.mathtext import terminal_markdown
+
     d8 = next(q for q in content.load_grill().questions if q.id == "D8")
-    text = flat(d8.answer)
+    text = flat(terminal_markdown(d8.answer))  # its LaTeX as the terminal prints it
     assert "cannot be rotated" not in text
     assert "absorbs the key up-projection W^UK into W^Q" in text
     assert "would stop that absorption" in text and "recomputed for every new token" in text

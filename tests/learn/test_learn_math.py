@@ -330,3 +330,66 @@ def test_pager_starts_less_with_colours_when_less_is_unset(paged):
 def test_pager_without_raw_control_gets_plain_text(paged):
     text, less = paged(LESS="-X")
     assert less == "-X" and "\x1b[" not in text and "clock" in text
+
+
+# --------------------------------------------------------------------------------------------------
+# the quiz, the grill, the cards and the practice: the same math as the notes
+# --------------------------------------------------------------------------------------------------
+
+
+def _content_texts() -> list[tuple[str, str]]:
+    """(where, Markdown) of every text field of the quiz, grill, cards and practice files."""
+    import yaml
+
+    out: list[tuple[str, str]] = []
+
+    def walk(value, where: str) -> None:
+        if isinstance(value, str):
+            out.append((where, value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}")
+        elif isinstance(value, list):
+            for n, item in enumerate(value):
+                walk(item, f"{where}[{n}]")
+
+    for name in ("quiz", "grill", "cards", "practice"):
+        walk(yaml.safe_load((content.DATA_DIR / f"{name}.yaml").read_text(encoding="utf-8")), name)
+    return out
+
+
+#: ASCII and Unicode stand-ins for math the content wrote before it used LaTeX: θ_i, R_(n−m), ^(, ⟨…⟩
+ASCII_MATH = re.compile(r"[θλκζ]_|R_\(|\^\(|⟨|ᵀ|√\(")
+
+
+def test_quiz_grill_cards_and_practice_write_math_as_the_notes_do():
+    texts = _content_texts()
+    spans = [(where, latex, display) for where, text in texts for latex, display in notes.math_spans(text)]
+    assert len(spans) >= 150 and sum(display for _, _, display in spans) >= 15
+    for where, text in texts:
+        outside = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", "", text, flags=re.S)
+        assert not ASCII_MATH.search(outside), f"{where}: ASCII math outside $…$: {outside[:200]!r}"
+
+
+def test_the_contents_formulas_convert_on_the_web_and_in_the_terminal():
+    from latex2mathml.converter import convert
+
+    for where, text in _content_texts():
+        for latex, display in web_math_spans(text):
+            mathml = convert(latex, display="block" if display else "inline")
+            for leak, meaning in LEAKS.items():
+                assert leak not in mathml, f"{where}: {latex!r} gives {meaning}"
+            assert "{{" not in latex and "}}" not in latex, f"{where}: {latex!r}"
+            to_text(latex)  # raises on LaTeX the terminal cannot print
+        shown = notes.terminal_markdown(text)
+        assert "$" not in shown and "\\frac" not in shown and "\\theta" not in shown, where
+
+
+def test_a_quiz_formula_reads_the_same_in_the_terminal():
+    from posenc.learn.terminal import inline
+
+    question = next(q for q in content.load_quiz().mcq if q.id == "multiple-frequencies").question
+    assert (
+        inline(question).plain
+        == "Why does RoPE use many different frequencies θᵢ = base^(−2i/d) instead of one?"
+    )

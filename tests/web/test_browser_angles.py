@@ -30,6 +30,7 @@ def _numbers(page, cell: str) -> list[float]:
 
 def test_angles_page_draws_both_plots_and_the_base_moves_them(page):
     page.goto(page.lab + "/angles")
+    page.locator("#scaling").check()  # the scaling controls sit behind a toggle: the page opens on plain RoPE
     page.locator("#rope_type").select_option("default")
     page.locator("#head_dim").fill("64")
     page.wait_for_function("() => document.querySelector('#bound-at').textContent.split('/').length === 2")
@@ -59,6 +60,7 @@ def test_angles_page_draws_both_plots_and_the_base_moves_them(page):
 
 def test_yarn_factor_changes_the_attention_factor_and_the_curves(page):
     page.goto(page.lab + "/angles")
+    page.locator("#scaling").check()  # the scaling controls sit behind a toggle: the page opens on plain RoPE
     page.locator("#rope_type").select_option("yarn")
     page.locator("#head_dim").fill("64")
     page.locator("#factor").fill("4")

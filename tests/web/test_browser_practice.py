@@ -16,6 +16,13 @@ def plain(markdown: str) -> str:
     return " ".join(markdown.replace("*", "").replace("`", "").split())
 
 
+def prose(markdown: str) -> list[str]:
+    """The text between a content string's formulas ($…$), as a browser shows it; the formulas are MathML."""
+    return [
+        piece for piece in (plain(part) for part in re.split(r"\$\$.*?\$\$|\$[^$]*\$", markdown)) if piece
+    ]
+
+
 def squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -56,7 +63,9 @@ def test_quiz_one_wrong_answer_gives_the_score_and_links_the_missed_question_to_
     for k, option in enumerate(wrong_q.options):
         shown = squash(whys.nth(k).inner_text())
         assert shown.startswith("Right" if option.correct else "Wrong"), shown
-        assert plain(option.why) in shown
+        for piece in prose(option.why):  # the words of the explanation, around its formulas
+            assert piece.strip(" ,.;:") in shown, piece
+        assert whys.nth(k).locator("math").count() == option.why.count("$") // 2  # each formula as MathML
         assert box.locator("button.choice").nth(k).is_disabled()
     assert "(your answer)" in whys.nth("abcd".index(wrong_letter)).inner_text()
     right_q = quiz.mcq[0]
@@ -205,7 +214,9 @@ def test_flashcard_flips_and_again_brings_it_back_later_and_the_browser_remember
     card.click()  # a click on the card flips it
     assert "flipped" in card.get_attribute("class")
     assert card.locator(".back").get_attribute("aria-hidden") == "false"
-    assert plain(cards[0].back) in squash(card.locator(".back").inner_text())
+    back = squash(card.locator(".back").inner_text())
+    assert all(piece.strip(" ,.;:") in back for piece in prose(cards[0].back))  # the words around its math
+    assert card.locator(".back math").count() == cards[0].back.count("$") // 2
     page.wait_for_timeout(600)  # the flip animation, for the screenshot
     shot(page, "flashcard-back")
 

@@ -48,9 +48,7 @@ def test_playground_slider_changes_the_dot_product_and_a_common_shift_keeps_it(p
     before = score.inner_text()
     rows = page.locator("#history tr").count()
     page.locator("#shift-up").click()  # m = 4, n = 11: the server's answer adds a row to the history
-    page.wait_for_function(
-        "([n]) => document.querySelectorAll('#history tr').length > n", arg=[rows]
-    )
+    page.wait_for_function("([n]) => document.querySelectorAll('#history tr').length > n", arg=[rows])
     assert page.locator("#m-out").inner_text().strip() == "4"
     assert page.locator("#history tr").first.inner_text().split()[:3] == ["4", "11", "7"]
     assert page.locator("#same").is_visible()
@@ -62,6 +60,7 @@ def test_explorer_factor_changes_the_wavelengths(page):
     page.goto(page.lab + "/explorer")
     page.locator("#head_dim").fill("64")
     page.locator("#base").select_option("10000")
+    page.locator("#scaling").check()  # the scaling controls sit behind a toggle: the page opens on plain RoPE
     page.locator("#rope_type").select_option("linear")
     page.wait_for_function(  # the page shows linear's answer: every pair divided by s
         "() => document.querySelector('#counts').textContent.replace(/\\s/g, '') === '0/32/0'"
@@ -77,9 +76,7 @@ def test_explorer_factor_changes_the_wavelengths(page):
         page.wait_for_function(
             "([v]) => document.querySelector('#factor-out').textContent.trim() === v", arg=[factor]
         )
-        page.wait_for_function(
-            "([b]) => document.querySelector('#longest').textContent !== b", arg=[before]
-        )
+        page.wait_for_function("([b]) => document.querySelector('#longest').textContent !== b", arg=[before])
         plain, scaled = longest.inner_text().split("→")
         return number(plain), number(scaled)
 

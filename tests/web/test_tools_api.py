@@ -451,7 +451,7 @@ def test_oversized_inspect_body_is_refused_by_the_guard(client):
 
 def test_tool_pages_render_with_their_scripts(client):
     for path, script in [
-        ("/playground", "/static/playground.js"),
+        ("/playground", "/static/widgets/rotation.js"),
         ("/explorer", "/static/explorer.js"),
         ("/inspector", "/static/inspector.js"),
     ]:

@@ -138,6 +138,52 @@ def tokenize(sentence: str) -> list[str]:
     return sentence.lower().split()
 
 
+def shuffled_outputs(
+    words: list[str], order: list[int], token: int, names: tuple[str, ...] = ("nope", "rope")
+) -> dict:
+    """One word's attention output in a sentence and in the same words reordered (the lab's shuffle demo).
+
+    ``order`` is a permutation of the word indices (the shuffled sentence is ``[words[i] for i in order]``);
+    ``token`` the index in ``words`` of the word to follow. Each word is a fixed N(0, 1) vector
+    (:func:`word_embeddings`), the layer this experiment's bidirectional attention (:func:`self_attention`,
+    no mask). Per encoding: the word's output row in both orders [d], the largest difference, and
+    whether they are the same up to float32 round-off (``SAME_TOL``): without position they are (the
+    layer is permutation equivariant), with RoPE they differ unless the order is unchanged.
+    """
+    n = len(words)
+    if sorted(order) != list(range(n)):
+        raise ValueError(f"order must be a permutation of 0 … {n - 1}, got {order}")
+    if not 0 <= token < n:
+        raise ValueError(f"token must be a word index 0 … {n - 1}, got {token}")
+    emb = word_embeddings(words)
+    x = torch.stack([emb[word] for word in words])[None]  # [1, s, d]
+    w = attention_weights()
+    moved_to = order.index(token)  # where the followed word sits in the shuffled sentence
+    out: dict[str, dict] = {}
+    for name in names:
+        pe = build_encoding(name, max_seq_len=max(n, 16))
+        with torch.no_grad():
+            before = self_attention(x, pe, w, N_HEADS, False)[0, token]  # [d]
+            after = self_attention(x[:, order], pe, w, N_HEADS, False)[0, moved_to]  # [d]
+        gap = float((after - before).abs().max())
+        out[name] = {
+            "before": before.tolist(),
+            "after": after.tolist(),
+            "max_diff": gap,
+            "same": gap < SAME_TOL,
+        }
+    return {
+        "words": words,
+        "shuffled": [words[i] for i in order],
+        "order": order,
+        "token": token,
+        "position_before": token,
+        "position_after": moved_to,
+        "tolerance": SAME_TOL,
+        "encodings": out,
+    }
+
+
 def run(out_dir: str | Path = "results/exp1", quick: bool = False, progress: Progress | None = None) -> dict:
     """Measure the permutation gaps, write results.json and plots to ``out_dir``; returns the results.
 

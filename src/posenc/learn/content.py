@@ -432,6 +432,8 @@ class NoteTopic:
     title: str
     summary: str
     path: Path
+    #: why the note has no figure or widget (``text_only`` in index.yaml); None: it has at least one
+    text_only: str | None = None
 
     def markdown(self, render: bool = True) -> str:
         """The note's Markdown, with library numbers filled in unless ``render=False``."""
@@ -454,7 +456,12 @@ def _parse_notes_index(data: Any, r: _Reader) -> tuple[NoteTopic, ...]:
             raise r.fail(f"{where}.file", f"no such note file: {path}")
         topics.append(
             NoteTopic(
-                n, r.text(raw, "id", where), r.text(raw, "title", where), r.text(raw, "summary", where), path
+                n,
+                r.text(raw, "id", where),
+                r.text(raw, "title", where),
+                r.text(raw, "summary", where),
+                path,
+                r.text(raw, "text_only", where) if "text_only" in raw else None,
             )
         )
     ids = [t.id for t in topics]

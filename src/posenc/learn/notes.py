@@ -7,10 +7,14 @@ learning path, which stays on the screen when the pager closes. ``--markdown`` p
 source with the library's numbers filled in and the math as LaTeX (for copying, or for another
 renderer). Content: ``posenc/learn/data/notes/`` (``index.yaml`` + one Markdown file per topic).
 
+A note's figure (a ``::: figure`` line, :mod:`posenc.learn.figures`) is printed as a short quoted
+paragraph: what it shows, the lab page where it is interactive, and the command that draws it.
+
 The notes write formulas as LaTeX — ``$…$`` inline, ``$$…$$`` on lines of their own — which the web
-lab shows as MathML. For the terminal, :func:`terminal_markdown` first turns each formula into
+lab shows as MathML. For the terminal, ``mathtext.terminal_markdown`` first turns each formula into
 Unicode text (:mod:`posenc.learn.mathtext`): a display formula becomes a code block of its lines, an
-inline one its text, so rich never shows a backslash or a dollar sign.
+inline one its text, so rich never shows a backslash or a dollar sign. The quiz, grill, cards and
+practice write their math the same way and print through the same conversion (``learn.terminal``).
 """
 
 from __future__ import annotations
@@ -18,15 +22,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from rich.table import Table
 
 from posenc.learn import progress
 from posenc.learn.content import NoteTopic, find_topic, load_notes_index
-from posenc.learn.mathtext import letter_subscripts_fit, to_text
+from posenc.learn.figures import terminal_markdown as figure_text
+from posenc.learn.mathtext import math_spans, terminal_markdown  # noqa: F401 (the notes' math, as text)
 from posenc.learn.terminal import WrappingMarkdown, inline, make_console, path_next_line, print_next
 
 
@@ -47,155 +51,6 @@ def topics_for(name: str) -> tuple[NoteTopic, ...]:
 
 
 # --------------------------------------------------------------------------------------------------
-# math -> text, before rich sees the Markdown
-# --------------------------------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
-_DISPLAY = re.compile(r"^(\s*)\$\$(.*)$")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
-
-
-def _fits(latex: str) -> bool:
-    try:
-        return letter_subscripts_fit(latex)
-    except ValueError:
-        return True
-
-
-def _formula_text(latex: str, letters: bool) -> str:
-    """The formula as text; one the converter cannot read stays as its source (and a test fails)."""
-    try:
-        return to_text(latex, letters)
-    except ValueError:
-        return latex.strip()
-
-
-def _inline_spans(line: str, replace: Callable[[str], str]) -> str:
-    """``line`` with each ``$…$`` (or inline ``$$…$$``) outside code spans replaced."""
-    out, i = [], 0
-    while i < len(line):
-        c = line[i]
-        if c == "\\" and i + 1 < len(line):  # an escaped character, \$ included
-            out.append(line[i : i + 2])
-            i += 2
-        elif c == "`":
-            ticks = len(line[i:]) - len(line[i:].lstrip("`"))
-            end = line.find("`" * ticks, i + ticks)
-            stop = len(line) if end < 0 else end + ticks
-            out.append(line[i:stop])
-            i = stop
-        elif c == "$":
-            delimiter = "$$" if line.startswith("$$", i) else "$"
-            end = line.find(delimiter, i + len(delimiter))
-            if end < 0:
-                out.append(c)
-                i += 1
-                continue
-            out.append(replace(line[i + len(delimiter) : end]))
-            i = end + len(delimiter)
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def _convert(
-    markdown: str,
-    display: Callable[[str, str], list[str]],
-    inline: Callable[[list[str]], list[str]],
-) -> str:
-    """Walk a note's lines: code blocks as they are, each ``$$`` block through
-    ``display(latex, indent)``, each run of other non-blank lines through ``inline(lines)``."""
-    lines = markdown.split("\n")
-    out: list[str] = []
-    fence: str | None = None
-    block: list[str] = []
-
-    def flush() -> None:
-        if block:
-            out.extend(inline(block))
-            block.clear()
-
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        opened = _FENCE.match(line)
-        if fence is not None:  # inside a code block
-            if opened and opened.group(2)[0] == fence[0] and len(opened.group(2)) >= len(fence):
-                fence = None
-            out.append(line)
-        elif opened:
-            flush()
-            fence = opened.group(2)
-            out.append(line)
-        elif (match := _DISPLAY.match(line)) and not _inline_double(match.group(2)):
-            flush()
-            indent, rest = match.group(1), match.group(2).rstrip()
-            if rest.endswith("$$"):  # $$ … $$ on one line
-                body = [rest[:-2]]
-            else:
-                body = [rest]
-                i += 1
-                while i < len(lines) and not lines[i].rstrip().endswith("$$"):
-                    body.append(lines[i])
-                    i += 1
-                if i < len(lines):
-                    body.append(lines[i].rstrip()[:-2])
-            out += display("\n".join(body), indent)
-        elif not line.strip():
-            flush()
-            out.append(line)
-        else:
-            block.append(line)
-        i += 1
-    flush()
-    return "\n".join(out)
-
-
-def _inline_double(rest: str) -> bool:
-    """``$$x$$ and more`` at the start of a line is inline math, not a display block."""
-    rest = rest.rstrip()
-    return ("$$" in rest and not rest.endswith("$$")) or rest.count("$$") > 1
-
-
-def terminal_markdown(markdown: str) -> str:
-    """The note's Markdown with its math as Unicode text: each ``$$…$$`` block becomes a fenced
-    code block of the formula's lines, each inline ``$…$`` its text (Markdown-escaped); code is left
-    alone. A note writes its letter subscripts one way: Unicode (θᵢ, Rₘ) when every one of them has a
-    Unicode form, otherwise all as ``_`` (θ_i, R_m next to R_(n−m))."""
-    letters = all(_fits(latex) for latex, _ in math_spans(markdown))
-
-    def display(latex: str, indent: str) -> list[str]:
-        rows = _formula_text(latex, letters).split("\n")
-        return [f"{indent}```text", *(indent + row for row in rows), f"{indent}```"]
-
-    def inline(lines: list[str]) -> list[str]:
-        def replace(latex: str) -> str:
-            return _MARKDOWN_SPECIAL.sub(r"\\\1", _formula_text(latex, letters).replace("\n", " "))
-
-        return [_inline_spans(line, replace) for line in lines]
-
-    return _convert(markdown, display, inline)
-
-
-def math_spans(markdown: str) -> list[tuple[str, bool]]:
-    """Every formula of a note as (LaTeX, display?), as :func:`terminal_markdown` finds them."""
-    spans: list[tuple[str, bool]] = []
-
-    def display(latex: str, indent: str) -> list[str]:
-        spans.append((latex, True))
-        return []
-
-    def inline(lines: list[str]) -> list[str]:
-        for line in lines:
-            _inline_spans(line, lambda latex: spans.append((latex, False)) or "")
-        return lines
-
-    _convert(markdown, display, inline)
-    return spans
-
-
-# --------------------------------------------------------------------------------------------------
 # rendering and paging
 # --------------------------------------------------------------------------------------------------
 
@@ -205,8 +60,9 @@ NoteMarkdown = WrappingMarkdown
 
 
 def render(markdown: str) -> NoteMarkdown:
-    """A note's Markdown (numbers filled in) as the renderable the terminal shows."""
-    return NoteMarkdown(terminal_markdown(markdown))
+    """A note's Markdown (numbers filled in) as the renderable the terminal shows (its math as text:
+    :class:`WrappingMarkdown` converts it)."""
+    return NoteMarkdown(markdown)
 
 
 def pager_settings(environ: Mapping[str, str]) -> tuple[bool, dict[str, str]]:
@@ -259,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         print_next(console, path_next_line(None))
         return 0
     topics = topics_for(args.topic)
-    text = "\n\n---\n\n".join(t.markdown() for t in topics)
+    # a figure keeps its place as text: what it shows and where to see it (the lab page, the command)
+    text = "\n\n---\n\n".join(figure_text(t.markdown(), t.id) for t in topics)
     if args.markdown:
         print(text)  # source for another renderer: no Next: line
         return 0

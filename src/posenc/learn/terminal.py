@@ -25,6 +25,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from posenc.learn.mathtext import inline_markdown, terminal_markdown
+
 QUIT_WORDS = frozenset({"q", "quit", "exit"})
 
 
@@ -119,8 +121,12 @@ class _FoldingCell(TableDataElement):
 
 
 class WrappingMarkdown(Markdown):
-    """rich's Markdown, with code blocks (and so display formulas) that wrap and table cells that
-    fold: nothing is cut at the terminal's width."""
+    """rich's Markdown, with its math as text (``$…$`` and ``$$…$$``, :func:`~posenc.learn.mathtext.
+    terminal_markdown`), code blocks (and so display formulas) that wrap and table cells that fold:
+    nothing is cut at the terminal's width."""
+
+    def __init__(self, markup: str, *args, **kwargs) -> None:
+        super().__init__(terminal_markdown(markup), *args, **kwargs)
 
     elements = {
         **Markdown.elements,
@@ -143,10 +149,11 @@ _INLINE_STYLES = {"strong": "bold", "em": "italic", "s": "strike", "link": "unde
 
 def inline(text: str, style: str = "") -> Text:
     """One paragraph of Markdown as styled text: **bold**, *italic* and `code` lose their marks
-    (code shows in cyan), links keep their text; the text wraps like any other."""
+    (code shows in cyan), links keep their text, ``$…$`` math becomes its text; the text wraps like
+    any other."""
     out = Text(style=style)
     open_styles: list[str] = []
-    for token in _INLINE.parseInline(" ".join(text.split()))[0].children or []:
+    for token in _INLINE.parseInline(inline_markdown(" ".join(text.split())))[0].children or []:
         kind = token.type
         if kind.endswith("_open") and kind[: -len("_open")] in _INLINE_STYLES:
             open_styles.append(_INLINE_STYLES[kind[: -len("_open")]])

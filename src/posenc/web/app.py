@@ -12,11 +12,14 @@
     web/markup.py           Markdown + math -> HTML (MathML)
     web/richhtml.py         rich renderables (what the terminal prints) -> HTML
   page modules (``routes(lab)`` serves a page or a few and their JSON routes; each page a row of PAGES):
-    web/learn_pages.py      home (the learning path), the notes, the learner's progress (+ /api/progress)
+    web/learn_pages.py      home (the learning path), the notes with their figures, the learner's progress
+                            (+ /api/progress, /api/shuffle)
     web/practice_pages.py   quiz, grill, practice (self-check, walk-through, flashcards)
     web/playground_pages.py the rotation playground (+ /api/rotation)
     web/explorer_pages.py   the frequency explorer (+ /api/frequencies)
-    web/position_pages.py   angle map and long-term decay of RoPE for chosen settings (+ JSON routes)
+    web/position_pages.py   angle map and long-term decay of RoPE for chosen settings, the clock's hands
+                            (+ JSON routes)
+    web/bias_pages.py       the bias explorer: ALiBi, T5 bias, xPos, NoPE (+ /api/bias)
     web/inspector_pages.py  the inspector: a config.json explained (+ /api/inspect)
     web/job_pages.py        experiments and the study, run as jobs with live progress
     web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
@@ -26,13 +29,19 @@
     web/jobs.py             the job runner: one heavy job at a time, in a subprocess, progress as events
     web/worker.py           the job's process (``python -m posenc.web.worker``)
     web/model_views.py      the trained models loaded in the lab, one model view computing at a time
-    web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link)
-    web/static/             style sheet and scripts; plotly's script is served from the plotly package
+    web/templates/          Jinja2 templates (base.html holds the navigation and the "Next" link);
+                            templates/widgets/ the components a tool page and a note share
+    web/static/             style sheets and scripts; static/widgets.js keeps a component's state in the
+                            URL, static/widgets/NAME.js draws one component; plotly's script is served,
+                            gzip-compressed, from the plotly package
 
 The study's run names, folders and tables come from ``posenc.study`` (runs, tables), the rope_types
 from ``posenc.encodings.rope_types``. Imports go one way: app -> page modules -> (rope_form,
 model_views, core, params, ...); nothing imports app or a page module back. Adding a page: its
 module (``routes(lab)``), its template and script, and one row in PAGES.
+Adding a widget a note can embed: its entry in ``posenc.learn.figures.FIGURES``, its template
+``templates/widgets/NAME.html`` and its script ``static/widgets/NAME.js`` (``Widgets.register``); a tool
+page that shows the same widget includes the same template inside a ``data-widget`` root.
 
 Nothing here imports torch at import time: the lab answers its first page before torch has loaded
 (torch is imported in the background once the server is up, and by the routes that need it).
@@ -40,7 +49,9 @@ Nothing here imports torch at import time: the lab answers its first page before
 
 from __future__ import annotations
 
+import functools
 import gc
+import gzip
 import importlib
 import threading
 from collections.abc import Iterable
@@ -52,7 +63,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -86,6 +97,7 @@ PAGES: tuple[Page, ...] = (
     Page("/playground", "playground_pages", "Playground", packaged=True),
     Page("/explorer", "explorer_pages", "Explorer", packaged=True),
     Page("/angles", "position_pages", "Angles", packaged=True),
+    Page("/bias", "bias_pages", "Bias", packaged=True),
     Page("/practice", "practice_pages", "Practice", packaged=True),
     Page("/quiz", "practice_pages", "Quiz", packaged=True),
     Page("/grill", "practice_pages", "Grill", packaged=True),
@@ -107,6 +119,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["markdown"] = markdown_html
     templates.env.filters["inline"] = inline_html
     templates.env.globals["path_steps"] = load_path
+    templates.env.globals["plotly_src"] = plotly_src()
     return templates
 
 
@@ -129,12 +142,37 @@ def _page_routes(lab: Lab) -> list[BaseRoute]:
     ]
 
 
-def _plotly_js(request: Request) -> Response:
-    """plotly's own bundled script, from the installed plotly package (never a CDN)."""
+@functools.cache
+def _plotly_bundle() -> tuple[str, bytes, bytes]:
+    """plotly's bundled script from the installed plotly package (never a CDN): its version, the bytes
+    and the same gzip-compressed once (4.8 MB -> about 1.4 MB)."""
     import plotly
 
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    return FileResponse(path, media_type="text/javascript", headers={"cache-control": "max-age=86400"})
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    return plotly.__version__, raw, gzip.compress(raw, compresslevel=6, mtime=0)
+
+
+def plotly_src() -> str:
+    """The address pages load plotly from: versioned, so a year-long cache never serves an old bundle."""
+    import importlib.metadata
+
+    return f"/static/vendor/plotly.min.js?v={importlib.metadata.version('plotly')}"
+
+
+def _plotly_js(request: Request) -> Response:
+    """plotly's script, gzip-compressed when the browser accepts it; cached for a year at its versioned
+    address (``plotly_src``), for a day at the bare one."""
+    version, raw, packed = _plotly_bundle()
+    etag = f'"plotly-{version}"'
+    cache = (
+        "public, max-age=31536000, immutable" if request.query_params.get("v") == version else "max-age=86400"
+    )
+    headers = {"cache-control": cache, "etag": etag, "vary": "accept-encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(packed, media_type="text/javascript", headers={**headers, "content-encoding": "gzip"})
+    return Response(raw, media_type="text/javascript", headers=headers)
 
 
 def _wants_json(request: Request) -> bool:
@@ -178,6 +216,7 @@ def _warm_up() -> None:
     milliseconds in the middle of a burst."""
     try:
         import posenc.encodings  # noqa: F401
+        import posenc.experiments.exp1_why_position  # noqa: F401 (the why-position note's shuffle demo)
     except Exception:  # a broken torch shows itself on the route that needs it
         log.exception("warming up the library failed")
     gc.collect()

@@ -6,6 +6,7 @@
     cached_page   a page route whose answers are kept (per address, and per a state of its files)
     memo_json     a JSON route for a pure function of its query, computed once per query
     seconds_text  a duration as the pages write it
+    png_size      a PNG's pixel size (an <img>'s width and height, so the page reserves its box)
 
 Page modules import this (and :mod:`posenc.web.params` to read requests); it imports no page module.
 Nothing here imports torch.
@@ -188,3 +189,15 @@ def seconds_text(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min"
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a PNG file from its header (IHDR), None when it is missing or not a PNG."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")

@@ -45,7 +45,7 @@ from posenc.experiments import EXPERIMENTS, TITLES
 from posenc.study import runs as study
 from posenc.study.presets import QUICK_SECONDS
 from posenc.study.tables import study_tables
-from posenc.web.core import Lab, cached_page, seconds_text
+from posenc.web.core import Lab, cached_page, png_size, seconds_text
 from posenc.web.jobs import Busy, JobSpec, NotRunning, result_file
 from posenc.web.markup import markdown_html
 from posenc.web.params import BadInput
@@ -99,15 +99,20 @@ def _written(folder: Path) -> str:
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
 
 
-def _plots(names: list[str]) -> list[dict[str, str]]:
-    """results.json's plot files grouped by figure: the PNG to show (or the SVG) and the SVG to open."""
-    figures: dict[str, dict[str, str]] = {}
+def _plots(names: list[str], folder: Path | None = None) -> list[dict[str, Any]]:
+    """results.json's plot files grouped by figure: the PNG to show (or the SVG), the SVG to open, and the
+    PNG's pixel size when ``folder`` holds it (the page reserves the picture's box before it loads)."""
+    figures: dict[str, dict[str, Any]] = {}
     for name in names:
         if not isinstance(name, str):
             continue
         stem, _, suffix = name.rpartition(".")
         if suffix in ("png", "svg"):
             figures.setdefault(stem, {"stem": stem})[suffix] = name
+    for figure in figures.values():
+        size = png_size(folder / figure["png"]) if folder is not None and "png" in figure else None
+        if size is not None:
+            figure["width"], figure["height"] = size
     return [f for f in figures.values() if "png" in f or "svg" in f]
 
 
@@ -158,7 +163,7 @@ def _experiment_result(name: str, folder: Path, key: tuple[int, int] | None) -> 
         "written": _written(folder),
         "folder": str(folder),
         "blocks": summary,
-        "plots": _plots(results.get("plots") or []),
+        "plots": _plots(results.get("plots") or [], folder),
     }
 
 
@@ -293,7 +298,7 @@ def _study_context(folder: Path, results_key: Any, report_key: Any) -> dict[str,
         "report_before": before,
         "report_after": after,
         "smoke": smoke or not results.get("claims", True),
-        "plots": _plots(results.get("plots") or []),
+        "plots": _plots(results.get("plots") or [], run.folder),
         "wall_minutes": None if seconds is None else seconds / 60,
         "train_minutes": train_minutes,
         "models": len(results.get("runs", {})),

@@ -4,6 +4,8 @@
   with raw HTML in the source escaped, never passed through.
 * Math written ``$…$`` (inline) or ``$$…$$`` (display) becomes MathML on the server
   (``latex2mathml``), which Chromium and Firefox render natively: no script, no network.
+* A note's figure markers (``::: figure NAME key=value …``) become the figure's HTML
+  (:func:`markdown_with_figures`; the page module renders each from ``templates/widgets/``).
 * Commands the notes quote become links to the lab page that does the same thing:
   `posenc notes clock` -> /notes/clock, `posenc exp 2` -> /experiments/2, `posenc quiz` -> /quiz.
 """
@@ -13,8 +15,11 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Callable
 
 from markupsafe import Markup
+
+from posenc.learn.figures import FigureRef, replace_markers
 
 # command quoted in a code span -> lab address (the first group, when present, is appended)
 _COMMAND_LINKS = [
@@ -87,3 +92,22 @@ def inline_html(text: str) -> Markup:
     if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
         rendered = rendered[3:-4]
     return Markup(rendered)
+
+
+_FIGURE_SLOT = re.compile(r"(?:<p>)?POSENCFIGURE(\d+)END(?:</p>)?")
+
+
+def markdown_with_figures(
+    text: str, figure_html: Callable[[FigureRef, int], str], where: str = "a note"
+) -> Markup:
+    """A note's Markdown -> HTML with each figure marker (``::: figure NAME …``, :mod:`posenc.learn.figures`)
+    replaced by ``figure_html(ref, k)``, k = 0, 1, … in the note's order (the figure's HTML is trusted:
+    it comes from the lab's templates, never from the note)."""
+    refs: list[FigureRef] = []
+
+    def slot(ref: FigureRef, k: int) -> str:
+        refs.append(ref)
+        return f"\nPOSENCFIGURE{k}END\n"
+
+    rendered = str(markdown_html(replace_markers(text, slot, where)))
+    return Markup(_FIGURE_SLOT.sub(lambda m: figure_html(refs[int(m.group(1))], int(m.group(1))), rendered))

@@ -12,6 +12,11 @@ low/high_freq_factor); every number comes from the library:
                       random q, times a² (``rope_decay``), vs relative distance; plain RoPE at the same
                       base beside a scaled one. Also reads ``distance``, ``spacing``.
 
+    GET /api/clock    the clock of the clock note: a few pairs' hands at one position, the angle m·θ_i mod
+                      2π from ``rope.cos_sin`` (θ from ``rope.frequencies``), each hand's θ_i, wavelength and
+                      turns so far, and the ratio θ_i / θ_j between neighbouring hands shown.
+                      Reads head_dim, base, position, pairs.
+
 Positions and distances are sampled: every integer while they fit in the grid, else evenly spaced
 (``linear``) or geometrically spaced (``log``) integers; the answer says which.
 """
@@ -29,12 +34,14 @@ from starlette.routing import BaseRoute, Route
 from posenc.encodings import rope_types
 from posenc.results.jsonsafe import to_jsonable
 from posenc.web.core import Lab, memo_json
-from posenc.web.params import library_error, query_choice, query_integer
+from posenc.web.params import BadInput, library_error, query_choice, query_integer, query_only
 from posenc.web.rope_form import (
     EXPLORER_DEFAULTS,
     MAX_LENGTH,
     explorer_config,
     form_choices,
+    read_base,
+    read_head_dim,
 )
 
 MAP_COLUMNS = 256  # positions on the angle map: 512 pairs × 256 columns still answer in ~0.1 s
@@ -201,6 +208,55 @@ def decay(params: QueryParams) -> dict[str, Any]:
     )
 
 
+CLOCK_PARAMS = ("head_dim", "base", "position", "pairs")
+MAX_HANDS = 4
+
+
+def clock(params: QueryParams) -> dict[str, Any]:
+    """The hands of a few pairs at one position (see the module docstring)."""
+    query_only(params, CLOCK_PARAMS)
+    head_dim, base = read_head_dim(params), read_base(params)
+    position = query_integer(params, "position", 0, low=0, high=MAX_LENGTH)
+    raw = params.get("pairs", f"0,{head_dim // 8},{head_dim // 4}")
+    try:
+        pairs = [int(x) for x in raw.split(",")]
+    except ValueError:
+        raise BadInput(f"pairs must be pair indices separated by commas, got {raw[:40]!r}") from None
+    if not 1 <= len(pairs) <= MAX_HANDS or any(not 0 <= i < head_dim // 2 for i in pairs):
+        raise BadInput(
+            f"pairs must be 1 … {MAX_HANDS} pair indices in 0 … {head_dim // 2 - 1}, got {raw[:40]!r}"
+        )
+
+    import torch
+
+    from posenc.encodings import rope
+
+    inv_freq, _ = rope.frequencies({"head_dim": head_dim, "rope_theta": base})  # θ, [d/2]
+    theta = inv_freq.double()[pairs]  # [hands]
+    cos, sin = rope.cos_sin(torch.tensor([position]), theta)  # [1, hands] each
+    angle = torch.atan2(sin[0], cos[0]).remainder(2 * math.pi)  # m·θ_i mod 2π, [hands]
+    hands = [
+        {
+            "pair": i,
+            "theta": float(t),
+            "degrees_per_token": math.degrees(float(t)),
+            "wavelength": 2 * math.pi / float(t),
+            "angle_degrees": math.degrees(float(a)),
+            "turns": position * float(t) / (2 * math.pi),
+        }
+        for i, t, a in zip(pairs, theta, angle, strict=True)
+    ]
+    ratios = [float(theta[k] / theta[k + 1]) for k in range(len(pairs) - 1)]  # how much slower the next hand
+    return {
+        "head_dim": head_dim,
+        "base": base,
+        "position": position,
+        "hands": hands,
+        "ratios": ratios,
+        "neighbour_ratio": float(inv_freq[0] / inv_freq[1]) if head_dim > 2 else None,  # θ_i / θ_(i+1)
+    }
+
+
 def routes(lab: Lab) -> list[BaseRoute]:
     def page(request: Request):
         return lab.page(
@@ -226,4 +282,5 @@ def routes(lab: Lab) -> list[BaseRoute]:
         Route("/angles", page),
         Route("/api/angles", memo_json(angles, lab.answers)),
         Route("/api/decay", memo_json(decay, lab.answers)),
+        Route("/api/clock", memo_json(clock, lab.answers)),
     ]

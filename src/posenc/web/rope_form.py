@@ -29,9 +29,13 @@ MAX_FREQ_FACTOR = 1e4  # llama3 low/high_freq_factor
 def form_choices() -> dict[str, Any]:
     """The form's rope_type menu: every entry of the library's registry (posenc.encodings.rope_scaling.
     REGISTRY), in its order, with the explorer parameters it reads besides head_dim and base (``types``)
-    and its menu line (``labels``). Read when a page renders, so a new rope_type appears with no edit."""
+    and its menu line (``labels``). Read when a page renders, so a new rope_type appears with no edit.
+    ``scaling_step``: the learning path's step that teaches scaling (the form's toggle names it)."""
+    from posenc.learn.path import load_path
+
     types = rope_types.explorer_types()
-    return {"types": types, "labels": {t: rope_types.label(t) for t in types}}
+    step = next((s for s in load_path() if s.key == "note:rope-scaling"), None)
+    return {"types": types, "labels": {t: rope_types.label(t) for t in types}, "scaling_step": step}
 
 
 EXPLORER_DEFAULTS: dict[str, Any] = {

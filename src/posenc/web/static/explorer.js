@@ -50,5 +50,6 @@
     }
   }
 
+  Widgets.urlState(form); // the settings live in the URL: a reload keeps them, a link shares them
   Lab.ropeForm(form, types, update);
 })();

@@ -34,19 +34,22 @@ const Lab = (() => {
     return Number(x.toPrecision(digits)).toLocaleString("en-US", { maximumFractionDigits: 6 });
   }
 
-  // The RoPE scaling form of the explorer and the angle map (_rope_scaling.html): shows only the parameters the
-  // chosen rope_type reads (types: rope_type -> their names) and calls update(query) on load and on every
-  // change, query holding head_dim, base, rope_type and those parameters.
+  // The RoPE scaling form of the explorer and the angle map (_rope_scaling.html): plain RoPE until its "scaling"
+  // toggle is on, then shows only the parameters the chosen rope_type reads (types: rope_type -> their names);
+  // calls update(query) on load and on every change, query holding head_dim, base, rope_type and those
+  // parameters.
   function ropeForm(form, types, update) {
     const $ = (id) => document.getElementById(id);
-    const reads = () => types[$("rope_type").value];
+    const ropeType = () => (!$("scaling") || $("scaling").checked ? $("rope_type").value : "default");
+    const reads = () => types[ropeType()];
     const showControls = () => {
+      if ($("scaling-controls")) $("scaling-controls").hidden = !$("scaling").checked;
       form.querySelectorAll("[data-param]").forEach((div) => { div.hidden = !reads().includes(div.dataset.param); });
     };
     const changed = () => {
       $("factor-out").textContent = $("factor").value;
-      $("target-note").textContent = $("rope_type").value === "dynamic" ? "dynamic NTK is computed at this length" : "";
-      const query = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: $("rope_type").value });
+      $("target-note").textContent = ropeType() === "dynamic" ? "dynamic NTK is computed at this length" : "";
+      const query = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: ropeType() });
       for (const name of reads()) query.set(name, $(name).value);
       update(query);
     };
