@@ -6,6 +6,8 @@
 3. ``passkey``: passkey retrieval accuracy, encoding × length heat map (the retrieval arm's models
    when the study trained them, else the LM models'), and ``retrieval_vs_ppl``: the LM models'
    last-L perplexity beside the retrieval arm's exact-key accuracy, per encoding, ± std over seeds.
+   The retrieval arm's numbers are over the seeds that learned at L (``results.learned_rows``): a
+   seed that did not learn is left out of every mean, and the labels say "k of n seeds".
 4. ``rope_base_sweep``: last-L perplexity vs length per rope_base (and the 4× L arm).
 """
 
@@ -18,6 +20,7 @@ from matplotlib import ticker as plt_ticker
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from posenc.results import plotting
+from posenc.study.results import arm_seeds, learned_rows
 
 
 def _series(rows: list[dict], key: str):
@@ -109,7 +112,11 @@ def make_plots(results: dict, out: Path) -> list[str]:
             fig.suptitle(f"RoPE scaling without retraining, factor = length / L ({tag})")
             names += plotting.save_figure(fig, out, "rope_scaling")
 
-        arm = results.get("retrieval") or {}
+        arm = {}  # the retrieval arm over the seeds that learned at L, labelled with how many
+        for name, entry in (results.get("retrieval") or {}).items():
+            k, n = sum(s["learned"] for s in arm_seeds(results, name)), len(results["seeds"])
+            label = entry["label"] + (f" ({k} of {n} seeds)" if n > 1 else "" if k else " (did not learn)")
+            arm[name] = {**entry, "label": label, "rows": learned_rows(results, name)}
         source = arm or results["encodings"]
         labels = [e["label"] for e in source.values()]
         grid = np.full((len(labels), len(mults)), np.nan)
