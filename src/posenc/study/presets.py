@@ -156,8 +156,8 @@ PRESETS: dict[str, StudyPreset] = {
     "default": StudyPreset(
         name="default",
         description="d 128, 4 layers, L 64, 400 steps × 32 × 64 = 0.8 M tokens per model, and a retrieval "
-        "arm per encoding trained until it passes a check at L (cap 2000 steps); ~35 min on 2 cores, up to "
-        "~55 if no retrieval model passes before its cap. One seed: its retrieval columns are a "
+        "arm per encoding trained until it passes a check at L (cap 2000 steps); ~35 min, 2 cores (up to "
+        "~55 if no retrieval model passes before its cap). One seed: its retrieval columns are a "
         "demonstration, not a result",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=400,
@@ -176,8 +176,8 @@ PRESETS: dict[str, StudyPreset] = {
         name="full",
         description="d 128, 4 layers, L 64, 600 steps × 32 × 64 = 1.2 M tokens per model, 3 seeds, "
         "RoPE also trained at 4 × L, and a retrieval arm per encoding and seed trained until it passes a "
-        "check at L (cap 3000 steps); ~3 h on 2 cores, up to ~4.5 h if no retrieval model passes before "
-        "its cap",
+        "check at L (cap 3000 steps); ~3 h, 2 cores (up to ~5 h if no retrieval model passes before "
+        "its cap)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=600,
         batch_size=32,
