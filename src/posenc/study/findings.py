@@ -257,13 +257,16 @@ def retrieval_findings(results: dict) -> list[str]:
             text = label[name] + (f" {median(steps):g}" if steps else " –")
             ranked.append((key, text + (f" ({', '.join(shown)})" if n_seeds > 1 else "")))
         ranked.sort(key=lambda t: t[0])
-        lines.append(
-            f"Steps each retrieval-arm model took to learn to copy at L ({describe(criterion)}), fastest "
-            + ("first, median over the seeds that learned (each seed in parentheses; – did not learn): "
-               if n_seeds > 1 else "first (– did not learn): ")
-            + "; ".join(text for _, text in ranked)
-            + "."
-        )  # fmt: skip
+        if all(done for (done, _), _ in ranked):  # (True, _): no seed learned
+            lines.append(f"No retrieval-arm model learned to copy at L ({describe(criterion)}).")
+        else:
+            lines.append(
+                f"Steps each retrieval-arm model took to learn to copy at L ({describe(criterion)}), "
+                + ("fastest first, median over the seeds that learned (each seed in parentheses; – did not "
+                   "learn): " if n_seeds > 1 else "fastest first (– did not learn): ")
+                + "; ".join(text for _, text in ranked)
+                + "."
+            )  # fmt: skip
     else:
         lines.append(
             f"The retrieval arm was trained for a fixed {results['config'].get('retrieval_steps')} steps: "
