@@ -39,6 +39,9 @@ RETRIEVAL = {
 }
 #: the retrieval-arm models' perplexity, as a multiple of the LM models'
 RETRIEVAL_PPL = 1.2
+#: the step each retrieval-arm model met its criterion at, seed 0 (each later seed 100 steps later)
+CRITERION_STEPS = {"sinusoidal": 500, "learned": 400, "nope": 600, "rope-1e4": 700, "rope-1e6": 800,
+                   "alibi": 300, "t5": 500, "xpos": 900}  # fmt: skip
 #: scaling method -> factor per doubling on the RoPE models
 SCALING_GROWTH = {"linear": 1.6, "ntk": 1.15, "dynamic": 1.12, "yarn": 1.05, "minimind_yarn": 1.08}
 SEEDS = (0, 1, 2)
@@ -98,6 +101,14 @@ def synthetic_inputs():
             "seconds": 1.0,
             "dir": f"runs/{job.run_name}",
         }
+        if retrieval:  # trained to criterion: each met it (see CRITERION_STEPS)
+            step = CRITERION_STEPS[job.name.removesuffix("-passkey")] + 100 * job.seed
+            train_info[job.run_name] |= {
+                "checks": [{"step": step - 100, "accuracy": 0.9, "digit_accuracy": 0.95},
+                           {"step": step, "accuracy": 1.0, "digit_accuracy": 1.0}],
+                "criterion_step": step,
+                "learned": True,
+            }  # fmt: skip
         for scaling, lengths, *_ in _eval_specs(job, preset):
             rows = []
             for n in lengths:

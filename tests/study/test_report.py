@@ -169,13 +169,16 @@ def test_the_retrieval_arm_is_aggregated_per_encoding_and_depth(results):
 
 def test_retrieval_findings_follow_the_numbers(results):
     text = "\n".join(findings.retrieval_findings(results))
-    # 1x values 0.9, 0.9, 0.9, 1, 1, 1, 1, 0.85: the median of eight is (0.9 + 1) / 2
-    assert "median exact-key accuracy over encodings 95%" in text
-    assert "Sinusoidal holds to 1× and breaks at 2×" in text
-    assert "Learned holds to 1× and cannot run (n/a) at 2×" in text
-    assert "T5 bias holds to 4× and breaks at 8×" in text  # 0.5 at 4x still counts, 0.3 at 8x does not
+    # 1x values 0.9, 0.9, 0.9, 1, 1, 1, 1, 0.85 (three seeds each): the median of 24 is (0.9 + 1) / 2
+    assert "the 24 runs that learned: median exact key 95%" in text
+    assert "Sinusoidal holds to 1× in all 3 seeds and breaks at 2×" in text
+    assert "Learned holds to 1× in all 3 seeds and cannot run (n/a) at 2×" in text
+    assert "T5 bias holds to 4× in all 3 seeds and breaks at 8×" in text  # 0.5 at 4x counts, 0.3 at 8x not
     # ALiBi: flat perplexity (growth 1.0) while retrieval falls to 30% at 2x
-    assert "ALiBi at 2× (last-L perplexity 10.10 against 10.10 at 1×, retrieval 30% against 100%)" in text
+    assert (
+        "ALiBi at 2× in all 3 seeds (retrieval 30, 30, 30%; last-L perplexity 10.10 against 10.10 at 1×)"
+        in text
+    )
     assert "RoPE (base 1e4) at" not in text.split("Perplexity hides it")[1].split("\n")[0]  # 1.3 per doubling
     assert "Depth: a key just before the question" in text
     assert "perplexity at 1× is 1.20× the LM models'" in text
@@ -193,8 +196,8 @@ def test_without_a_flat_perplexity_the_findings_say_the_measures_break_together(
 def test_the_report_has_the_retrieval_tables_and_older_results_still_validate(results):
     md = report.render_report(results)
     assert "## Retrieval arm: passkey accuracy, exact key (per digit), key in the middle" in md
-    assert "| RoPE (base 1e4) | 100% ± 0 (100% ± 0) | 80% ± 0 (82% ± 0) |" in md
-    assert "| RoPE (base 1e4) | 50 / 100 / 100 | 40 / 80 / 100 |" in md  # far / middle / near
+    assert "| RoPE (base 1e4) (3 of 3 seeds) | 100% ± 0 (100% ± 0) | 80% ± 0 (82% ± 0) |" in md
+    assert "| RoPE (base 1e4) (3 of 3 seeds) | 50 / 100 / 100 | 40 / 80 / 100 |" in md  # far / middle / near
     assert "10.10 · 30%" in md  # ALiBi at 2x: perplexity beside retrieval
     older = copy.deepcopy(results)
     del older["retrieval"]

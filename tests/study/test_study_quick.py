@@ -139,3 +139,19 @@ def test_cached_rows_made_otherwise_are_evaluated_again_and_the_reason_is_said(s
     assert "older posenc" in stale["alibi-s0:none"]
     assert "corpus content" in stale["rope-1e4-s0:yarn:auto"]
     assert again["encodings"] == first["encodings"] and again["scaling"] == first["scaling"]
+
+
+def test_the_retrieval_arm_trains_to_criterion_and_records_its_checks(study):
+    out, results = study
+    criterion = results["eval"]["retrieval_criterion"]
+    assert criterion["every"] == PRESETS["quick"].retrieval_check_every and criterion["cap"] == 10
+    arm = [run for run in results["runs"].values() if run["role"] == "retrieval"]
+    assert len(arm) == len(ENCODINGS)
+    for run in arm:
+        steps = [c["step"] for c in run["checks"]]
+        assert steps == list(range(criterion["every"], run["steps"] + 1, criterion["every"]))
+        assert run["learned"] == (run["criterion_step"] is not None)
+        log = (out / run["dir"] / "log.jsonl").read_text(encoding="utf-8")
+        assert log.count('"event": "check"') == len(steps)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Retrieval arm: steps to criterion per seed" in md

@@ -14,6 +14,7 @@ def test_the_tables_in_the_reports_order():
         "ppl",
         "last-ppl",
         "passkey",
+        "retrieval-learned",
         "retrieval",
         "retrieval-depth",
         "retrieval-ppl",

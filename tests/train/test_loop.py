@@ -265,3 +265,79 @@ def test_a_passkey_run_too_short_for_a_trial_is_refused_before_anything_is_writt
     with pytest.raises(ValueError, match="--task passkey needs --seq-len >= 32"):
         train(mcfg, cfg, tmp_path / "short", progress=False)
     assert not (tmp_path / "short").exists()
+
+
+# ----------------------------------------------------------------------------- periodic checks
+def _counting_check(stop_at_step: int | None = None, seen: list | None = None):
+    """A check that records what it was given and asks to stop at ``stop_at_step``."""
+
+    def check(model, step, history):
+        assert isinstance(model, TinyLM) and model.training
+        if seen is not None:
+            seen.append((step, [r["step"] for r in history]))
+        return {"value": step / 100, "stop": step == stop_at_step}
+
+    return check
+
+
+def test_a_check_every_n_steps_is_logged_and_kept_in_the_summary(tmp_path):
+    seen = []
+    summary = train(
+        ModelConfig.preset("tiny"), _quick(), tmp_path / "run", progress=False,
+        check_every=2, on_check=_counting_check(seen=seen),
+    )  # fmt: skip
+    assert [step for step, _ in seen] == [2, 4, 6]
+    assert seen[-1][1] == [2, 4]  # each check sees the earlier ones
+    assert [c["step"] for c in summary["checks"]] == [2, 4, 6] and summary["stopped_at"] is None
+    assert summary["step"] == 6 and not summary["interrupted"]
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r.get("event") == "check"] == [2, 4, 6]
+    kept = load_model(tmp_path / "run")[1]["metrics"]["checks"]
+    assert kept[-1] == {"value": 0.06, "stop": False, "step": 6}
+
+
+def test_a_check_that_asks_to_stop_ends_the_run_as_finished_and_a_resume_returns_at_once(tmp_path):
+    cfg = _quick(steps=10)
+    summary = train(
+        ModelConfig.preset("tiny"), cfg, tmp_path / "run", progress=False,
+        check_every=2, on_check=_counting_check(stop_at_step=4),
+    )  # fmt: skip
+    assert summary["step"] == 4 and summary["stopped_at"] == 4 and not summary["interrupted"]
+    _, meta = load_model(tmp_path / "run")
+    assert meta["step"] == 4 and meta["metrics"]["stopped_at"] == 4
+    seen = []
+    again = train(
+        ModelConfig.preset("tiny"), cfg, tmp_path / "run", resume=True, progress=False,
+        check_every=2, on_check=_counting_check(seen=seen),
+    )  # fmt: skip
+    assert again["step"] == 4 and again["resumed_from"] == 4 and again["stopped_at"] == 4
+    assert seen == [] and [c["step"] for c in again["checks"]] == [2, 4]
+
+
+def test_an_interrupted_run_keeps_its_check_history_on_resume(tmp_path):
+    """stop_at splits the run as Ctrl-C would; the checks made before it are in the checkpoint and the
+    log, the resumed session sees them and adds its own; the weights equal an uninterrupted run's."""
+    cfg = _quick(steps=8, ckpt_every=2)
+    first = train(
+        ModelConfig.preset("tiny"), cfg, tmp_path / "split", progress=False, stop_at=4,
+        check_every=2, on_check=_counting_check(),
+    )  # fmt: skip
+    assert first["interrupted"] and [c["step"] for c in first["checks"]] == [2, 4]
+    seen = []
+    second = train(
+        ModelConfig.preset("tiny"), cfg, tmp_path / "split", resume=True, progress=False,
+        check_every=2, on_check=_counting_check(seen=seen),
+    )  # fmt: skip
+    assert seen == [(6, [2, 4]), (8, [2, 4, 6])]
+    assert [c["step"] for c in second["checks"]] == [2, 4, 6, 8]
+    log = [json.loads(line) for line in (tmp_path / "split" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r.get("event") == "check"] == [2, 4, 6, 8]
+    train(ModelConfig.preset("tiny"), cfg, tmp_path / "whole", progress=False, check_every=2,
+          on_check=_counting_check())  # fmt: skip
+    assert _same_parameters(load_model(tmp_path / "split")[0], load_model(tmp_path / "whole")[0])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_a_bad_check_interval_is_refused(tmp_path, bad):
+    with pytest.raises(ValueError, match="check_every"):
+        train(ModelConfig.preset("tiny"), _quick(), tmp_path / "run", progress=False, check_every=bad)

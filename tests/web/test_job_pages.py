@@ -20,6 +20,8 @@ from starlette.testclient import TestClient
 
 from posenc.experiments import EXPERIMENTS, TITLES, load
 from posenc.study import runs as study_runs
+from posenc.study.results import learned_rows
+from posenc.study.tables import disagree
 from posenc.web import create_app, job_pages
 from posenc.web.richhtml import blocks, table_html
 
@@ -292,14 +294,20 @@ def test_study_page_shows_the_retrieval_arm_where_the_run_has_one(lab, run, fold
     if not results.get("retrieval"):  # a run made before the retrieval arm
         assert "table-retrieval" not in tables
         return
-    arm = {row[0]: row[1:] for row in tables["table-retrieval"]["rows"][1:]}
-    assert list(arm) == [e["label"] for e in results["retrieval"].values()]
-    for entry in results["retrieval"].values():
-        for row, cell in zip(entry["rows"], arm[entry["label"]], strict=True):
-            if row["status"] == "ok":
-                assert abs(float(cell.split("%")[0]) - 100 * row["passkey"]["mean"]) <= 0.5
-            else:
+    arm = [(row[0], row[1:]) for row in tables["table-retrieval"]["rows"][1:]]
+    # over the seeds that learned at L (issue 40): each row says how many, seeds that disagree are listed
+    assert len(arm) == len(results["retrieval"])
+    for (label, cells), (name, entry) in zip(arm, results["retrieval"].items(), strict=True):
+        assert label.startswith(entry["label"])
+        for row, cell in zip(learned_rows(results, name), cells, strict=True):
+            if row["status"] != "ok":
                 assert cell == "n/a"
+            elif not row["passkey"]["values"]:
+                assert cell == "did not learn"
+            elif disagree(row["passkey"]):
+                assert cell == ", ".join(f"{100 * v:.0f}" for v in row["passkey"]["values"]) + "%"
+            else:
+                assert abs(float(cell.split("%")[0]) - 100 * row["passkey"]["mean"]) <= 0.5
 
 
 def test_study_page_shows_the_report_text_and_its_plots(lab):

@@ -11,6 +11,15 @@ Scalar names: ``study_<series>_<k>x`` where series is an encoding (``alibi``, ``
 scaling on a RoPE model (``rope1e4_yarn``, ``rope1e4_none``, ``rope1e4_pi_finetune``), a base of the
 sweep (``base1e2``) or the 4 × L arm (``rope1e6_4L``), and k a multiple of L.
 
+The retrieval arm is quoted per seed, never as a mean (its seeds can disagree by 90 points):
+``study_retrieval_<encoding>_<k>x`` is each seed's exact-key accuracy, key in the middle ("35%, 95% and
+0%"), ``..._far`` / ``..._near`` with the key at the start of the text / just before the question;
+``study_retrieval_steps`` is its training steps (a fixed budget or the cap),
+``study_retrieval_learned`` counts the runs that learned to copy at L, ``study_retrieval_not_learned``
+names the others. A run learned at L when it met its training criterion, or, in results written before
+the criterion (no ``learned`` recorded), when its exact key at 1× is at least ``LEARNED_AT_1X`` (the
+rule of ``posenc.study.results.arm_seeds``, which tests/learn checks this one against).
+
 After a new reference run, regenerate the summary::
 
     python -m posenc.learn.measured reference/study-cpu-full/results.json
@@ -29,6 +38,10 @@ from posenc.atomic import atomic_write_text
 
 SUMMARY_FILE = Path(__file__).with_name("data") / "study_reference.json"
 FORMAT = "posenc-study-summary/1"
+#: older results (no training criterion recorded): learned at L = exact key at 1× at least this
+LEARNED_AT_1X = 0.8
+#: the retrieval arm's key depths, by the suffix of their placeholder
+DEPTH_NAMES = {0.5: "", 0.0: "_far", 1.0: "_near"}
 
 
 def summarize(results: dict[str, Any], source: str) -> dict[str, Any]:
@@ -56,6 +69,22 @@ def summarize(results: dict[str, Any], source: str) -> dict[str, Any]:
     for name, entry in results["long_arm"].items():
         add(name, entry["rows"])
     config = results["config"]
+    retrieval = {}
+    for name, entry in (results.get("retrieval") or {}).items():
+        rows = [row for row in entry["rows"] if row.get("status") == "ok"]
+        first = next((row for row in rows if row["multiple"] == 1), None)
+        at_1x = first["passkey"]["values"] if first else [None] * len(results["seeds"])
+        learned = entry.get("learned") or [v is not None and v >= LEARNED_AT_1X for v in at_1x]
+        retrieval[name] = {
+            "label": entry["label"],
+            "learned": [bool(v) for v in learned],
+            "exact_key": {  # multiple -> depth -> one value per seed
+                str(int(row["multiple"])): {
+                    str(d["depth"]): d["accuracy"]["values"] for d in row.get("passkey_by_depth") or []
+                }
+                for row in rows
+            },
+        }
     return {
         "format": FORMAT,
         "source": source,
@@ -71,6 +100,9 @@ def summarize(results: dict[str, Any], source: str) -> dict[str, Any]:
         "multiples": results["multiples"],
         "labels": labels,
         "last_ppl": series,
+        "retrieval_steps": config.get("retrieval_steps"),
+        "retrieval_criterion": (results.get("eval") or {}).get("retrieval_criterion"),
+        "retrieval": retrieval,
     }
 
 
@@ -137,6 +169,37 @@ def _setup(summary: dict) -> str:
     )
 
 
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _percents(values: list[float | None]) -> str:
+    """Each seed's value: "35%, 95% and 0%"."""
+    return _and(["—" if v is None else f"{100 * v:.0f}%" for v in values])
+
+
+def _learned_text(summary: dict) -> str:
+    """ "20 of the 24 runs (8 encodings × 3 seeds)" """
+    arm = summary.get("retrieval") or {}
+    runs = [ok for entry in arm.values() for ok in entry["learned"]]
+    return f"{sum(runs)} of the {len(runs)} runs ({len(arm)} encodings × {len(summary['seeds'])} seeds)"
+
+
+def _not_learned_text(summary: dict) -> str:
+    """ "RoPE (base 1e4) seeds 0 and 1 (0% and 50% at 1×) and xPos seeds 0 and 1 (10% and 0%)" """
+    parts = []
+    for entry in (summary.get("retrieval") or {}).values():
+        failed = [i for i, ok in enumerate(entry["learned"]) if not ok]
+        if not failed:
+            continue
+        at_1x = entry["exact_key"].get("1", {}).get("0.5") or [None] * len(entry["learned"])
+        seeds = [summary["seeds"][i] for i in failed]
+        which = ("seed " if len(seeds) == 1 else "seeds ") + _and([str(seed) for seed in seeds])
+        values = _percents([at_1x[i] for i in failed]) + (" at 1×" if not parts else "")
+        parts.append(f"{entry['label']} {which} ({values})")
+    return _and(parts) if parts else "no run"
+
+
 def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
     """Every ``study_*`` placeholder name -> a function giving its text."""
     summary = summary if summary is not None else load_summary()
@@ -145,6 +208,14 @@ def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
     for key, by_multiple in summary["last_ppl"].items():
         for multiple, (mean, std) in by_multiple.items():
             out[f"study_{series_name(key)}_{multiple}x"] = lambda m=mean, s=std: _stat(m, s, seeds)
+    for name, entry in (summary.get("retrieval") or {}).items():
+        for multiple, by_depth in entry["exact_key"].items():
+            for depth, values in by_depth.items():
+                key = f"study_retrieval_{series_name(name)}_{multiple}x{DEPTH_NAMES.get(float(depth), '')}"
+                out[key] = lambda v=values: _percents(v)
+    out["study_retrieval_steps"] = lambda: f"{summary.get('retrieval_steps') or 0:,}"
+    out["study_retrieval_learned"] = lambda: _learned_text(summary)
+    out["study_retrieval_not_learned"] = lambda: _not_learned_text(summary)
     labels = summary["labels"]
     out["study_setup"] = lambda: _setup(summary)
     out["study_extrapolation_table"] = lambda: _table(summary, [(labels[n], n) for n in labels])

@@ -7,7 +7,8 @@ direction. The report prints them under "What our numbers show".
 
 from __future__ import annotations
 
-from posenc.study.results import by_multiple, depth_accuracy, mean
+from posenc.study.presets import LEARNED_AT_1X
+from posenc.study.results import by_multiple, mean
 from posenc.study.runs import long_name
 
 #: relative differences below this are reported as "about the same", never as a direction
@@ -175,60 +176,209 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _held(values_by_multiple: list[float | None]) -> int:
+    """How many multiples, from 1× on, keep an exact key of at least SURVIVES (0: not even 1×)."""
+    held = 0
+    for v in values_by_multiple:
+        if v is None or v < SURVIVES:
+            break
+        held += 1
+    return held
+
+
+def _seeds_text(k: int, n: int) -> str:
+    """'in every seed' (all of several), '' (one seed), 'in 2 of 3 seeds'."""
+    if n <= 1:
+        return ""
+    return f"in all {n} seeds" if k == n else f"in {k} of {n} seeds"
+
+
+def _percents(values: list[float | None]) -> str:
+    return ", ".join("—" if v is None else f"{100 * v:.0f}" for v in values) + "%"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def alibi_scale(results: dict) -> str | None:
+    """What ALiBi's slopes mean at the evaluated lengths: the flattest head's penalty on the farthest key
+    (computed from posenc.encodings.alibi's slopes and the study's head count and lengths)."""
+    if "alibi" not in results["encodings"] and "alibi" not in (results.get("retrieval") or {}):
+        return None
+    from posenc.encodings.alibi import slopes
+
+    heads = int(results["config"]["model"]["n_heads"])
+    values = slopes(heads).tolist()  # largest first
+    far, top, L = results["lengths"][-1], results["multiples"][-1], results["train_length"]
+    steep, flat = values[0], values[-1]
+    longer = 1024 if L < 1024 else 16 * L
+    return (
+        f"ALiBi at this scale: with {heads} heads its slopes are 1/{1 / steep:g} … 1/{1 / flat:g}, so its "
+        f"flattest head penalises a key {far:,} tokens back (at {top}× L) by only about −{flat * far:.0f} "
+        f"in the attention logit, where its steepest penalises it by −{steep * far:,.0f}: the flattest "
+        f"head's recency window still covers the whole evaluated range. Read its {top}× column as {top}× "
+        f"of a short L: at {top}× of L = {longer:,} the same head would penalise the farthest key by "
+        f"−{flat * top * longer:,.0f}, so retrieval that survives {top}× here need not survive {top}× there."
+    )
+
+
 def retrieval_findings(results: dict) -> list[str]:
-    """What the retrieval arm shows, from its numbers: accuracy at 1×, where retrieval breaks, depth,
-    perplexity beside it, and what teaching retrieval cost in perplexity."""
+    """What the retrieval arm shows, from its numbers, per seed: how many steps each encoding took to
+    learn to copy at L, which runs did not learn (left out of everything after), where retrieval breaks,
+    perplexity beside it, depth, and what teaching retrieval cost in perplexity. A statement that holds
+    in some seeds only says how many ("in 2 of 3 seeds"), never a mean that describes no seed."""
+    from posenc.study.criterion import describe
+    from posenc.study.presets import ROBUST_SEEDS
+    from posenc.study.results import arm_seeds, learned_rows
+
     arm, enc = results.get("retrieval") or {}, results["encodings"]
     if not arm:
         return []
-    mults = results["multiples"]
-    at1 = {n: mean(by_multiple(e["rows"]).get(1), "passkey") for n, e in arm.items()}
-    known = [v for v in at1.values() if v is not None]
+    mults, n_seeds = results["multiples"], len(results["seeds"])
+    label = {name: entry["label"] for name, entry in arm.items()}
+    seeds = {name: arm_seeds(results, name) for name in arm}
+    rows = {name: by_multiple(learned_rows(results, name)) for name in arm}
+
+    def values(name: str, m: float, key: str = "passkey") -> list[float | None]:
+        row = rows[name].get(m)
+        if not row or row.get("status") != "ok" or not row.get(key):
+            return []
+        return list(row[key]["values"])
+
     lines = []
-    if known:
-        lines.append(
-            f"Retrieval arm at 1× L (key in the middle): median exact-key accuracy over encodings "
-            f"{100 * median(known):.0f}% ("
-            + ", ".join(f"{arm[n]['label']} {100 * v:.0f}%" for n, v in at1.items() if v is not None)
-            + ")."
-        )
-    survive, flat_but_lost = [], []
-    for name, entry in arm.items():
-        rows = by_multiple(entry["rows"])
-        held = []  # the multiples from 1× on, up to the first where retrieval falls below SURVIVES
-        for m in mults:
-            if (mean(rows.get(m), "passkey") or 0.0) < SURVIVES:
-                break
-            held.append(m)
-        if not held:
-            survive.append(f"{entry['label']} does not reach {100 * SURVIVES:.0f}% even at 1×")
-        elif held[-1] == mults[-1]:
-            survive.append(f"{entry['label']} holds to {held[-1]}×")
+    criterion = (results.get("eval") or {}).get("retrieval_criterion")
+    if criterion:
+        ranked = []
+        for name in arm:
+            steps = [s["steps"] for s in seeds[name] if s["learned"]]
+            key = (len(steps) == 0, median(steps) if steps else 0.0)
+            shown = [str(s["steps"]) if s["learned"] else "–" for s in seeds[name]]
+            text = label[name] + (f" {median(steps):g}" if steps else " –")
+            ranked.append((key, text + (f" ({', '.join(shown)})" if n_seeds > 1 else "")))
+        ranked.sort(key=lambda t: t[0])
+        if all(done for (done, _), _ in ranked):  # (True, _): no seed learned
+            lines.append(f"No retrieval-arm model learned to copy at L ({describe(criterion)}).")
         else:
-            nxt = mults[len(held)]
-            verb = "breaks" if rows.get(nxt, {}).get("status") == "ok" else "cannot run (n/a)"
-            survive.append(f"{entry['label']} holds to {held[-1]}× and {verb} at {nxt}×")
+            lines.append(
+                f"Steps each retrieval-arm model took to learn to copy at L ({describe(criterion)}), "
+                + ("fastest first, median over the seeds that learned (each seed in parentheses; – did not "
+                   "learn): " if n_seeds > 1 else "fastest first (– did not learn): ")
+                + "; ".join(text for _, text in ranked)
+                + "."
+            )  # fmt: skip
+    else:
+        lines.append(
+            f"The retrieval arm was trained for a fixed {results['config'].get('retrieval_steps')} steps: "
+            "these results predate the training criterion, so a run counts as learned at L when its "
+            f"evaluated exact key at 1× (key in the middle) is at least {100 * LEARNED_AT_1X:.0f}%."
+        )
+    failed, total = [], sum(len(v) for v in seeds.values())
+    for name in arm:
+        lost = [s for s in seeds[name] if not s["learned"]]
+        if not lost:
+            continue
+        at = [f"{100 * s['at_1x']:.0f}% at 1×" if s["at_1x"] is not None else "not evaluated" for s in lost]
+        if n_seeds > 1:
+            which = "seed" + ("s " if len(lost) > 1 else " ")
+            failed.append(
+                f"{label[name]} {which}" + _and([f"{s['seed']} ({a})" for s, a in zip(lost, at, strict=True)])
+            )
+        else:
+            failed.append(f"{label[name]} ({at[0]})")
+    if failed:
+        not_learned = sum(not s["learned"] for v in seeds.values() for s in v)
+        lines.append(
+            f"Did not learn at L ({not_learned} of {total} runs; they measure failed training, not "
+            "extrapolation, and are left out of every retrieval figure): " + "; ".join(failed) + "."
+        )
+    else:
+        lines.append(f"Every retrieval run learned at L ({total} of {total}).")
+    at1 = [s["at_1x"] for v in seeds.values() for s in v if s["learned"] and s["at_1x"] is not None]
+    if at1:
+        lines.append(
+            f"Retrieval arm at 1× L (key in the middle), the {len(at1)} runs that learned: median exact key "
+            f"{100 * median(at1):.0f}%, lowest {100 * min(at1):.0f}%."
+        )
+    survive, flat_but_lost, far_near = [], [], []
+    for name in arm:
+        k = sum(s["learned"] for s in seeds[name])
+        if not k:
+            continue
+        who = label[name] + (f" (the {k} of {n_seeds} seeds that learned)" if k < n_seeds else "")
+        per_seed = [[(values(name, m) or [None] * k)[i] for m in mults] for i in range(k)]
+        held = [_held(v) for v in per_seed]
+        learned_ids = [s["seed"] for s in seeds[name] if s["learned"]]
+        lo = min(held)
+        if lo == 0:
+            text = f"{who} does not reach {100 * SURVIVES:.0f}% even at 1× " + (
+                _seeds_text(held.count(0), k) or "in the evaluation"
+            )
+        elif lo == len(mults):
+            text = f"{who} holds to {mults[-1]}× " + _seeds_text(k, k)
+        else:
+            nxt = mults[lo]
+            ok = (rows[name].get(nxt) or {}).get("status") == "ok"
+            text = f"{who} holds to {mults[lo - 1]}× " + _seeds_text(k, k)
+            if len(set(held)) == 1:
+                text += f" and {'breaks' if ok else 'cannot run (n/a)'} at {nxt}×"
+        if len(set(held)) > 1:
+            reach = [f"{mults[h - 1]}×" if h else "below 1×" for h in held]
+            text += (
+                "; beyond, it varies between seeds ("
+                + ", ".join(f"seed {sid} to {r}" for sid, r in zip(learned_ids, reach, strict=True))
+                + ")"
+            )
+        survive.append(text.replace("  ", " ").strip())
         lm = by_multiple(enc.get(name, {}).get("rows", []))
-        p1 = mean(lm.get(1), "last_ppl")
+        p1, first1 = mean(lm.get(1), "last_ppl"), values(name, 1)
+        able = [i for i, v in enumerate(first1) if v is not None and v >= SURVIVES]
+        said, counted = [], 0  # each length where more seeds lose the key than at the one said before
         for m in mults[1:]:
-            pm, acc, acc1 = mean(lm.get(m), "last_ppl"), mean(rows.get(m), "passkey"), at1.get(name)
-            if None in (p1, pm, acc, acc1) or acc1 < SURVIVES:
+            pm, vm = mean(lm.get(m), "last_ppl"), values(name, m)
+            if None in (p1, pm) or not vm or not able or pm > FLAT * p1:
                 continue
-            if pm <= FLAT * p1 and acc < SURVIVES:
-                flat_but_lost.append(
-                    f"{entry['label']} at {m}× (last-L perplexity {pm:.2f} against {p1:.2f} at 1×, "
-                    f"retrieval {100 * acc:.0f}% against {100 * acc1:.0f}%)"
-                )
+            lost = [i for i in able if vm[i] is not None and vm[i] < SURVIVES]
+            if len(lost) <= counted:
+                continue
+            counted = len(lost)
+            said.append(
+                f"at {m}× {_seeds_text(len(lost), len(able)) or ''} (retrieval {_percents(vm)}; last-L "
+                f"perplexity {pm:.2f} against {p1:.2f} at 1×)".replace("  ", " ")
+            )
+            if len(lost) == len(able):
                 break
-    lines.append(
-        f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle): "
-        + "; ".join(survive)
-        + "."
-    )
+        if said:
+            flat_but_lost.append(f"{who} " + ", and ".join(said))
+        depth_said, depth_count = [], 0
+        for m in mults[1:]:
+            row = rows[name].get(m)
+            if not row or row.get("status") != "ok":
+                continue
+            by_d = {e["depth"]: e["accuracy"]["values"] for e in row.get("passkey_by_depth") or []}
+            if 0.0 not in by_d or 1.0 not in by_d:
+                continue
+            far, near = by_d[0.0], by_d[1.0]
+            apart = [i for i in range(k) if None not in (far[i], near[i]) and near[i] - far[i] >= 0.3]
+            if len(apart) > depth_count:  # each length where more seeds show it than before
+                depth_count = len(apart)
+                depth_said.append(
+                    f"at {m}× {_seeds_text(len(apart), k)} (far {_percents(far)}, near "
+                    f"{_percents(near)})".replace("  ", " ")
+                )
+            if depth_count == k:
+                break
+        if depth_said:
+            far_near.append(f"{who} " + ", and ".join(depth_said))
+    if survive:
+        lines.append(
+            f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle, the seeds that "
+            "learned): " + "; ".join(survive) + "."
+        )
     if flat_but_lost:
         lines.append(
-            "Perplexity hides it: perplexity stays flat (within "
-            f"{FLAT:g}× of 1×) while retrieval falls below {100 * SURVIVES:.0f}% for "
+            f"Perplexity hides it: the LM models' last-L perplexity stays flat (within {FLAT:g}× of 1×) "
+            f"while the arm's retrieval falls below {100 * SURVIVES:.0f}% for "
             + "; ".join(flat_but_lost)
             + ". The model still predicts the next byte from what is near, but can no longer use what is far."
         )
@@ -237,23 +387,15 @@ def retrieval_findings(results: dict) -> list[str]:
             f"No encoding keeps a flat last-L perplexity (within {FLAT:g}× of 1×) while its retrieval falls "
             f"below {100 * SURVIVES:.0f}%: here the two measures break together."
         )
-    far_near = []
-    for entry in arm.values():
-        rows = by_multiple(entry["rows"])
-        for m in mults[1:]:
-            far, near = depth_accuracy(rows.get(m), 0.0), depth_accuracy(rows.get(m), 1.0)
-            if far is not None and near is not None and near - far >= 0.3:
-                far_near.append(f"{entry['label']} at {m}×: far {100 * far:.0f}%, near {100 * near:.0f}%")
-                break
     if far_near:
         lines.append(
             "Depth: a key just before the question is found where one at the start is lost — "
             + "; ".join(far_near)
-            + " (the first length where near beats far by 30 points or more)."
+            + " (the first lengths where near beats far by 30 points or more, in more seeds each)."
         )
     cost = []
-    for name, entry in arm.items():
-        a = mean(by_multiple(entry["rows"]).get(1), "ppl")
+    for name in arm:
+        a = mean(rows[name].get(1), "ppl")
         b = mean(by_multiple(enc.get(name, {}).get("rows", [])).get(1), "ppl")
         if a is not None and b is not None:
             cost.append(a / b)
@@ -264,7 +406,17 @@ def retrieval_findings(results: dict) -> list[str]:
             "over encodings): a model trained on passkey trials alone models the code around the key less "
             "well."
         )
+    scale = alibi_scale(results)
+    if scale:
+        lines.append(scale)
+    if n_seeds < ROBUST_SEEDS and results.get("claims", True):
+        lines.append(
+            f"{'One seed' if n_seeds == 1 else f'{n_seeds} seeds'} per encoding: the retrieval figures "
+            "above are a demonstration of the method, not a result. The copy circuit forms abruptly, at a "
+            "step that float-level differences move, so a re-run of this preset can flip them; the full "
+            "preset's three seeds show how much they vary."
+        )
     return lines
 
 
-__all__ = ["FLAT", "SAME", "SURVIVES", "findings", "median", "retrieval_findings"]
+__all__ = ["FLAT", "SAME", "SURVIVES", "alibi_scale", "findings", "median", "retrieval_findings"]

@@ -6,6 +6,8 @@
 3. ``passkey``: passkey retrieval accuracy, encoding × length heat map (the retrieval arm's models
    when the study trained them, else the LM models'), and ``retrieval_vs_ppl``: the LM models'
    last-L perplexity beside the retrieval arm's exact-key accuracy, per encoding, ± std over seeds.
+   The retrieval arm's numbers are over the seeds that learned at L (``results.learned_rows``): a
+   seed that did not learn is left out of every mean, and the labels say "k of n seeds".
 4. ``rope_base_sweep``: last-L perplexity vs length per rope_base (and the 4× L arm).
 """
 
@@ -18,6 +20,8 @@ from matplotlib import ticker as plt_ticker
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from posenc.results import plotting
+from posenc.study.results import arm_seeds, learned_rows
+from posenc.study.tables import disagree
 
 
 def _series(rows: list[dict], key: str):
@@ -109,14 +113,20 @@ def make_plots(results: dict, out: Path) -> list[str]:
             fig.suptitle(f"RoPE scaling without retraining, factor = length / L ({tag})")
             names += plotting.save_figure(fig, out, "rope_scaling")
 
-        arm = results.get("retrieval") or {}
+        arm = {}  # the retrieval arm over the seeds that learned at L, labelled with how many
+        for name, entry in (results.get("retrieval") or {}).items():
+            k, n = sum(s["learned"] for s in arm_seeds(results, name)), len(results["seeds"])
+            label = entry["label"] + (f" ({k} of {n} seeds)" if n > 1 else "" if k else " (did not learn)")
+            arm[name] = {**entry, "label": label, "rows": learned_rows(results, name)}
         source = arm or results["encodings"]
         labels = [e["label"] for e in source.values()]
         grid = np.full((len(labels), len(mults)), np.nan)
+        split = np.zeros(grid.shape, dtype=bool)  # the seeds disagree: the mean describes none of them
         for i, e in enumerate(source.values()):
             for r in e["rows"]:
                 if r.get("status") == "ok" and r.get("passkey") and r["passkey"]["mean"] is not None:
                     grid[i, mults.index(int(round(r["multiple"])))] = 100 * r["passkey"]["mean"]
+                    split[i, mults.index(int(round(r["multiple"])))] = bool(arm) and disagree(r["passkey"])
         fig, (ax,) = plotting.new_figure(1, 1, width=7.0, height=0.45 * len(labels) + 2.2)
         image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100, aspect="auto")
         ax.grid(False)
@@ -124,7 +134,7 @@ def make_plots(results: dict, out: Path) -> list[str]:
         ax.set_yticks(range(len(labels)), labels)
         for i in range(len(labels)):
             for j in range(len(mults)):
-                text = "n/a" if np.isnan(grid[i, j]) else f"{grid[i, j]:.0f}"
+                text = "n/a" if np.isnan(grid[i, j]) else f"{grid[i, j]:.0f}" + ("*" if split[i, j] else "")
                 color = "black" if not np.isnan(grid[i, j]) and grid[i, j] > 60 else "white"
                 ax.text(j, i, text, ha="center", va="center", color=color if text != "n/a" else "gray")
         fig.colorbar(image, ax=ax, label="accuracy (%)")
@@ -133,6 +143,7 @@ def make_plots(results: dict, out: Path) -> list[str]:
             title="Passkey exact-key accuracy, key in the middle"
             + (", retrieval arm" if arm else "")
             + f"\n({tag})"
+            + ("\n* the seeds differ by over 30 points: the report lists each" if split.any() else "")
             + (
                 "\nno model retrieved any key: at this scale none has learned to copy from context"
                 if not np.isnan(grid).all() and np.nanmax(grid) == 0.0

@@ -121,17 +121,39 @@ def _retrieval_setup(results: dict) -> list[str]:
     arm = results.get("retrieval") or {}
     if not arm:
         return []
+    from posenc.study.criterion import describe
+    from posenc.study.presets import ROBUST_SEEDS
+
     cfg, L = results["config"], results["train_length"]
+    criterion = (results.get("eval") or {}).get("retrieval_criterion")
+    if criterion:
+        budget = (
+            f"trained to criterion: checked on held-out passkey trials at 1× L and stopped once it passes "
+            f"({describe(criterion)}; the check's trials are not the evaluation's), "
+            f"{cfg['batch_size']} trials × {L} tokens per step"
+        )
+    else:
+        budget = f"{cfg['retrieval_steps']} steps × {cfg['batch_size']} trials × {L} tokens (a fixed budget)"
+    seeds = len(results["seeds"])
+    demo = (
+        f" With {'one seed' if seeds == 1 else f'{seeds} seeds'} per encoding its retrieval columns are a "
+        "demonstration of the method, not a result: the copy circuit forms abruptly, at a step that "
+        "float-level differences move, and a re-run can flip them (`--preset full` runs three seeds)."
+        if seeds < ROBUST_SEEDS and results.get("claims", True)
+        else ""
+    )
     return [
         f"- Retrieval arm: every encoding trained again from scratch on passkey trials alone, the same "
-        f"model, batch and warm-up, {cfg['retrieval_steps']} steps × {cfg['batch_size']} trials × {L} "
-        f"tokens, at the peak learning rate {cfg['lr']:g} throughout (under the cosine decay the copy "
-        "circuit had not formed in a RoPE model by the end). "
+        f"model, batch and warm-up, {budget}, at the peak learning rate {cfg['lr']:g} throughout (under "
+        "the cosine decay the copy circuit had not formed in a RoPE model by the end). "
         "Each training row is one trial in the evaluation's format (code from the training split, the "
         "key line at a depth drawn uniformly, the question, the 5 digits); the loss is the mean "
         "next-byte loss of the row plus the mean loss of the 5 answer digits. Evaluated with "
         f"{results['eval'].get('retrieval_trials')} trials per length and per key depth (middle, start "
-        "of the text = far, just before the question = near), on held-out code.",
+        "of the text = far, just before the question = near), on held-out code. A run that did not learn "
+        "at L is named below and left out of every retrieval figure; each row says how many seeds it "
+        "rests on, and where the seeds disagree by more than 30 points a cell gives each seed's value."
+        + demo,
     ]
 
 

@@ -9,7 +9,9 @@ results.json (``"format": "posenc-study/1"``)::
       "train_length": 64, "multiples": [1, 2, 4, 8, 16], "lengths": [64, ..., 1024],
       "seeds": [0], "tokens_per_model": 819200,
       "eval": {"windows": 12, "window_seed": 0, "passkey_trials": 10, "last": 64,
-               "retrieval_trials": 20, "retrieval_depths": [0.5, 0.0, 1.0]},
+               "retrieval_trials": 20, "retrieval_depths": [0.5, 0.0, 1.0],
+               "retrieval_criterion": {"every": 100, "trials": 10, "cap": 2000, "accuracy": 0.9,
+                                       "checks": 2, "seed": 1, "depth": 0.5} | null},  # null: fixed steps
       "started": "2026-...Z", "wall_time_s": 1100.0,   # this session (a cached re-run: seconds)
       "wall_time_total_s": 4250.0, "sessions": 2,     # every session that wrote this results.json
       "device": "cpu (...)",
@@ -18,15 +20,19 @@ results.json (``"format": "posenc-study/1"``)::
       "runs": {RUN: {"name", "seed", "role", "pe", "pe_options", "train_length", "steps", "batch_size",
                      "tokens", "init_from", "train_loss", "heldout_loss", "params",
                      "tokens_per_s", "seconds",    # speed and training time of the session that finished it
-                     "seconds_this_session", "dir"}},   # 0-ish when cached; dir relative to OUT
+                     "seconds_this_session", "dir",     # 0-ish when cached; dir relative to OUT
+                     "checks": [{"step", "accuracy", "digit_accuracy"}], "criterion_step": int | null,
+                     "learned": bool}},   # the last three: a retrieval-arm run trained to criterion only
       "encodings": {NAME: {"label": "ALiBi", "rows": [AGG, ...]}},      # one row per multiple, no scaling
       "scaling":   {ROPE: {METHOD: {"rows": [AGG, ...]}}},  # METHOD "none", "linear", "ntk", "dynamic",
                                                              #  "yarn", "minimind_yarn"; "pi-finetune"
                                                              #  under rope-1e4 (fine-tuned at 4×L)
       "rope_base_sweep": {"1e2": {"base": 100.0, "rows": [AGG, ...]}, ...},
       "long_arm": {"rope-1e4-4L": {"train_length": 256, "rows": [AGG, ...]}, ...},  # {} when not run
-      "retrieval": {NAME: {"label", "name": "alibi-passkey", "rows": [AGG, ...]}},  # the retrieval arm:
+      "retrieval": {NAME: {"label", "name": "alibi-passkey", "rows": [AGG, ...],  # the retrieval arm:
                     # models trained on passkey trials; their AGG rows carry passkey_by_depth; {} when not run
+                    "learned": [bool, ...], "criterion_steps": [int | null, ...]}},  # per seed; trained to
+                    # criterion only (older results lack them: see arm_seeds)
       "plots": ["ppl_vs_length.png", "ppl_vs_length.svg", ...]
     }
 
@@ -39,6 +45,10 @@ results.json (``"format": "posenc-study/1"``)::
 
 Losses are mean next-byte cross-entropies in nats; ppl = exp(loss); ``last_*`` covers the last L
 positions of each window only. A STAT whose values are all None (a diverged loss) has mean None.
+
+The retrieval arm's AGG rows hold every seed, learned or not (the raw numbers); what the report, the
+tables and the plots show of it is :func:`learned_rows`: the same rows over the seeds that learned at
+L only (:func:`arm_seeds` says which: the criterion, or for older results the evaluation at 1×).
 """
 
 from __future__ import annotations
@@ -49,7 +59,15 @@ from typing import Any
 
 from posenc.results.files import write_json_atomic
 from posenc.results.jsonsafe import to_jsonable
-from posenc.study.presets import LABELS, RETRIEVAL_DEPTHS, ROPE_MODELS, SCALINGS, StudyPreset
+from posenc.study.criterion import Criterion
+from posenc.study.presets import (
+    LABELS,
+    LEARNED_AT_1X,
+    RETRIEVAL_DEPTHS,
+    ROPE_MODELS,
+    SCALINGS,
+    StudyPreset,
+)
 from posenc.study.runs import RETRIEVAL_SUFFIX, rope_base
 
 FORMAT = "posenc-study/1"
@@ -109,6 +127,7 @@ def build_results(
     jobs: (run name, study name, seed, role) for every model; eval_rows[run][scaling key] = rows.
     """
     L = preset.train_length
+    criterion = Criterion.of(preset)
 
     def rows_of(name: str, key: str = "none") -> list[dict]:
         per_seed = [
@@ -143,6 +162,10 @@ def build_results(
         base = n.removesuffix(RETRIEVAL_SUFFIX)
         if role == "retrieval" and base not in retrieval:
             retrieval[base] = {"label": LABELS.get(base, base), "name": n, "rows": rows_of(n)}
+            infos = [train_info.get(run, {}) for run, name, _, _ in jobs if name == n]
+            if infos and all("learned" in info for info in infos):  # trained to criterion
+                retrieval[base]["learned"] = [bool(info["learned"]) for info in infos]
+                retrieval[base]["criterion_steps"] = [info.get("criterion_step") for info in infos]
     results = {
         "format": FORMAT,
         "preset": preset.name,
@@ -160,6 +183,7 @@ def build_results(
             "last": L,
             "retrieval_trials": preset.retrieval_trials,
             "retrieval_depths": list(RETRIEVAL_DEPTHS),
+            "retrieval_criterion": criterion.to_dict() if criterion else None,
         },
         **meta,
         "runs": train_info,
@@ -291,6 +315,52 @@ def mean(row: dict | None, key: str = "ppl") -> float | None:
     return row[key]["mean"]
 
 
+def arm_seeds(results: dict, name: str) -> list[dict]:
+    """One dict per seed of the retrieval arm's ``name``, in ``results["seeds"]`` order::
+
+        {"seed": 0, "learned": True, "steps": 700 | None, "at_1x": 0.95 | None, "judged": "criterion"}
+
+    ``learned``: the run met its training criterion (``judged`` "criterion"; ``steps`` the step it did).
+    Results written before the criterion recorded none: a run then counts as learned at L when its
+    evaluated exact key at 1× (key in the middle) is at least ``LEARNED_AT_1X`` (``judged`` "evaluation",
+    ``steps`` None). ``at_1x``: that evaluated accuracy, whichever way it was judged."""
+    entry = results["retrieval"][name]
+    first = by_multiple(entry["rows"]).get(1)
+    values = (first or {}).get("passkey", {}) or {}
+    at_1x = list(values.get("values") or [None] * len(results["seeds"]))
+    learned, steps = entry.get("learned"), entry.get("criterion_steps")
+    out = []
+    for i, seed in enumerate(results["seeds"]):
+        acc = at_1x[i] if i < len(at_1x) else None
+        if learned is not None:
+            step = steps[i] if steps and i < len(steps) else None
+            out.append({"seed": seed, "learned": bool(learned[i]), "steps": step, "at_1x": acc,
+                        "judged": "criterion"})  # fmt: skip
+        else:
+            ok = acc is not None and acc >= LEARNED_AT_1X
+            out.append({"seed": seed, "learned": ok, "steps": None, "at_1x": acc, "judged": "evaluation"})
+    return out
+
+
+def _masked(value: Any, keep: list[bool]) -> Any:
+    """``value`` with every STAT in it (at any depth) restricted to the seeds ``keep`` marks."""
+    if isinstance(value, dict) and set(value) == {"mean", "std", "values"}:
+        return stat([v for v, k in zip(value["values"], keep, strict=False) if k])
+    if isinstance(value, dict):
+        return {key: _masked(item, keep) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, keep) for item in value]
+    return value
+
+
+def learned_rows(results: dict, name: str) -> list[dict]:
+    """The retrieval arm's AGG rows of ``name`` over the seeds that learned at L only (:func:`arm_seeds`):
+    every STAT's values, mean and std are theirs alone (a STAT of no seed has mean None and no values).
+    A seed that did not learn measures failed training, not extrapolation: it is left out of every mean."""
+    keep = [s["learned"] for s in arm_seeds(results, name)]
+    return [_masked(row, keep) for row in results["retrieval"][name]["rows"]]
+
+
 def depth_accuracy(row: dict | None, depth: float) -> float | None:
     """The mean exact-key accuracy of a retrieval-arm row with the key at ``depth``; None if unmeasured."""
     if not row or row.get("status") != "ok":
@@ -306,9 +376,11 @@ __all__ = [
     "RESULTS_FILE",
     "STAT_KEYS",
     "aggregate",
+    "arm_seeds",
     "build_results",
     "by_multiple",
     "depth_accuracy",
+    "learned_rows",
     "mean",
     "stat",
     "validate_results",

@@ -1,6 +1,7 @@
 """Orchestration of the study: train every model, evaluate it, write results.json, plots, report.md.
 
-    OUT/runs/NAME-sSEED/       one run folder per model (posenc.train layout + eval.json)
+    OUT/runs/NAME-sSEED/       one run folder per model (posenc.train layout + eval.json); a
+                               retrieval-arm model's checks at L: in its checkpoint and log.jsonl
     OUT/results.json           every number (schema: posenc.study.results)
     OUT/*.png, OUT/*.svg       plots (posenc.study.plots)
     OUT/report.md              what was measured and what it shows (posenc.study.report)
@@ -14,6 +15,8 @@ eval RUN --windows 8``, an older posenc, an edited corpus) are evaluated again, 
 why (``reevaluated_this_session``); an evaluation on another corpus (``--corpus``) is kept under its
 own key and never read here.
 Ctrl-C stops the current training after its step (the trainer checkpoints) and ends the study.
+A retrieval-arm model trains to criterion (``posenc.study.criterion``): it stops once it passes its
+check at L, or at the preset's cap; a resumed run keeps the checks it made.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import torch
 
 from posenc.evaluate.run import DEFAULT_DEPTHS
 from posenc.results.files import prepare_out_dir
+from posenc.study.criterion import Criterion, make_check
 from posenc.study.presets import (
     ENCODINGS,
     FT_MULTIPLE,
@@ -61,6 +65,7 @@ class Job:
     warmup_steps: int
     role: str  # "encoding", "sweep", "finetune", "long" or "retrieval" (trained on passkey trials)
     init_from: str | None = None  # run folder name whose weights start this run (the fine-tune arm)
+    criterion: Criterion | None = None  # a retrieval-arm model trained to criterion (steps: its cap)
     scalings: tuple[str, ...] = ()
     evals: list = field(default_factory=list)
 
@@ -137,6 +142,7 @@ def plan(preset: StudyPreset) -> list[Job]:
                         batch_size=preset.batch_size,
                         warmup_steps=preset.warmup_steps,
                         role="retrieval",
+                        criterion=Criterion.of(preset),
                     )
                 )
     return jobs
@@ -204,9 +210,10 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
         return None
     state = load_checkpoint(run_dir / CHECKPOINT_NAME)
     saved_model, saved_train = state["model_config"], state.get("train_config") or {}
-    if state["step"] != tcfg.steps or config_differences(saved_model, saved_train, mcfg, tcfg):
-        return None
     metrics = state.get("metrics") or {}
+    done = state["step"] == tcfg.steps or metrics.get("stopped_at") == state["step"]  # cap, or criterion
+    if not done or config_differences(saved_model, saved_train, mcfg, tcfg):
+        return None
     end = {}  # the trainer's last "end" record: speed and time of the session that finished the run
     log = run_dir / "log.jsonl"
     for line in log.read_text(encoding="utf-8").splitlines() if log.is_file() else []:
@@ -229,7 +236,33 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
         "train_loss": metrics.get("train_loss"),
         "heldout_loss": metrics.get("heldout_loss"),
         "params": params,
+        "stopped_at": metrics.get("stopped_at"),
+        "checks": list(metrics.get("checks") or []),
     }
+
+
+def criterion_info(job: Job, summary: dict) -> dict:
+    """What results.json records of a retrieval-arm run trained to criterion: its checks (step and
+    exact-key accuracy at L), the step its criterion was met (None: it reached the cap without), and
+    whether it learned at L. Empty for any other run."""
+    if job.criterion is None:
+        return {}
+    checks = [
+        {"step": c["step"], "accuracy": c.get("accuracy"), "digit_accuracy": c.get("digit_accuracy")}
+        for c in summary.get("checks") or []
+    ]
+    return {"checks": checks, "criterion_step": summary.get("stopped_at"),
+            "learned": summary.get("stopped_at") is not None}  # fmt: skip
+
+
+def _filler(cache: dict, tcfg):
+    """The held-out byte tokens [f] the retrieval checks hide their keys in (the evaluation's split)."""
+    from posenc.data import load_corpus
+
+    key = (tcfg.corpus, tcfg.heldout_fraction)
+    if key not in cache:
+        cache[key] = load_corpus(tcfg.corpus, tcfg.heldout_fraction).tokens("heldout")
+    return cache[key]
 
 
 def _eval_specs(job: Job, preset: StudyPreset) -> list[tuple[str | None, list[int], int, tuple[float, ...]]]:
@@ -391,11 +424,12 @@ def run_study(
     )
     trained, evaluated, train_info, eval_rows, stale = [], [], {}, {}, {}
     eval_device = "cuda" if device == "cuda" else ("cpu" if device == "cpu" else None)
+    fillers: dict = {}  # held-out filler of the retrieval checks, by (corpus, held-out fraction)
     with _Bar(progress, total, on_progress) as bar:
         for job in jobs:
             run_dir = runs_dir / job.run_name
             mcfg, tcfg = _configs(job, spec, device)
-            bar.describe(f"training {job.run_name} ({job.steps} steps)")
+            bar.describe(f"training {job.run_name} ({'up to ' if job.criterion else ''}{job.steps} steps)")
             exists = (run_dir / "config.json").exists() or (run_dir / "checkpoint.pt").exists()
             if not exists and job.init_from is not None:
                 _seed_finetune(run_dir, runs_dir / job.init_from, mcfg, tcfg)
@@ -403,7 +437,15 @@ def run_study(
             t_train = time.perf_counter()
             summary = _finished(run_dir, mcfg, tcfg) if exists else None
             if summary is None:  # new, or interrupted: train() starts it or continues from its checkpoint
-                summary = train(mcfg, tcfg, run_dir, resume=exists, progress=False)
+                check = {}
+                if job.criterion is not None:
+                    check = {
+                        "check_every": job.criterion.every,
+                        "on_check": make_check(
+                            job.criterion, _filler(fillers, tcfg), job.train_length, spec.eval_batch_size
+                        ),
+                    }
+                summary = train(mcfg, tcfg, run_dir, resume=exists, progress=False, **check)
             if summary["interrupted"]:
                 raise KeyboardInterrupt(f"training of {job.run_name} interrupted at step {summary['step']}")
             if summary.get("resumed_from") != summary["step"]:
@@ -426,8 +468,11 @@ def run_study(
                 "seconds": summary.get("elapsed_s"),  # training time of that session
                 "seconds_this_session": time.perf_counter() - t_train,
                 "dir": str(Path("runs") / job.run_name),
+                **criterion_info(job, summary),
             }
-            (bar.advance if job.run_name in trained else bar.skip)(job.tokens)
+            done = min(job.tokens, summary["tokens"])  # a run that met its criterion stopped before its cap
+            (bar.advance if job.run_name in trained else bar.skip)(done)
+            bar.skip(job.tokens - done)
             for scaling, lengths, trials, depths in _eval_specs(job, spec):
                 key = scaling or NO_SCALING
                 bar.describe(f"evaluating {job.run_name} ({key})")

@@ -10,16 +10,22 @@ behind it (mean, std, the value of every seed).
     Cell   text, title, value, std, seeds
 
 The tables, in the report's order (ids): ``ppl``, ``last-ppl``, ``passkey``; with a retrieval arm
-``retrieval``, ``retrieval-depth`` (far / middle / near), ``retrieval-ppl`` (beside the LM models'
+``retrieval-learned`` (per seed: the steps it took to meet its criterion, or that it did not learn at
+L), ``retrieval``, ``retrieval-depth`` (far / middle / near), ``retrieval-ppl`` (beside the LM models'
 perplexity); ``scaling-<rope model>`` per RoPE model; ``rope-base`` (the sweep and the long arm).
+
+The retrieval arm's tables rest on the seeds that learned at L (``results.learned_rows``); a row says
+how many ("2 of 3 seeds"), and a cell whose seeds disagree by more than ``DISAGREE`` (30 points) shows
+each seed's value instead of a mean ± std that would describe none of them. With fewer than
+``ROBUST_SEEDS`` seeds their titles say the columns are a demonstration, not a result.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from posenc.study.presets import LABELS
-from posenc.study.results import by_multiple, depth_accuracy
+from posenc.study.presets import DISAGREE, LABELS, ROBUST_SEEDS
+from posenc.study.results import arm_seeds, by_multiple, depth_accuracy, learned_rows
 
 #: the key depths of the retrieval-arm table "where the key is", in its order: far, middle, near
 DEPTHS = (0.0, 0.5, 1.0)
@@ -53,7 +59,7 @@ class Table:
     id: str
     title: str
     first: str
-    columns: tuple[str, ...]  # one per length: "2× (128)"
+    columns: tuple[str, ...]  # one per length: "2× (128)" (retrieval-learned: one per seed)
     rows: tuple[Row, ...]
     lab_title: str = ""
 
@@ -134,20 +140,87 @@ def passkey_cell(row: dict | None, seeds: int, digits: bool = True) -> Cell:
     return Cell(text, title, **_numbers(exact))
 
 
-def depth_cell(row: dict | None) -> Cell:
-    """Exact-key accuracy (%) with the key far / in the middle / near: "0 / 40 / 100"."""
+def disagree(stat: dict | None) -> bool:
+    """True when the seeds' values span more than DISAGREE: no mean describes them."""
+    values = [v for v in (stat or {}).get("values") or [] if v is not None]
+    return len(values) > 1 and max(values) - min(values) > DISAGREE
+
+
+def _per_seed(stat: dict) -> str:
+    """Each seed's value in percent: "35, 95, 0%"."""
+    return ", ".join(f"{100 * v:.0f}" for v in stat["values"] if v is not None) + "%"
+
+
+#: the cell of a retrieval-arm row none of whose seeds learned at L
+NOT_LEARNED = Cell(
+    "did not learn", "no seed learned at L: its numbers measure failed training, not extrapolation"
+)
+
+
+def arm_cell(row: dict | None, digits: bool = True) -> Cell:
+    """A retrieval-arm row (over the seeds that learned at L): exact key (per digit), mean ± std over
+    those seeds, or each seed's value where they disagree by more than DISAGREE."""
     missing = _missing(row)
     if missing:
         return missing
-    values = [depth_accuracy(row, d) for d in DEPTHS]
-    text = " / ".join("—" if v is None else f"{100 * v:.0f}" for v in values)
-    return Cell(text, "exact key (%), mean over seeds: key far / in the middle / near")
+    exact = row.get("passkey")
+    if not exact or not exact.get("values"):
+        return NOT_LEARNED
+    if exact.get("mean") is None:
+        return Cell("diverged", "per seed: " + _values(exact, percent=True))
+    if disagree(exact):
+        title = "the seeds disagree by more than 30 points: each seed's exact key, no mean"
+        return Cell(_per_seed(exact), title, **_numbers(exact))
+    return passkey_cell(row, len(exact["values"]), digits)
+
+
+def depth_cell(row: dict | None) -> Cell:
+    """Exact-key accuracy (%) with the key far / in the middle / near: "0 / 40 / 100" (means over the
+    seeds), a depth whose seeds disagree by more than DISAGREE as each seed's value: "5,35,0"."""
+    missing = _missing(row)
+    if missing:
+        return missing
+    if not (row.get("passkey") or {}).get("values"):
+        return NOT_LEARNED
+    parts = []
+    for d in DEPTHS:
+        entry = next((e for e in row.get("passkey_by_depth") or [] if e["depth"] == d), None)
+        if entry is None:
+            parts.append("—")
+        elif disagree(entry["accuracy"]):
+            parts.append(",".join(f"{100 * v:.0f}" for v in entry["accuracy"]["values"] if v is not None))
+        else:
+            parts.append(f"{100 * depth_accuracy(row, d):.0f}")
+    return Cell(
+        " / ".join(parts),
+        "exact key (%), key far / in the middle / near: the mean over seeds, or each seed's value "
+        "(a,b,c) where they disagree by more than 30 points",
+    )
 
 
 def beside_cell(lm_row: dict | None, arm_row: dict | None) -> Cell:
-    """The LM model's last-L perplexity · the retrieval-arm model's exact-key accuracy (means only)."""
-    ppl, key = stat_cell(lm_row, "last_ppl", 1), passkey_cell(arm_row, 1, digits=False)
+    """The LM model's last-L perplexity · the retrieval-arm model's exact-key accuracy (means, or each
+    seed's accuracy where they disagree)."""
+    ppl, key = stat_cell(lm_row, "last_ppl", 1), arm_cell(arm_row, digits=False)
+    if "±" in key.text:
+        key = passkey_cell(arm_row, 1, digits=False)  # the mean alone: the ± is in the retrieval table
     return Cell(f"{ppl.text} · {key.text}", "last-L perplexity of the LM model · exact key of the arm")
+
+
+def learned_cell(seed: dict, cap: int | None) -> Cell:
+    """One seed of a retrieval-arm model: the step it met its criterion, or that it did not learn at L
+    (for older results, judged by the evaluated exact key at 1×)."""
+    at_1x = "" if seed["at_1x"] is None else f"{100 * seed['at_1x']:.0f}% at 1×"
+    if seed["judged"] == "criterion":
+        if seed["learned"]:
+            return Cell(str(seed["steps"]), f"met its criterion at step {seed['steps']}; evaluated: {at_1x}",
+                        value=seed["steps"])  # fmt: skip
+        return Cell(f"did not learn by {cap}", f"reached the cap without meeting its criterion; {at_1x}")
+    return Cell(
+        ("learned" if seed["learned"] else "did not learn") + (f" ({at_1x})" if at_1x else ""),
+        "no training criterion recorded (older results): learned at L means exact key ≥ 80% at 1×",
+        value=seed["at_1x"],
+    )
 
 
 # ----------------------------------------------------------------------------- tables
@@ -166,6 +239,11 @@ def study_tables(results: dict) -> list[Table]:
         return Table(id, title, first, columns, rows(entries, cell), lab_title)
 
     by_label = [(e["label"], e["rows"]) for e in enc.values()]
+    demo = ""  # what the retrieval arm's tables rest on
+    if seeds > 1:
+        demo += " — over the seeds that learned at L, each seed's value where they differ by over 30 points"
+    if seeds < ROBUST_SEEDS:
+        demo += f" — {'one seed' if seeds == 1 else f'{seeds} seeds'}: a demonstration, not a result"
     tables = [
         table("ppl", "Perplexity (bytes), all positions" + spread, "encoding", by_label,
               lambda r: stat_cell(r, "ppl", seeds)),
@@ -177,35 +255,64 @@ def study_tables(results: dict) -> list[Table]:
               + (", models trained on code alone" if arm else "")),
     ]  # fmt: skip
     if arm:
-        arm_rows = [(e["label"], e["rows"]) for e in arm.values()]
+        criterion = (results.get("eval") or {}).get("retrieval_criterion")
+        learned = []
+        for name, e in arm.items():
+            per_seed = arm_seeds(results, name)
+            cap = criterion["cap"] if criterion else None
+            learned.append(Row(e["label"], tuple(learned_cell(s, cap) for s in per_seed)))
+        how = (
+            f"steps to criterion per seed (checked every {criterion['every']} steps, cap {criterion['cap']})"
+            if criterion
+            else "learned at L per seed (no training criterion recorded: exact key ≥ 80% at 1×)"
+        )
+        tables.append(
+            Table(
+                "retrieval-learned",
+                "Retrieval arm: " + how,
+                "encoding",
+                tuple(f"seed {s}" for s in results["seeds"]),
+                tuple(learned),
+                "Retrieval arm: " + how + "; a seed that did not learn is left out of the tables below",
+            )
+        )
+
+        def arm_label(name: str) -> str:
+            k = sum(s["learned"] for s in arm_seeds(results, name))
+            if seeds > 1:
+                return f"{arm[name]['label']} ({k} of {seeds} seeds)"
+            return arm[name]["label"] + ("" if k else " (did not learn at L)")
+
+        arm_rows = [(arm_label(n), learned_rows(results, n)) for n in arm]
         tables.append(
             table(
                 "retrieval",
-                "Retrieval arm: passkey accuracy, exact key (per digit), key in the middle" + spread,
+                "Retrieval arm: passkey accuracy, exact key (per digit), key in the middle" + demo,
                 "encoding",
                 arm_rows,
-                lambda r: passkey_cell(r, seeds),
+                arm_cell,
                 "Retrieval arm (the same encodings trained on passkey trials): exact key (per digit), "
-                "key in the middle" + spread,
+                "key in the middle" + demo,
             )
         )
         tables.append(
             table(
                 "retrieval-depth",
-                "Retrieval arm: where the key is — exact key far / middle / near (%)",
+                "Retrieval arm: where the key is — exact key far / middle / near (%)" + demo,
                 "encoding",
                 arm_rows,
                 depth_cell,
             )
         )
         beside = []
-        for name, e in arm.items():
-            lm, own = by_multiple(enc.get(name, {}).get("rows", [])), by_multiple(e["rows"])
-            beside.append(Row(e["label"], tuple(beside_cell(lm.get(m), own.get(m)) for m in mults)))
+        for (label, own_rows), name in zip(arm_rows, arm, strict=True):
+            lm, own = by_multiple(enc.get(name, {}).get("rows", [])), by_multiple(own_rows)
+            beside.append(Row(label, tuple(beside_cell(lm.get(m), own.get(m)) for m in mults)))
         tables.append(
             Table(
                 "retrieval-ppl",
-                "Retrieval beside perplexity: last-L perplexity of the LM models · exact key of the arm",
+                "Retrieval beside perplexity: last-L perplexity of the LM models · exact key of the arm"
+                + demo,
                 "encoding",
                 columns,
                 tuple(beside),
@@ -233,4 +340,17 @@ def study_tables(results: dict) -> list[Table]:
     return tables
 
 
-__all__ = ["Cell", "Row", "Table", "beside_cell", "depth_cell", "passkey_cell", "stat_cell", "study_tables"]
+__all__ = [
+    "NOT_LEARNED",
+    "Cell",
+    "Row",
+    "Table",
+    "arm_cell",
+    "beside_cell",
+    "depth_cell",
+    "disagree",
+    "learned_cell",
+    "passkey_cell",
+    "stat_cell",
+    "study_tables",
+]

@@ -6,6 +6,8 @@
         loss = model(x, y); loss.backward(); clip; optimizer.step()
         (task "passkey": passkey_batch + passkey_loss, the study's retrieval arm)
         every N steps: log, evaluate on held-out windows, checkpoint
+        every check_every steps: on_check(model, step, history), the caller's check (the study's
+            retrieval arm: passkey accuracy at L), which may end the run as finished
 
 Resuming is exact because everything a step reads is either in the checkpoint (weights,
 optimizer moments, step) or a pure function of (seed, step, rank) (the batch, and the RNG
@@ -28,6 +30,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,8 @@ def train(
     resume: bool = False,
     progress: bool = True,
     stop_at: int | None = None,
+    check_every: int = 0,
+    on_check: Callable[[torch.nn.Module, int, list[dict]], dict] | None = None,
 ) -> dict[str, Any]:
     """Train a ``TinyLM(model_config)`` as ``train_config`` says; write the run to ``out_dir``.
 
@@ -84,6 +89,13 @@ def train(
     progress: show a rich progress bar (step, loss, tokens/s, ETA) on stderr.
     stop_at: stop after this step as an interrupted run would (checkpoint written, ``interrupted``
         true in the summary) — to split a run into sessions; ``--resume`` continues it.
+    check_every, on_check: every ``check_every`` steps (0: never), ``on_check(model, step, history)``
+        is called on the main process with the unwrapped model and the earlier checks' records; it
+        returns a JSON-ready record of this check (kept in the checkpoint's metrics and log.jsonl as
+        ``"event": "check"``, so a resumed run keeps its history). A record with ``"stop": true`` ends
+        the run there as finished (a checkpoint, ``stopped_at`` in the summary); resuming a run that
+        stopped so returns at once. The caller decides what to check (the trainer imports nothing above
+        it): the study's retrieval arm checks passkey accuracy at L (``posenc.study.criterion``).
 
     One writer per run folder: ``out_dir/train.lock`` is held while training (:class:`RunLock`); a
     second ``train`` into the same folder gets ``RunFolderLocked`` before anything is written.
@@ -105,6 +117,10 @@ def train(
         )
     if stop_at is not None and (isinstance(stop_at, bool) or not isinstance(stop_at, int) or stop_at < 1):
         raise ValueError(f"stop_at must be a positive integer or None, got {stop_at!r}")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 0:
+        raise ValueError(f"check_every must be an integer >= 0, got {check_every!r}")
+    if on_check is not None and not callable(on_check):
+        raise ValueError(f"on_check must be callable or None, got {type(on_check).__name__}")
     if not isinstance(out_dir, (str, Path)) or not str(out_dir).strip():
         raise ValueError(
             f"--out must name the run folder, got {out_dir!r} (an empty path would train into the "
@@ -122,7 +138,14 @@ def train(
         if distributed.any_rank(process, refused is not None):
             raise refused or RunFolderLocked(f"rank 0 could not lock the run folder {str(out_dir)!r}")
         return _train(
-            model_config, train_config, Path(out_dir), resume, progress and process.is_main, stop_at, process
+            model_config,
+            train_config,
+            Path(out_dir),
+            resume,
+            progress and process.is_main,
+            stop_at,
+            process,
+            (check_every, on_check) if check_every and on_check is not None else None,
         )
     finally:
         if lock is not None:
@@ -131,7 +154,7 @@ def train(
 
 
 def _train(
-    mcfg, cfg: TrainConfig, out_dir: Path, resume: bool, progress: bool, stop_at, process
+    mcfg, cfg: TrainConfig, out_dir: Path, resume: bool, progress: bool, stop_at, process, check=None
 ) -> dict[str, Any]:
     from posenc.model import TinyLM
 
@@ -242,11 +265,26 @@ def _train(
             _log(log_path, {"step": at_step, "heldout_loss": metrics["heldout_loss"]})
             display.note(f"step {at_step}: held-out loss {metrics['heldout_loss']:.4f}")
 
+    def run_check(at_step: int) -> bool:
+        """The caller's check at ``at_step`` (see ``train``); True when it ends the run."""
+        record = {}
+        if process.is_main:
+            history = metrics.setdefault("checks", [])
+            record = check[1](raw_model, at_step, [dict(r) for r in history])
+            record = to_jsonable({**record, "step": at_step})
+            history.append(record)
+            _log(log_path, {"event": "check", **record})
+        stopping = distributed.any_rank(process, bool(record.get("stop")))
+        if stopping:
+            metrics["stopped_at"] = at_step
+        return stopping
+
     saved_step = step
     # resumed from checkpoint.prev.pt (the latest missing or damaged): the first save replaces the latest
     # and keeps that previous pair, the only intact one, instead of making the broken latest the previous
     keep_previous = checkpoint is None or Path(checkpoint["path"]) == out_dir / CHECKPOINT_NAME
     start_step, interrupted = step, False
+    stopped = metrics.get("stopped_at") == step and step > 0  # this run already ended on its check
     t_start = t_last = time.perf_counter()
     t_first = None  # the summary's tokens/s leaves out the session's first step (warm-up, compilation)
     busy = 0.0  # seconds spent evaluating and checkpointing, left out of tokens/s
@@ -255,7 +293,7 @@ def _train(
         _Display(progress, cfg.steps, step, f"{mcfg.pe} · {out_dir.name}") as display,
         _StopRequest() as stop,
     ):
-        while step < cfg.steps:
+        while step < cfg.steps and not stopped:
             lr = lr_at(step, cfg)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -281,7 +319,11 @@ def _train(
 
             if step == start_step + 1:
                 t_first = time.perf_counter()
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            t0 = time.perf_counter()
+            if check is not None and step % check[0] == 0:
+                stopped = run_check(step)  # before the checkpoint of this step, which then holds it
+            busy += time.perf_counter() - t0
+            if step % cfg.log_every == 0 or step == cfg.steps or stopped:
                 check_finite(step, "log line")
                 metrics["train_loss"] = distributed.mean_over_ranks(process, loss.item())  # .item() syncs
                 now = time.perf_counter()
@@ -296,9 +338,11 @@ def _train(
             t0 = time.perf_counter()
             if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.steps:
                 evaluate(step)
-            if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < cfg.steps:
+            if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < cfg.steps and not stopped:
                 save(step)
             busy += time.perf_counter() - t0
+            if stopped:
+                break
             if distributed.any_rank(process, stop.requested) or step == stop_at:
                 interrupted = step < cfg.steps
                 break
@@ -320,6 +364,8 @@ def _train(
         "steps": cfg.steps,
         "resumed_from": start_step if resume else None,
         "interrupted": interrupted,
+        "stopped_at": metrics.get("stopped_at"),  # the step whose check ended the run, or None
+        "checks": list(metrics.get("checks") or []),
         "tokens": step * tokens_per_step,
         "tokens_per_s": tokens_per_s,
         "elapsed_s": t_end - t_start,
