@@ -155,3 +155,24 @@ def test_the_retrieval_arm_trains_to_criterion_and_records_its_checks(study):
         assert log.count('"event": "check"') == len(steps)
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Retrieval arm: steps to criterion per seed" in md
+
+
+def test_a_model_trained_with_other_settings_is_refused_with_the_way_forward(study, tmp_path, monkeypatch):
+    """A folder whose retrieval-arm model an older posenc trained with another step count (before the
+    criterion, a fixed 1000 or 1500 steps) is not silently retrained or mixed: the study stops with one
+    message naming the folder, what differs, and what to do (delete it, or another --out)."""
+    import dataclasses
+    import shutil
+
+    from posenc.study import presets
+
+    out, _ = study
+    copy = tmp_path / "old-study"
+    shutil.copytree(out, copy)
+    other = dataclasses.replace(PRESETS["quick"], retrieval_steps=PRESETS["quick"].retrieval_steps + 5)
+    monkeypatch.setitem(presets.PRESETS, "quick", other)
+    with pytest.raises(ValueError) as refused:
+        run_study("quick", copy, progress=False)
+    message = str(refused.value)
+    assert "cannot resume" in message and "-passkey-s0" in message and "steps" in message
+    assert "delete" in message and "another --out" in message

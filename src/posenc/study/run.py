@@ -445,7 +445,18 @@ def run_study(
                             job.criterion, _filler(fillers, tcfg), job.train_length, spec.eval_batch_size
                         ),
                     }
-                summary = train(mcfg, tcfg, run_dir, resume=exists, progress=False, **check)
+                try:
+                    summary = train(mcfg, tcfg, run_dir, resume=exists, progress=False, **check)
+                except ValueError as err:
+                    if not str(err).startswith("cannot resume"):
+                        raise
+                    # a model an older posenc trained with other settings (e.g. a retrieval-arm model
+                    # of a fixed step count, before the criterion): say how to get past it
+                    raise ValueError(
+                        f"{err}. This model was trained with other settings (an older posenc or another "
+                        f"preset): delete {str(run_dir)!r} to train it again with this preset (the other "
+                        "models and their evaluations are kept), or pass another --out"
+                    ) from None
             if summary["interrupted"]:
                 raise KeyboardInterrupt(f"training of {job.run_name} interrupted at step {summary['step']}")
             if summary.get("resumed_from") != summary["step"]:
