@@ -133,3 +133,15 @@ def test_phone_result_stays_in_view_while_a_control_is_used(phone, address):
         }"""
     )
     assert report["controls"] >= 1 and report["failing"] == [], report
+
+
+def test_answering_a_quiz_question_by_keyboard_moves_focus_to_the_next_question(page):
+    page.goto(page.lab + "/quiz")
+    first = page.locator(".mcq").nth(0).locator(".option button").first
+    first.focus()
+    page.keyboard.press("Enter")
+    where = page.evaluate(
+        "() => { const q = document.activeElement.closest('.mcq');"
+        " return [document.activeElement.tagName, q ? [...document.querySelectorAll('.mcq')].indexOf(q) : -1]; }"
+    )
+    assert where == ["BUTTON", 1]
