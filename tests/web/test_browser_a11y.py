@@ -141,7 +141,7 @@ def test_answering_a_quiz_question_by_keyboard_moves_focus_to_the_next_question(
     first.focus()
     page.keyboard.press("Enter")
     where = page.evaluate(
-        "() => { const q = document.activeElement.closest('.mcq');"
-        " return [document.activeElement.tagName, q ? [...document.querySelectorAll('.mcq')].indexOf(q) : -1]; }"
+        "() => { const a = document.activeElement, q = a.closest('.mcq');"
+        " return [a.tagName, q ? [...document.querySelectorAll('.mcq')].indexOf(q) : -1]; }"
     )
     assert where == ["BUTTON", 1]

@@ -1,5 +1,6 @@
-"""The inspector page in Chromium: results replaced, not stacked; no empty parts for a non-RoPE config; a
-bundled model's JSON in the text box; the file input in the Tab order; the "read as" field; web and CLI agree."""
+"""The inspector page in Chromium: results replaced, not stacked; no empty parts for a non-RoPE config;
+a bundled model's JSON in the text box; the file input in the Tab order; the "read as" field; web and CLI
+agree."""
 
 from __future__ import annotations
 

@@ -135,8 +135,8 @@ def _figures(r: dict[str, Any]) -> list[dict[str, Any]]:
 def inspect(data: Any) -> dict[str, Any]:
     """``posenc inspect`` for ``{"name": bundled}`` or ``{"config": {...}}``, optionally with
     ``target_length`` (tokens), ``as_type`` (read the text model as this model type, ``--as``) and ``plot``
-    (true: also the ``--plot`` figure as SVG text). A bundled example's answer carries its ``config`` (the page
-    puts it in the text box to edit)."""
+    (true: also the ``--plot`` figure as SVG text). A bundled example's answer carries its ``config``
+    (the page puts it in the text box to edit)."""
     if not isinstance(data, dict):
         raise BadInput(
             f'send a JSON object {{"config": {{...}}}} or {{"name": "..."}}, got a JSON {_json_type(data)}'
