@@ -52,14 +52,17 @@ Widgets.register("rotation", (root, w) => {
     arrow(d.rk, "k", "Rₙk");
   }
 
+  // an angle "mod 360°" is shown in [0°, 360°) (the server's angles may be signed)
+  const mod360 = (deg) => { const r = ((deg % 360) + 360) % 360; return r >= 359.99995 ? 0 : r; };
+
   function show(d) {
     draw(d);
     text("score", Lab.fmt(d.score));
     text("offset", d.offset);
     text("theta-value", Lab.fmt(d.theta));
     text("wavelength", d.wavelength === null ? "∞ (θ = 0: no rotation)" : Lab.fmt(d.wavelength));
-    text("turn-q", `${Lab.fmt(d.turn_q_degrees)}°`);
-    text("turn-k", `${Lab.fmt(d.turn_k_degrees)}°`);
+    text("turn-q", `${Lab.fmt(mod360(d.turn_q_degrees))}°`);
+    text("turn-k", `${Lab.fmt(mod360(d.turn_k_degrees))}°`);
     text("between", `${Lab.fmt(d.angle_between_degrees)}°`);
     text("score-plain", Lab.fmt(d.score_unrotated));
     text("reference-label", `same offset at m = ${d.reference.m}, n = ${d.reference.n}`);
@@ -72,7 +75,7 @@ Widgets.register("rotation", (root, w) => {
     const body = w.part("history");
     if (!body) return;
     const row = document.createElement("tr");
-    for (const v of [d.m, d.n, d.offset, Lab.fmt(d.score)]) {
+    for (const v of [d.m, d.n, d.offset, Lab.fmt(d.theta), Lab.fmt(d.score)]) {
       const td = document.createElement("td"); td.className = "num"; td.textContent = v; row.appendChild(td);
     }
     body.insertBefore(row, body.firstChild);
