@@ -402,3 +402,12 @@ def test_the_quick_run_is_labelled_by_where_it_was_started():
     label = STUDY_FOLDERS["quick"].label
     assert "this page" not in label and "models page" in label
     assert describe("rope-1e4-passkey") == ("RoPE (base 1e4), trained on passkey trials", "retrieval")
+
+
+def test_experiment_times_are_consistent():
+    """A quick run never takes longer than the full one, and where --quick changes nothing (exp 1) both
+    show one figure (the table was re-measured; see job_pages.EXPERIMENT_SECONDS)."""
+    for name, (quick, full) in job_pages.EXPERIMENT_SECONDS.items():
+        assert quick <= full, name
+    assert job_pages.EXPERIMENT_SECONDS["1"][0] == job_pages.EXPERIMENT_SECONDS["1"][1]
+    assert job_pages.EXPERIMENT_SECONDS["rope-base"][0] >= 30  # 26 s was too low even on an idle machine

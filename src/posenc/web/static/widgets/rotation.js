@@ -50,6 +50,8 @@ Widgets.register("rotation", (root, w) => {
       "text-anchor": "middle" }, `${Lab.fmt(Math.abs(d.angle_between_degrees), 3)}°`);
     arrow(d.rq, "q", "Rₘq");
     arrow(d.rk, "k", "Rₙk");
+    // the score in the figure too: on a phone the figure stays in view while the readout is scrolled away
+    el("text", { x: -166, y: 164, class: "axis-label score-label" }, `score ${Lab.fmt(d.score)}`);
   }
 
   // an angle "mod 360°" is shown in [0°, 360°) (the server's angles may be signed)
