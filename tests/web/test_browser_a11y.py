@@ -145,3 +145,35 @@ def test_answering_a_quiz_question_by_keyboard_moves_focus_to_the_next_question(
         " return [a.tagName, q ? [...document.querySelectorAll('.mcq')].indexOf(q) : -1]; }"
     )
     assert where == ["BUTTON", 1]
+
+
+def _api_requests(page, address: str, edit) -> dict[str, int]:
+    page.goto(page.lab + address)
+    page.wait_for_load_state("networkidle")
+    seen: dict[str, int] = {}
+
+    def count(request):
+        if "/api/" in request.url and "/api/progress" not in request.url:  # a tool use may tick the step
+            path = request.url.split("?")[0].removeprefix(page.lab)
+            seen[path] = seen.get(path, 0) + 1
+
+    page.on("request", count)
+    edit(page)
+    page.wait_for_timeout(600)
+    page.wait_for_load_state("networkidle")
+    return seen
+
+
+def test_one_edit_sends_each_api_request_once(page):
+    def head_dim(pg):  # typed, then left: fires "input" and "change"
+        pg.fill("#head_dim", "32")
+        pg.press("#head_dim", "Tab")
+
+    assert _api_requests(page, "/explorer", head_dim) == {"/api/frequencies": 1}
+    assert _api_requests(page, "/angles", head_dim) == {"/api/angles": 1, "/api/decay": 1}
+
+    def length(pg):  # a field of the angle map outside the RoPE form's query still sends
+        pg.fill("#length", "300")
+        pg.press("#length", "Tab")
+
+    assert _api_requests(page, "/angles", length) == {"/api/angles": 1, "/api/decay": 1}

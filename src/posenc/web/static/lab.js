@@ -52,8 +52,10 @@ const Lab = (() => {
       $("target-note").textContent = ropeType() === "dynamic" ? "dynamic NTK is computed at this length" : "";
       const query = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: ropeType() });
       for (const name of reads()) query.set(name, $(name).value);
-      if (query.toString() === last) return;
-      last = query.toString();
+      // the whole form's state (a page may read more fields than the query holds, as the angle map does)
+      const state = [...form.elements].map((el) => `${el.id || el.name}=${el.type === "checkbox" || el.type === "radio" ? el.checked : el.value}`).join("&");
+      if (state === last) return;
+      last = state;
       update(query);
     };
     form.addEventListener("input", changed);
