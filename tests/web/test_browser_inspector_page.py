@@ -35,7 +35,8 @@ def test_a_config_that_is_not_rope_shows_no_empty_table_or_plot_area(page):
     _inspect_text(page, json.dumps({"model_type": "bloom", "hidden_size": 64, "n_head": 4}))
     page.wait_for_selector("#result:not([hidden])")
     assert "not RoPE" in page.text_content("#result-message")
-    assert page.is_hidden("#figures-cell") and page.is_hidden("#plots-box")
+    assert not page.locator("#result table.figures").is_visible()  # no empty key-figures table
+    assert not page.locator("#inspect-plot").is_visible() and not page.locator("#scale-plot").is_visible()
 
 
 def test_a_bundled_model_puts_its_json_in_the_text_box(page):
