@@ -37,7 +37,7 @@ Widgets.register("rotation", (root, w) => {
     el("line", { x1: -R - 25, y1: 0, x2: R + 25, y2: 0, class: "axis" });
     el("line", { x1: 0, y1: R + 25, x2: 0, y2: -R - 25, class: "axis" });
     el("text", { x: R + 27, y: 14, class: "axis-label", "text-anchor": "end" }, "feature 1 of the pair");
-    el("text", { x: 6, y: -R - 14, class: "axis-label" }, "feature 2");
+    el("text", { x: -6, y: -R - 14, class: "axis-label", "text-anchor": "end" }, "feature 2");  // left of the axis: clear of a label at an arrow's tip more often
     el("circle", { cx: 0, cy: 0, r: R, class: "unit" });
     el("text", { x: R * 0.72, y: R * 0.72 + 14, class: "axis-label" }, "unit circle");
     arrow(d.q, "q faint", "q");
