@@ -241,6 +241,15 @@ def test_every_notes_topic_renders(topic, monkeypatch, capsys):
     assert "{{" not in out and len(out) > 1000
 
 
+def test_piped_notes_lines_carry_no_trailing_spaces():
+    for argv in (["notes"], ["notes", "1"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "posenc", *argv], capture_output=True, text=True, check=True
+        ).stdout
+        padded = [line for line in out.splitlines() if line != line.rstrip()]
+        assert padded == [], (argv, padded[:3])
+
+
 def test_notes_markdown_has_numbers_filled_in(monkeypatch, capsys):
     rc, out, _ = run(["notes", "frequencies", "--markdown"], "", monkeypatch, capsys)
     assert rc == 0 and "| 31 |" in out and "{{" not in out

@@ -185,6 +185,7 @@ def test_grill_full_run_gives_the_band_of_grill_yaml(page):
         == f"Score: {got_count} of the {grill.total} questions you graded."
     )
     assert page.locator("#grill-coverage").inner_text() == f"All {grill.total} answered: your band is below."
+    assert "needs all" not in page.locator("#grill-status").inner_text()  # the top line: the band is given
     shown = page.locator(".band:visible")
     assert shown.count() == 1
     assert f"Band: {band.label} ({band.min}–{band.max} of {grill.total})." in squash(shown.inner_text())
@@ -237,6 +238,8 @@ def test_flashcard_flips_and_again_brings_it_back_later_and_the_browser_remember
         page.locator("#card-got").click()
     done = page.locator("#deck-done-text").inner_text()
     assert f"all {len(cards)} cards" in done and "(card 1)" in done
+    for button in ("#card-flip", "#card-again", "#card-got"):  # no card left: nothing to press
+        assert page.locator(button).is_disabled()
 
     # next visit: the card marked again comes first
     page.reload()

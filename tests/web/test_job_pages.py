@@ -380,3 +380,42 @@ def test_job_pages_load_without_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _run_time(page: str) -> str:
+    return " ".join(re.search(r'<span id="run-time">(.*?)</span>', page, re.S).group(1).split())
+
+
+def test_study_header_explains_a_wall_time_below_the_summed_training_time(lab):
+    own = lab.results / "study"
+    own.mkdir()
+    for name in ("results.json", "report.md"):
+        shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
+    data = json.loads((own / "results.json").read_text())
+    train_s = sum(r.get("seconds") or 0.0 for r in data["runs"].values())
+    data.update(wall_time_s=60.0, wall_time_total_s=train_s * 0.7, sessions=2)  # resumed, models in parallel
+    (own / "results.json").write_text(json.dumps(data))
+    said = _run_time(lab.get("/study?run=yours").text)
+    assert "over 2 sessions (the run was resumed)" in said and "trained in parallel" in said, said
+    data.update(wall_time_s=train_s * 1.5, sessions=1)
+    data.pop("wall_time_total_s")
+    (own / "results.json").write_text(json.dumps(data))
+    said = _run_time(lab.get("/study?run=yours").text)
+    assert "of it training" in said and "parallel" not in said and "resumed" not in said, said
+
+
+def test_the_quick_run_is_labelled_by_where_it_was_started():
+    from posenc.study.runs import STUDY_FOLDERS, describe
+
+    label = STUDY_FOLDERS["quick"].label
+    assert "this page" not in label and "models page" in label
+    assert describe("rope-1e4-passkey") == ("RoPE (base 1e4), trained on passkey trials", "retrieval")
+
+
+def test_experiment_times_are_consistent():
+    """A quick run never takes longer than the full one, and where --quick changes nothing (exp 1) both
+    show one figure (the table was re-measured; see job_pages.EXPERIMENT_SECONDS)."""
+    for name, (quick, full) in job_pages.EXPERIMENT_SECONDS.items():
+        assert quick <= full, name
+    assert job_pages.EXPERIMENT_SECONDS["1"][0] == job_pages.EXPERIMENT_SECONDS["1"][1]
+    assert job_pages.EXPERIMENT_SECONDS["rope-base"][0] >= 30  # 26 s was too low even on an idle machine

@@ -429,7 +429,7 @@ LLAMA = {
         ({"rope_scaling": {"rope_type": "warp", "factor": 4}}, ["warp"]),
         ({"rope_scaling": "yarn"}, ["rope_scaling"]),
         ({"rope_theta": -5}, ["rope_theta"]),
-        ({"hidden_size": 4095}, []),
+        ({"hidden_size": 4095}, ["not divisible by the head count"]),
         ({"max_position_embeddings": 2**40}, ["max_position_embeddings", "2^24"]),
         ({"rope_scaling": {"rope_type": "linear", "factor": 1e300}}, ["factor"]),
         ({"hidden_size": 10**9}, ["hidden_size"]),

@@ -75,7 +75,13 @@ def params_from_config(config: Mapping[str, Any]) -> RopeParams:
     else:
         if config.get("hidden_size") is None:
             raise ValueError("config needs 'head_dim' or 'hidden_size' and 'num_attention_heads'")
-        head_dim = _positive_int(config, "hidden_size") // _positive_int(config, "num_attention_heads")
+        hidden, heads = _positive_int(config, "hidden_size"), _positive_int(config, "num_attention_heads")
+        if hidden % heads:
+            raise ValueError(
+                f"hidden_size {hidden} is not divisible by the head count (num_attention_heads {heads}), "
+                "so there is no whole head_dim; fix one of them or give 'head_dim' explicitly"
+            )
+        head_dim = hidden // heads
 
     scaling = _scaling_dict(config)
     rope_type = scaling.pop("rope_type", None)

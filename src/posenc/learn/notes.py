@@ -100,6 +100,17 @@ def _environment(extra: Mapping[str, str]):
                 os.environ[key] = value
 
 
+def _print(console, renderable) -> None:
+    """Print ``renderable``; piped (not a terminal), each line without the spaces rich pads it with."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    console.file.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+    console.file.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     console = make_console()
     if not args.topic:
@@ -111,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             table.add_column(column, overflow="fold")
         for t in load_notes_index():
             table.add_row(str(t.number), t.id, inline(t.title), inline(t.summary))
-        console.print(table)
+        _print(console, table)
         print_next(console, path_next_line(None))
         return 0
     topics = topics_for(args.topic)
@@ -121,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         print(text)  # source for another renderer: no Next: line
         return 0
     if args.no_pager or not console.is_terminal:
-        console.print(render(text))
+        _print(console, render(text))
     else:
         colours, extra = pager_settings(os.environ)
         with _environment(extra), console.pager(styles=colours):

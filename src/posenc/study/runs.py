@@ -123,7 +123,9 @@ STUDY_FOLDERS: dict[str, StudyFolder] = {
         StudyFolder("reference-full", "Reference: full preset, 3 seeds", "REFERENCE/study-cpu-full"),
         StudyFolder("reference-default", "Reference: default preset, 1 seed", "REFERENCE/study-cpu-default"),
         StudyFolder("yours", "Your run (posenc study)", f"RESULTS/{Path(DEFAULT_OUT).name}"),
-        StudyFolder("quick", "Your quick run (from this page)", "RESULTS/study-quick"),
+        StudyFolder(
+            "quick", "Your quick run (started from the lab's study or models page)", "RESULTS/study-quick"
+        ),
     )
 }
 #: the folder the lab's study button writes (the quick preset)

@@ -134,15 +134,17 @@ def _figures(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 def inspect(data: Any) -> dict[str, Any]:
     """``posenc inspect`` for ``{"name": bundled}`` or ``{"config": {...}}``, optionally with
-    ``target_length`` (tokens) and ``plot`` (true: also the ``--plot`` figure as SVG text)."""
+    ``target_length`` (tokens), ``as_type`` (read the text model as this model type, ``--as``) and ``plot``
+    (true: also the ``--plot`` figure as SVG text). A bundled example's answer carries its ``config``
+    (the page puts it in the text box to edit)."""
     if not isinstance(data, dict):
         raise BadInput(
             f'send a JSON object {{"config": {{...}}}} or {{"name": "..."}}, got a JSON {_json_type(data)}'
         )
-    unknown = sorted(set(data) - {"config", "name", "target_length", "plot"})
+    unknown = sorted(set(data) - {"config", "name", "target_length", "as_type", "plot"})
     if unknown:
         raise BadInput(
-            f"unknown field {unknown[0]!r}; send config or name, and optionally target_length, plot"
+            f"unknown field {unknown[0]!r}; send config or name, and optionally target_length, as_type, plot"
         )
     if ("config" in data) == ("name" in data):
         raise BadInput('send exactly one of "config" (a config.json object) and "name" (a bundled example)')
@@ -151,6 +153,9 @@ def inspect(data: Any) -> dict[str, Any]:
         not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= MAX_LENGTH
     ):
         raise BadInput(f"target_length must be an integer between 1 and {MAX_LENGTH} (2^24), got {target!r}")
+    as_type = data.get("as_type") or None
+    if as_type is not None and (not isinstance(as_type, str) or len(as_type) > 100):
+        raise BadInput(f"as_type must be a model type name such as 'llama', got {str(as_type)[:60]!r}")
     plot = data.get("plot", False)
     if not isinstance(plot, bool):
         raise BadInput(f"plot must be true or false, got {plot!r}")
@@ -176,7 +181,7 @@ def inspect(data: Any) -> dict[str, Any]:
         shown_path = None
     _check_sizes(config, target_given=target is not None)
     try:
-        report = inspect_config(config, name, target_length=target, path=shown_path)
+        report = inspect_config(config, name, target_length=target, path=shown_path, as_type=as_type)
     except ValueError as err:
         raise BadInput(str(err)) from None
     except (
@@ -201,6 +206,8 @@ def inspect(data: Any) -> dict[str, Any]:
         "text": _terminal_text(report),
         "report": report,
     }
+    if shown_path is not None:
+        out["config"] = config
     if plot:
         out["plot_svg"] = _plot_svg(report)
     return to_jsonable(out)  # JSON has no inf/NaN (a wavelength is inf when a factor drives θ to 0)

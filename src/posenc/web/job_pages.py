@@ -52,16 +52,17 @@ from posenc.web.params import BadInput
 from posenc.web.worker import LAB_PRESETS
 
 #: wall time of ``posenc exp NAME [--quick]`` in seconds, torch start-up included: (quick, full), measured
-#: on this project's 2-core CPU machine while it was otherwise idle. While other work shared the cores
-#: the same runs took up to 6× longer (rope-base --quick 164 s, the full rope-base 80 min).
+#: with ``time posenc exp N [--quick] --out /tmp/x``, one after another, on this project's 2-core CPU
+#: machine while other programs shared it (load about 2-4). The issue that asked for these saw 3-4x longer
+#: on a busier machine (exp 3 --quick 38 s, rope-base --quick 130 s), so the pages say "about" and why.
 EXPERIMENT_SECONDS: dict[str, tuple[float, float]] = {
-    "1": (9, 8),  # --quick changes nothing here; the difference is start-up noise
-    "2": (7, 8),
-    "3": (19, 20),
-    "4": (6, 6),
-    "rope-base": (26, 1200),  # full: four models of 1000 steps each
+    "1": (5, 5),  # --quick changes nothing here: one figure for both
+    "2": (4, 6),
+    "3": (12, 27),
+    "4": (4, 6),
+    "rope-base": (36, 1200),  # full: four models of 1000 steps each (measured earlier, not re-run)
 }
-MEASURED_ON = "2 CPU cores (several times longer while other programs keep them busy)"
+MEASURED_ON = "2 CPU cores shared with other work (up to 4x longer while other programs keep them busy)"
 
 
 # ----------------------------------------------------------------------------- reading results

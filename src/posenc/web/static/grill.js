@@ -58,7 +58,8 @@
       : "No questions graded yet.";
     const full = graded.length === data.total;
     document.getElementById("grill-status-text").textContent = graded.length
-      ? ` so far: ${got} of the ${graded.length} you graded got it; a band needs all ${data.total}.`
+      ? (full ? `: ${got} of ${data.total}; your band is at the end of the page.`
+        : ` so far: ${got} of the ${graded.length} you graded got it; a band needs all ${data.total}.`)
       : " is at the end of the page.";
     document.getElementById("grill-coverage").textContent = full
       ? `All ${data.total} answered: your band is below.`

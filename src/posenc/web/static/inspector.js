@@ -9,8 +9,11 @@
   let lastRequest = null; // the body of the last successful inspection (for the static plot)
   let plotUrl = null;
 
+  // a new error replaces the previous result (nothing stale stays under it)
   function fail(message) {
     $("inspect-busy").hidden = true;
+    $("result").hidden = true;
+    lastRequest = null;
     $("inspect-error").textContent = message;
     $("inspect-error").hidden = false;
   }
@@ -50,6 +53,12 @@
     return { part: `, "target_length": ${n}`, error: null };
   }
 
+  // the optional model type to read the config as (posenc inspect --as)
+  function asTypePart() {
+    const raw = $("as-type").value.trim();
+    return raw ? `, "as_type": ${JSON.stringify(raw)}` : "";
+  }
+
   function cell(row, text, cls) {
     const td = document.createElement("td");
     if (cls) td.className = cls;
@@ -59,6 +68,7 @@
 
   function drawPlots(r) {
     const pairs = (r.pairs || []).map((p) => p.pair);
+    $("plots-box").hidden = !pairs.length;  // a config that is not RoPE has no pairs: no blank plot area
     if (!pairs.length) { Plotly.purge("inspect-plot"); Plotly.purge("scale-plot"); return; }
     const first = pairs[0], last = pairs[pairs.length - 1], C = Plots.COLORS;
     const plain = r.pairs.map((p) => p.wavelength_default), scaled = r.pairs.map((p) => p.wavelength);
@@ -82,6 +92,7 @@
     $("result-title").textContent = `${d.name}${r.rope_type ? ` — RoPE, rope_type ${r.rope_type}` : ""}`;
     $("result-message").hidden = d.family === "rope";
     $("result-message").textContent = r.message || "";
+    $("figures-cell").hidden = !d.figures.length;  // no empty key-figures table
     const figures = $("figures");
     figures.replaceChildren(...d.figures.map((f) => {
       const tr = document.createElement("tr");
@@ -113,6 +124,7 @@
     try {
       const d = await Lab.api("/api/inspect", { method: "POST", headers: { "content-type": "application/json" }, body });
       lastRequest = body;
+      if (d.config) $("config-text").value = JSON.stringify(d.config, null, 2);  // a bundled one, to edit
       show(d);
       $("inspect-busy").hidden = true;
       $("result").scrollIntoView({ behavior: "instant", block: "start" });
@@ -124,7 +136,7 @@
     if (!button) return;
     const { part, error } = targetPart();
     if (error) { fail(error); return; }
-    inspect(`{"name": ${JSON.stringify(button.dataset.name)}${part}}`);
+    inspect(`{"name": ${JSON.stringify(button.dataset.name)}${part}${asTypePart()}}`);
   });
 
   form.addEventListener("submit", (e) => {
@@ -134,7 +146,7 @@
     if (problem) { fail(problem); return; }
     const { part, error } = targetPart();
     if (error) { fail(error); return; }
-    inspect(`{"config": ${text}${part}}`); // the text as pasted: the server reads the very numbers given
+    inspect(`{"config": ${text}${part}${asTypePart()}}`); // the text as pasted: the server reads the very numbers given
   });
 
   $("config-file").addEventListener("change", async () => {

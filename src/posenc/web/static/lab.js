@@ -46,11 +46,16 @@ const Lab = (() => {
       if ($("scaling-controls")) $("scaling-controls").hidden = !$("scaling").checked;
       form.querySelectorAll("[data-param]").forEach((div) => { div.hidden = !reads().includes(div.dataset.param); });
     };
+    let last = null;  // one edit fires both "input" and "change": the same query is sent once
     const changed = () => {
       $("factor-out").textContent = $("factor").value;
       $("target-note").textContent = ropeType() === "dynamic" ? "dynamic NTK is computed at this length" : "";
       const query = new URLSearchParams({ head_dim: $("head_dim").value, base: $("base").value, rope_type: ropeType() });
       for (const name of reads()) query.set(name, $(name).value);
+      // the whole form's state (a page may read more fields than the query holds, as the angle map does)
+      const state = [...form.elements].map((el) => `${el.id || el.name}=${el.type === "checkbox" || el.type === "radio" ? el.checked : el.value}`).join("&");
+      if (state === last) return;
+      last = state;
       update(query);
     };
     form.addEventListener("input", changed);
@@ -61,4 +66,33 @@ const Lab = (() => {
   }
 
   return { api, post, fmt, read, write, steps, ropeForm };
+})();
+
+// The header's navigation collapses behind a menu button on narrow screens (lab.css); Escape closes it.
+(() => {
+  const button = document.getElementById("menu-button");
+  const nav = document.getElementById("site-nav");
+  if (!button || !nav) return;
+  const set = (open) => { button.setAttribute("aria-expanded", String(open)); nav.classList.toggle("open", open); };
+  button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && button.getAttribute("aria-expanded") === "true") { set(false); button.focus(); }
+  });
+})();
+
+// A region that scrolls sideways (a wide formula, table or listing) can be focused, so the keyboard scrolls it.
+(() => {
+  const mark = () => {
+    document.querySelectorAll("main pre, main .math, main table, main .scroll, main [data-result]").forEach((el) => {
+      const scrolls = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+      if (scrolls && !el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "0"); el.dataset.scrollFocus = "1"; }
+      else if (!scrolls && el.dataset.scrollFocus) { el.removeAttribute("tabindex"); delete el.dataset.scrollFocus; }
+    });
+  };
+  let pending = null;
+  const later = () => { if (!pending) pending = requestAnimationFrame(() => { pending = null; mark(); }); };
+  const main = document.getElementById("main");
+  if (main) new MutationObserver(later).observe(main, { childList: true, subtree: true });
+  window.addEventListener("resize", later);
+  mark();
 })();

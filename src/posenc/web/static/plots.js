@@ -13,13 +13,16 @@ const Plots = (() => {
 
   // a chart with RoPE's pair index on x
   function pairLayout(title, ytitle, log) {
+    const narrow = window.matchMedia("(max-width: 44rem)").matches;
     return {
       title: { text: title, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 40, b: 50 },
       xaxis: { title: { text: "pair index i (features i and i + d/2)" }, zeroline: false },
       yaxis: { title: { text: ytitle }, type: log ? "log" : "linear", exponentformat: "power" },
-      legend: { orientation: "h", x: 0, y: -0.2, xanchor: "left", yanchor: "top" },
-      height: 430, hovermode: "closest", font: FONT,
+      legend: { orientation: "h", x: 0, y: narrow ? -0.4 : -0.2, xanchor: "left", yanchor: "top" },
+      // on a phone the chart sits in the sticky result box (lab.css: 38vh), so its legend is not cut off
+      height: narrow ? Math.max(260, Math.round(window.innerHeight * 0.38)) : 430,
+      hovermode: "closest", font: FONT,
     };
   }
 

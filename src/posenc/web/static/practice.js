@@ -32,6 +32,7 @@
     finished = 0;
     done.hidden = true;
     actions.hidden = false;
+    flipButton.disabled = false;
     const first = missed.size === 1 ? "comes" : "come";
     show(missed.size ? `${plural(missed.size, "card")} you marked again last time ${first} first. ` : "");
   }
@@ -63,6 +64,7 @@
   }
 
   function again() {
+    if (!queue.length) return;
     const id = queue.shift();
     missed.add(id);
     againThisSession.add(id);
@@ -72,6 +74,7 @@
   }
 
   function got() {
+    if (!queue.length) return;
     const id = queue.shift();
     if (!againThisSession.has(id)) missed.delete(id); // needed no "again" this session
     save();
@@ -81,6 +84,7 @@
 
   function finish() {
     actions.hidden = true;
+    flipButton.disabled = againButton.disabled = gotButton.disabled = true;  // no card left to act on
     const again = [...againThisSession].sort((a, b) => Number(a) - Number(b));
     document.getElementById("deck-done-text").textContent = again.length
       ? `Session done: all ${cards.size} cards. You marked ${plural(again.length, "card")} again ` +

@@ -30,6 +30,12 @@
     question.querySelector(".feedback").className = `feedback ${right ? "good" : "bad"}`;
     question.querySelector(".read-more").hidden = false;
     update();
+    // the chosen button is now disabled, so focus would fall to the page: it moves on to the next
+    // question not yet answered (its first option), or to the score once all are answered
+    const next = questions.slice(questions.indexOf(question) + 1).concat(questions)
+      .find((q) => !chosen.has(q.dataset.qid));
+    if (next) next.querySelector(".option button").focus();
+    else { result.tabIndex = -1; result.focus(); }
   }
 
   function update() {

@@ -37,7 +37,7 @@ Widgets.register("rotation", (root, w) => {
     el("line", { x1: -R - 25, y1: 0, x2: R + 25, y2: 0, class: "axis" });
     el("line", { x1: 0, y1: R + 25, x2: 0, y2: -R - 25, class: "axis" });
     el("text", { x: R + 27, y: 14, class: "axis-label", "text-anchor": "end" }, "feature 1 of the pair");
-    el("text", { x: 6, y: -R - 14, class: "axis-label" }, "feature 2");
+    el("text", { x: -6, y: -R - 14, class: "axis-label", "text-anchor": "end" }, "feature 2");  // left of the axis: clear of a label at an arrow's tip more often
     el("circle", { cx: 0, cy: 0, r: R, class: "unit" });
     el("text", { x: R * 0.72, y: R * 0.72 + 14, class: "axis-label" }, "unit circle");
     arrow(d.q, "q faint", "q");
@@ -50,7 +50,12 @@ Widgets.register("rotation", (root, w) => {
       "text-anchor": "middle" }, `${Lab.fmt(Math.abs(d.angle_between_degrees), 3)}°`);
     arrow(d.rq, "q", "Rₘq");
     arrow(d.rk, "k", "Rₙk");
+    // the score in the figure too: on a phone the figure stays in view while the readout is scrolled away
+    el("text", { x: -166, y: 164, class: "axis-label score-label" }, `score ${Lab.fmt(d.score)}`);
   }
+
+  // an angle "mod 360°" is shown in [0°, 360°) (the server's angles may be signed)
+  const mod360 = (deg) => { const r = ((deg % 360) + 360) % 360; return r >= 359.99995 ? 0 : r; };
 
   function show(d) {
     draw(d);
@@ -58,8 +63,8 @@ Widgets.register("rotation", (root, w) => {
     text("offset", d.offset);
     text("theta-value", Lab.fmt(d.theta));
     text("wavelength", d.wavelength === null ? "∞ (θ = 0: no rotation)" : Lab.fmt(d.wavelength));
-    text("turn-q", `${Lab.fmt(d.turn_q_degrees)}°`);
-    text("turn-k", `${Lab.fmt(d.turn_k_degrees)}°`);
+    text("turn-q", `${Lab.fmt(mod360(d.turn_q_degrees))}°`);
+    text("turn-k", `${Lab.fmt(mod360(d.turn_k_degrees))}°`);
     text("between", `${Lab.fmt(d.angle_between_degrees)}°`);
     text("score-plain", Lab.fmt(d.score_unrotated));
     text("reference-label", `same offset at m = ${d.reference.m}, n = ${d.reference.n}`);
@@ -72,7 +77,7 @@ Widgets.register("rotation", (root, w) => {
     const body = w.part("history");
     if (!body) return;
     const row = document.createElement("tr");
-    for (const v of [d.m, d.n, d.offset, Lab.fmt(d.score)]) {
+    for (const v of [d.m, d.n, d.offset, Lab.fmt(d.theta), Lab.fmt(d.score)]) {
       const td = document.createElement("td"); td.className = "num"; td.textContent = v; row.appendChild(td);
     }
     body.insertBefore(row, body.firstChild);
