@@ -175,4 +175,4 @@ def test_eval_on_a_folder_it_cannot_write_says_so_before_computing(rope_run, fre
         evaluate_run(run, "1x", n_windows=1, passkey_trials=0)
     assert not (run / "eval.json").exists()
     monkeypatch.undo()
-    assert evaluate_run(run, "1x", n_windows=1, passkey_trials=0, write=False)["path"] is None  # read-only use
+    assert evaluate_run(run, "1x", n_windows=1, passkey_trials=0, write=False)["path"] is None
