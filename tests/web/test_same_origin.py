@@ -177,3 +177,33 @@ def test_a_full_gate_answers_429_with_retry_after_at_once():
     err, took = asyncio.run(scenario())
     assert took < 0.1
     assert err.status_code == 429 and int(err.headers["retry-after"]) >= 1
+
+
+def test_a_gate_refuses_at_once_when_the_expected_wait_is_too_long():
+    from posenc.web.core import Gate
+
+    gate = Gate("test", running=1, waiting=100, max_wait=1.0)
+
+    async def scenario():
+        async with gate.admit():
+            await asyncio.sleep(0.3)  # one computation takes 0.3 s: 3 in line fit in 1 s, a 4th does not
+        release = asyncio.Event()
+
+        async def hold():
+            async with gate.admit():
+                await release.wait()
+
+        full_at = []
+        holders = []
+        for n in range(1, 6):
+            holders.append(asyncio.create_task(hold()))
+            await asyncio.sleep(0.01)
+            full_at.append((n, gate._full()))
+        seconds = gate.seconds
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*holders, return_exceptions=True), 5)
+        return full_at, seconds
+
+    full_at, seconds = asyncio.run(scenario())
+    assert 0.25 < seconds < 1.0
+    assert full_at == [(1, False), (2, False), (3, False), (4, True), (5, True)]

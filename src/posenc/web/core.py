@@ -19,6 +19,7 @@ import asyncio
 import inspect
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,24 +54,37 @@ COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
 class Gate:
     """A bounded admission queue for one kind of heavy request, on the event loop.
 
-    At most ``running`` requests compute at once and at most ``waiting`` more wait their turn; one more
-    is answered 429 with ``Retry-After`` at once, before it takes a thread, a lock or any memory. So a
-    flood of heavy requests never queues for the server's thread pool, and pages, job events and cancels
-    (which never pass a gate) stay answered meanwhile (benchmarks/lab_flood.py measures it)."""
+    At most ``running`` requests compute at once and at most ``waiting`` more wait their turn, and a
+    request is queued only while its expected wait (the requests ahead of it times the recent time of one,
+    an exponential average) stays under ``max_wait`` seconds; any other is answered 429 with
+    ``Retry-After`` at once, before it takes a thread, a lock or any memory. So a flood of heavy requests
+    never queues for the server's thread pool, every one is answered or refused within about ``max_wait``
+    plus one computation even on a slow or busy machine, and pages, job events and cancels (which never
+    pass a gate) stay answered meanwhile (benchmarks/lab_flood.py measures it)."""
 
-    def __init__(self, what: str, running: int = 1, waiting: int = 8, retry_after: int = 2):
+    def __init__(
+        self, what: str, running: int = 1, waiting: int = 8, retry_after: int = 2, max_wait: float = 2.5
+    ):
         self.what, self.running, self.waiting, self.retry_after = what, running, waiting, retry_after
+        self.max_wait = max_wait
         self.admitted = 0  # running + waiting; touched on the event loop only
+        self.seconds = 0.0  # recent time of one computation (exponential average; 0 until one ran)
         self._slots: asyncio.Semaphore | None = None
+
+    def _full(self) -> bool:
+        if self.admitted >= self.running + self.waiting:
+            return True
+        ahead = self.admitted - self.running + 1  # computations to wait for, this one's slot included
+        return ahead > 0 and ahead * self.seconds / self.running > self.max_wait
 
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
         """Hold a place while the block runs; ``HTTPException`` 429 at once when the queue is full."""
-        if self.admitted >= self.running + self.waiting:
+        if self._full():
             raise HTTPException(
                 429,
                 f"the lab is busy with {self.admitted} {self.what} requests (it computes {self.running} at a "
-                f"time and queues {self.waiting}); try again in a moment",
+                f"time and queues at most {self.waiting}); try again in a moment",
                 headers={"retry-after": str(self.retry_after)},
             )
         if self._slots is None:
@@ -78,7 +92,12 @@ class Gate:
         self.admitted += 1
         try:
             async with self._slots:
-                yield
+                started = time.perf_counter()
+                try:
+                    yield
+                finally:
+                    took = time.perf_counter() - started
+                    self.seconds = took if self.seconds == 0 else 0.7 * self.seconds + 0.3 * took
         finally:
             self.admitted -= 1
 
@@ -101,7 +120,7 @@ class Lab:
     model_views: ModelViews = field(default_factory=ModelViews)
 
     #: the bounded queues of the heavy routes (Gate): config analyses, and the model views
-    inspect_gate: Gate = field(default_factory=lambda: Gate("config analysis", running=1, waiting=8))
+    inspect_gate: Gate = field(default_factory=lambda: Gate("config analysis", running=1, waiting=4))
     views_gate: Gate = field(default_factory=lambda: Gate("model view", running=1, waiting=4))
     #: this run's session token: state-changing routes demand it (session.local_post); pages carry it
     token: str = field(default_factory=new_token)
