@@ -113,3 +113,21 @@ def test_model_views_times_each_view_and_the_page_latency_beside_it():
     pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_lab_flood_floods_the_lab_checks_the_bar_and_stops_it():
+    # times are the script's output, not checked here (it exits 1 on a FAIL line: a shared machine may)
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "lab_flood.py"), "--requests", "10"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = done.stdout
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    assert re.search(r"^(PASS|FAIL)  pages during the burst: \d+ answered", out, re.MULTILINE), out
+    assert re.search(r"^(PASS|FAIL)  heavy requests: 10 in [0-9.]+ s, statuses \{", out, re.MULTILINE), out
+    assert re.search(r"^(PASS|FAIL)  memory: \d+ MiB before, \d+ MiB after", out, re.MULTILINE), out
+    pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

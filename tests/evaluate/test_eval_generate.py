@@ -88,3 +88,19 @@ def test_generate_streams_to_a_pipe_before_it_ends(rope_run):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("temperature", [1e-300, 5e-324, 1e-46])
+def test_a_temperature_below_float32_is_refused_naming_the_flag(rope_run, temperature):
+    """Issue 37: 1e-300 rounds to 0 in float32 and torch said "probability tensor contains inf/nan"."""
+    model, _ = load_model(rope_run)
+    with pytest.raises(ValueError, match=r"--temperature .* below the smallest float32.*use 0 for greedy"):
+        generate_text(model, "x", 3, temperature=temperature)
+
+
+def test_the_generate_command_refuses_a_sub_float32_temperature_before_loading(rope_run, capsys):
+    from posenc.cli import main
+
+    assert main(["generate", str(rope_run), "--prompt", "x", "--temperature", "1e-300"]) != 0
+    err = capsys.readouterr().err
+    assert "--temperature" in err and "inf/nan" not in err

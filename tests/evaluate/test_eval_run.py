@@ -132,3 +132,47 @@ def test_passkey_depths_give_a_row_per_depth_and_enter_the_basis(rope_run, fresh
 def test_bad_passkey_depths_are_refused_by_name(rope_run, depths):
     with pytest.raises(ValueError, match="--passkey-depths"):
         evaluate_run(rope_run, "1x", **SMALL, passkey_depths=depths)
+
+
+def _no_computing(monkeypatch):
+    import posenc.train.checkpoint
+
+    def never(*a, **k):
+        raise AssertionError("the model was loaded before the eval file was checked")
+
+    monkeypatch.setattr(posenc.train.checkpoint, "load_model", never)
+
+
+@pytest.mark.parametrize("length", [[256], {"n": 256}, "256", True])
+def test_an_eval_row_whose_length_is_not_a_number_is_refused_before_computing(
+    rope_run, fresh, monkeypatch, length
+):
+    """Issue 37: a list or dict ``length`` in eval.json died in the merge, after all the computing."""
+    run = fresh(rope_run)
+    evaluate_run(run, "1x", n_windows=1, passkey_trials=0)
+    data = read_eval(run)
+    data["evals"]["none"]["rows"][0]["length"] = length
+    (run / "eval.json").write_text(json.dumps(data))
+    _no_computing(monkeypatch)
+    with pytest.raises(ValueError, match=r"eval.json.*rows\[0\]\.length is .*not a whole number") as err:
+        evaluate_run(run, "2x", n_windows=1, passkey_trials=0)
+    assert "\n" not in str(err.value)
+
+
+def test_eval_on_a_folder_it_cannot_write_says_so_before_computing(rope_run, fresh, monkeypatch):
+    """Issue 37: eval on a read-only run computed everything, then failed to write and printed no numbers.
+    (The test runs as root here, where chmod does not stop a write: the folder's refusal is simulated.)"""
+    import tempfile
+
+    run = fresh(rope_run)
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    _no_computing(monkeypatch)
+    with pytest.raises(ValueError, match=rf"cannot write eval.json in {run}.*Permission denied"):
+        evaluate_run(run, "1x", n_windows=1, passkey_trials=0)
+    assert not (run / "eval.json").exists()
+    monkeypatch.undo()
+    assert evaluate_run(run, "1x", n_windows=1, passkey_trials=0, write=False)["path"] is None

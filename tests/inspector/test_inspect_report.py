@@ -291,3 +291,28 @@ def test_a_pitfall_rule_registered_in_one_place_reaches_the_report():
         assert all(p["code"] != "toy_check" for p in inspect_config(load_config("llama-2-7b")[2])["pitfalls"])
     finally:
         pitfalls.RULES[:] = before
+
+
+def test_a_config_whose_rope_scaling_and_rope_parameters_disagree_is_refused():
+    """Issue 37: linear ×2 in rope_scaling and ×4 in rope_parameters was analysed as ×2 with no warning;
+    the library refuses it (docs/errors.md), and so does the inspector, naming the key."""
+    from posenc.inspector import inspect_config
+
+    base = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "num_attention_heads": 32,
+        "max_position_embeddings": 8192,
+        "rope_theta": 500000.0,
+    }
+    both = base | {
+        "rope_scaling": {"type": "linear", "factor": 2.0},
+        "rope_parameters": {"rope_type": "linear", "factor": 4.0, "rope_theta": 500000.0},
+    }
+    with pytest.raises(ValueError, match=r"rope_scaling.*rope_parameters.*differ \(factor: 2.0 vs 4.0\)"):
+        inspect_config(both, "x")
+    agree = base | {
+        "rope_scaling": {"type": "linear", "factor": 4.0},
+        "rope_parameters": {"rope_type": "linear", "factor": 4.0, "rope_theta": 500000.0},
+    }
+    assert inspect_config(agree, "x")["factor"] == 4.0

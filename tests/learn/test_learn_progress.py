@@ -259,3 +259,35 @@ def test_forget_removes_everything(progress_home):
     progress.record_grill_grades({"D1": True})
     assert progress.forget() is True
     assert progress.load() == progress.empty() and progress.forget() is False
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"quiz": {"score": 1, "asked": 2}},  # no when, no missed: the checker accepts it
+        {"grill": {"sections": {"D": {"score": 1, "asked": 2, "missed": []}}}},  # a section without when
+        {"grill": {"sections": {}, "full": {"score": 3, "band": "Strong"}}},  # grill.full without of
+        {"cards": {"[/x]": {"missed": [1]}}},  # a deck named like rich markup
+        {"cards": {"[bold]deck": {"missed": []}}, "quiz": {"score": 0, "asked": 1, "missed": ["[/red]"]}},
+        {"exercises": {"[/x]": {"passed": False, "score": 0, "of": 1}}},
+    ],
+    ids=["quiz-bare", "section-no-when", "full-no-of", "deck-markup", "markup-everywhere", "exercise-markup"],
+)
+def test_progress_shows_every_file_its_checker_accepts(change, progress_home, monkeypatch, capsys):
+    data = {
+        "format": progress.FORMAT,
+        "last_step": None,
+        "quiz": None,
+        "grill": {"sections": {}},
+        "steps": [],
+        "exercises": {},
+        "cards": {},
+    } | change
+    assert progress.problem(data) is None  # the checker accepts it, so the command must show it
+    folder = progress_home / "posenc"
+    folder.mkdir(parents=True)
+    (folder / "progress.json").write_text(json.dumps(data))
+    rc, out, err = run(["progress"], "", monkeypatch, capsys)
+    assert rc == 0, err
+    for name in change.get("cards", {}) | change.get("exercises", {}):
+        assert name in out  # shown as written, not read as markup

@@ -38,3 +38,19 @@ def test_report_and_cli_state_the_total_when_resumed():
     )
     resumed = {"wall_time_s": 6.0, "wall_time_total_s": 4254.0, "sessions": 2}
     assert wall_time_text(resumed) == "wall time 70.9 min over 2 sessions (this one 0.1 min)"
+
+
+def test_a_wall_time_that_is_not_finite_is_refused_where_read_never_printed_as_inf(tmp_path):
+    """Issue 37: ``"wall_time_total_s": 1e999`` (JSON reads it as inf) printed "wall time inf min"."""
+    import pytest
+
+    from posenc.study.report import wall_time_text
+    from posenc.study.results import wall_seconds
+
+    bad = json.loads('{"preset": "full", "wall_time_s": 6.0, "wall_time_total_s": 1e999, "sessions": 2}')
+    with pytest.raises(ValueError, match="'wall_time_total_s' is inf, not a finite number"):
+        wall_time_text(bad)
+    with pytest.raises(ValueError, match="wall_time_total_s"):
+        wall_seconds(bad)
+    (tmp_path / "results.json").write_text(json.dumps(bad).replace("Infinity", "1e999"))
+    assert _earlier_wall_time(tmp_path, "full") == (0.0, 0)  # not carried into the next session's total

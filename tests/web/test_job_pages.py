@@ -81,6 +81,7 @@ def lab(tmp_path, exp2_results):
     results = tmp_path / "results"
     shutil.copytree(exp2_results, results, symlinks=True)
     with TestClient(create_app(results, warm_up=False), base_url="http://127.0.0.1") as client:
+        client.headers["x-posenc-token"] = client.app.state.lab.token  # as the lab's pages send it
         client.results = results
         yield client
 

@@ -52,6 +52,13 @@ def wait_for(predicate, seconds: float = WAIT, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.fixture
+def client(client):
+    """The conftest's client, sending this run's session token as the lab's pages do."""
+    client.headers["x-posenc-token"] = client.app.state.lab.token
+    return client
+
+
 @pytest.fixture(autouse=True)
 def full_priority(monkeypatch):
     """Workers at the server's own priority: on a shared test machine a niced worker crawls."""
@@ -62,6 +69,7 @@ def full_priority(monkeypatch):
 def lab(tmp_path):
     results = tmp_path / "results"
     with TestClient(create_app(results, warm_up=False), base_url="http://127.0.0.1") as client:
+        client.headers["x-posenc-token"] = client.app.state.lab.token  # as the lab's pages send it
         client.results = results
         yield client
 
@@ -134,13 +142,13 @@ def test_cancel_stops_the_worker_process(lab):
 
     wait_for(computing, what="the experiment to start computing")
     assert not gone(pid)
-    r = lab.post(f"/api/jobs/{job_id}/cancel")
+    r = lab.post(f"/api/jobs/{job_id}/cancel", json={})
     assert r.status_code == 202
     stream = events(lab, job_id)
     assert stream[-1][0] == "cancelled"
     wait_for(lambda: gone(pid), 30, "the worker to exit")
     assert lab.get("/api/jobs/current").json()["job"]["state"] == "cancelled"
-    assert lab.post(f"/api/jobs/{job_id}/cancel").status_code == 409  # it has ended
+    assert lab.post(f"/api/jobs/{job_id}/cancel", json={}).status_code == 409  # it has ended
 
 
 def test_a_failing_worker_reaches_the_page_as_an_error_event_with_its_message(lab):
@@ -180,6 +188,7 @@ def test_a_job_may_not_write_outside_the_results_folder(tmp_path):
 
 def test_the_lab_stopping_stops_the_running_job(tmp_path):
     with TestClient(create_app(tmp_path / "results", warm_up=False), base_url="http://127.0.0.1") as client:
+        client.headers["x-posenc-token"] = client.app.state.lab.token  # as the lab's pages send it
         r = client.post("/api/jobs", json={"kind": "experiment", "name": "3", "quick": True})
         pid = r.json()["job"]["pid"]
         assert not gone(pid)
@@ -218,7 +227,7 @@ def test_unknown_jobs_are_404(client):
     for r in (
         client.get("/api/jobs/nope"),
         client.get("/api/jobs/nope/events"),
-        client.post("/api/jobs/nope/cancel"),
+        client.post("/api/jobs/nope/cancel", json={}),  # as Lab.post sends it
     ):
         assert r.status_code == 404 and "nope" in r.json()["error"]
 

@@ -36,9 +36,17 @@ def study(tmp_path_factory):
     return trained_study(tmp_path_factory)
 
 
+@pytest.fixture
+def client(client):
+    """The conftest's client, sending this run's session token as the lab's pages do."""
+    client.headers["x-posenc-token"] = client.app.state.lab.token
+    return client
+
+
 @pytest.fixture(scope="module")
 def lab(study):
     with TestClient(create_app(study, warm_up=False), base_url="http://127.0.0.1") as c:
+        c.headers["x-posenc-token"] = c.app.state.lab.token  # as the lab's pages send it
         yield c
 
 
@@ -216,6 +224,8 @@ def _loss(model: str = "nope-s0", scaling: str = "none", **fields) -> dict:
         ("loss", _loss(panels=[]), 400, ["panels must be a list of 1 to 3"]),
         ("loss", _loss("alibi-s0", "yarn:auto"), 400, ["panels[0].scaling", "RoPE models only"]),
         ("loss", _loss("rope-1e4-s0", "yarn:99"), 400, ["panels[0].scaling must be one of"]),
+        ("loss", _loss("rope-1e4-s0", ["yarn:auto"]), 400, ["panels[0].scaling must be one of"]),
+        ("loss", _loss("rope-1e4-s0", {"a": 1}), 400, ["panels[0].scaling must be one of"]),
         ("loss", _loss(unit="bytes"), 400, ['unit must be "bits" or "nats"']),
         ("loss", _loss("nope-s1"), 404, ["panels[0].model", "no trained model 'nope-s1'"]),
     ],
@@ -225,7 +235,11 @@ def test_bad_requests_are_refused_with_a_message_naming_the_problem(lab, route, 
 
 
 def test_a_body_that_is_not_json_is_refused(lab):
-    _refused(lab.post("/api/models/loss", content=b"{not json"), 400, "not valid JSON")
+    _refused(
+        lab.post("/api/models/loss", content=b"{not json", headers={"content-type": "application/json"}),
+        400,
+        "not valid JSON",
+    )
 
 
 @pytest.fixture
@@ -234,6 +248,7 @@ def damaged(study, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(run_dir(study, "nope"), results / "study" / "runs" / "nope-s0")
     with TestClient(create_app(results, warm_up=False), base_url="http://127.0.0.1") as c:
+        c.headers["x-posenc-token"] = c.app.state.lab.token  # as the lab's pages send it
         yield c, results / "study" / "runs" / "nope-s0"
 
 

@@ -22,6 +22,26 @@ from posenc.data import decode, encode
 MAX_NEW_TOKENS = 65_536
 
 
+#: the smallest positive float32 (a subnormal, 2^-149); a temperature of at most half of it (2^-150) rounds
+#: to 0 in the model's float32 arithmetic
+MIN_TEMPERATURE = 2.0**-149
+
+
+def check_temperature(temperature: object) -> None:
+    """``ValueError`` naming ``--temperature`` for a positive temperature too small for float32 (the model
+    divides its float32 logits by it: 1e-300 rounds to 0, and 0/0 made torch's "probability tensor contains
+    inf/nan"); the other checks (finite, >= 0) are the model's."""
+    if (
+        isinstance(temperature, (int, float))
+        and not isinstance(temperature, bool)
+        and 0 < temperature <= MIN_TEMPERATURE / 2
+    ):
+        raise ValueError(
+            f"--temperature {temperature:g} is below the smallest float32 number ({MIN_TEMPERATURE:.1e}), "
+            "which the model computes in; use 0 for greedy sampling (always the most likely byte)"
+        )
+
+
 def generate_text(
     model: nn.Module,
     prompt: str,
@@ -53,6 +73,7 @@ def generate_text(
             "generates (each byte is a forward pass: this would run for hours); "
             f"ask for at most {MAX_NEW_TOKENS}"
         )
+    check_temperature(temperature)
     idx = encode(prompt).long()[None]  # [1, p]
     table = getattr(getattr(model, "pe", None), "max_positions", None)
     # the last sampled byte is never fed back: positions 0 .. p + n - 2 are read

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from posenc.data import encode
-    from posenc.evaluate.generate import generate_text
+    from posenc.evaluate.generate import check_temperature, generate_text
     from posenc.evaluate.run import check_rope_scaling, check_run_dir, default_device, rotary_pairs
     from posenc.evaluate.specs import parse_rope_scaling
     from posenc.train.checkpoint import load_model
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be an integer in [0, 2^63), got {args.seed}")
     if not math.isfinite(args.temperature) or args.temperature < 0:
         raise ValueError(f"--temperature must be a finite number >= 0 (0 = greedy), got {args.temperature}")
+    check_temperature(args.temperature)  # before the model loads
     model, _ = load_model(run_dir, device=args.device or default_device())
     if scaling is not None:
         check_rope_scaling(model, scaling)

@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -314,6 +316,9 @@ def evaluate_run(
         raise ValueError(f"--seed must be an integer in [0, 2^63), got {seed!r}")
     depths = check_depths(passkey_depths)
     run_path = check_run_dir(run_dir)
+    if write:  # before any computing: a file that cannot be merged or written fails now, not after
+        read_eval(run_path / EVAL_FILE)
+        check_writable(run_path)
 
     from posenc.train.checkpoint import load_model
 
@@ -401,6 +406,56 @@ def evaluate_run(
     return {**header, **entry, "key": key, "path": str(path) if path else None}
 
 
+def read_eval(path: Path) -> dict:
+    """The ``evals`` of an existing eval.json at ``path`` ({} when there is none), checked: ``ValueError``
+    with one line naming the file (and the row) when it is not JSON, not a posenc eval file, or a row's
+    ``length`` is not a whole number (a list or an object there made the merge fail after all the
+    computing)."""
+    if not (path.exists() or path.is_symlink()):
+        return {}
+    try:
+        old = json.loads(regular_file(path, "eval file").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not valid JSON ({err}); move it away to start a new one"
+        ) from None
+    if (
+        not isinstance(old, dict)
+        or old.get("format") != EVAL_FORMAT
+        or not isinstance(old.get("evals"), dict)
+    ):
+        raise ValueError(f"{str(path)!r} is not a posenc eval file ({EVAL_FORMAT}); move it away")
+    for key, entry in old["evals"].items():
+        rows = entry.get("rows") if isinstance(entry, dict) else None
+        for i, row in enumerate(rows if isinstance(rows, list) else []):
+            length = row.get("length") if isinstance(row, dict) else None
+            if (
+                isinstance(row, dict)
+                and "length" in row
+                and (isinstance(length, bool) or not isinstance(length, int))
+            ):
+                raise ValueError(
+                    f"{str(path)!r}: evals[{str(key)[:40]!r}].rows[{i}].length is "
+                    f"{type(length).__name__} {str(length)[:40]}, not a whole number of tokens; fix it or "
+                    "move the file away"
+                )
+    return old["evals"]
+
+
+def check_writable(folder: Path) -> None:
+    """``ValueError`` naming ``folder`` when a file cannot be created in it (read-only folder or file
+    system), so ``posenc eval`` says so before computing rather than failing to write after it."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".posenc-write-check-", dir=folder)
+    except OSError as err:
+        raise ValueError(
+            f"cannot write {EVAL_FILE} in {folder} ({err.strerror or err}); make the folder writable, or "
+            "evaluate a copy of the run"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def write_eval(path: Path, header: dict, entry: dict, key: str | None = None) -> Path:
     """Merge ``entry`` into eval.json at ``path`` under ``key`` (default: its scaling label, or "none");
     atomic (temp + os.replace).
@@ -408,21 +463,7 @@ def write_eval(path: Path, header: dict, entry: dict, key: str | None = None) ->
     Rows replace earlier rows of the same length under the same key; other keys are kept.
     Raises ``ValueError`` naming the file when an existing eval.json is not ours or not JSON.
     """
-    data = {"format": EVAL_FORMAT, **header, "evals": {}}
-    if path.exists() or path.is_symlink():
-        try:
-            old = json.loads(regular_file(path, "eval file").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-            raise ValueError(
-                f"{str(path)!r} is not valid JSON ({err}); move it away to start a new one"
-            ) from None
-        if (
-            not isinstance(old, dict)
-            or old.get("format") != EVAL_FORMAT
-            or not isinstance(old.get("evals"), dict)
-        ):
-            raise ValueError(f"{str(path)!r} is not a posenc eval file ({EVAL_FORMAT}); move it away")
-        data["evals"] = old["evals"]
+    data = {"format": EVAL_FORMAT, **header, "evals": read_eval(path)}
     key = key or entry["rope_scaling"] or NO_SCALING
     old_entry = data["evals"].get(key)
     old_rows = old_entry.get("rows") if isinstance(old_entry, dict) else None

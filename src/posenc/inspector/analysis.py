@@ -42,6 +42,9 @@ def inspect_config(
         raise ValueError(
             f"--target-length must be an integer in 1 … {MAX_TARGET} (2^24), got {target_length!r}"
         )
+    disagreement = rope_dicts_disagree(config)
+    if disagreement:
+        raise ValueError(f"{name}: {disagreement}")
     try:
         res = resolve(config, as_type)
     except NotRope as err:
@@ -59,6 +62,37 @@ def inspect_config(
         return head | _model_report(res, target_length)
     except ValueError as err:
         raise ValueError(f"{name}: {err}{_hint(str(err))}") from None
+
+
+def rope_dicts_disagree(config: Any) -> str | None:
+    """The refusal when a config has both ``rope_scaling`` (transformers 4.x) and ``rope_parameters`` (5.x)
+    and a key they share has different values (``type`` read as ``rope_type``), as
+    :func:`posenc.encodings.rope_config.params_from_config` refuses it; None otherwise. A key only one of
+    them gives (5.x adds ``rope_theta``) is no disagreement; per-layer-type ``rope_parameters`` (a dict of
+    dicts) is compared with a flat ``rope_scaling`` only where the two are both flat."""
+    if not isinstance(config, dict):
+        return None
+    old, new = config.get("rope_scaling"), config.get("rope_parameters")
+    if not (isinstance(old, dict) and isinstance(new, dict) and old and new):
+        return None
+    if any(isinstance(v, dict) for v in (*old.values(), *new.values())):
+        return None
+
+    def norm(d: dict) -> dict:
+        out = dict(d)
+        if "type" in out and "rope_type" not in out:
+            out["rope_type"] = out.pop("type")
+        out.pop("type", None)
+        return out
+
+    a, b = norm(old), norm(new)
+    for key in sorted(set(a) & set(b)):
+        if a[key] != b[key]:
+            return (
+                "config has both 'rope_scaling' (transformers 4.x) and 'rope_parameters' (5.x) and they "
+                f"differ ({key}: {str(a[key])[:40]} vs {str(b[key])[:40]}); keep one"
+            )
+    return None
 
 
 def _not_rope_message(encoding: str, evidence: str) -> str:

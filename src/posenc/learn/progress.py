@@ -43,6 +43,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -417,8 +418,9 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
         console.print("Quiz: not taken yet (posenc quiz).")
     else:
         numbers = {q.id: n for n, q in enumerate(load_quiz().mcq, 1)}
-        missed = ", ".join(f"question {numbers.get(i, i)}" for i in quiz["missed"]) or "none"
-        console.print(f"Quiz: {quiz['score']}/{quiz['asked']} on {_date(quiz['when'])}; missed: {missed}.")
+        missed = ", ".join(f"question {numbers.get(i, i)}" for i in quiz.get("missed", [])) or "none"
+        on = f" on {_date(quiz.get('when'))}" if quiz.get("when") else ""
+        console.print(escape(f"Quiz: {quiz['score']}/{quiz['asked']}{on}; missed: {missed}."))
 
     grill = load_grill()
     table = Table(
@@ -435,12 +437,13 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
         score = f"{entry['score']}/{entry['asked']}" if entry else "—"
         if entry and entry["asked"] < len(section.questions):
             score += f" (of {len(section.questions)})"
-        table.add_row(section.id, section.title, score, _date(entry["when"]) if entry else "")
+        table.add_row(section.id, section.title, score, _date(entry.get("when")) if entry else "")
     console.print(table)
     full = data["grill"]["full"]
     if full:
-        when = _date(full["when"])
-        console.print(f"Last full grill: {full['score']}/{full['of']}, {full['band']} ({when}).")
+        of = f"/{full['of']}" if full.get("of") is not None else ""
+        when = f" ({_date(full.get('when'))})" if full.get("when") else ""
+        console.print(escape(f"Last full grill: {full['score']}{of}, {full['band']}{when}."))
     else:
         console.print("No full grill yet: a band is given for all 45 questions (posenc grill).")
 
@@ -451,9 +454,9 @@ def render(data: dict[str, Any], console: Console, file: Path) -> None:
     for deck, entry in data["cards"].items():
         marked = ", ".join(str(n) for n in entry["missed"])
         if marked:
-            console.print(f'Cards marked "again" in {deck}: {marked} (they come first next time).')
+            console.print(escape(f'Cards marked "again" in {deck}: {marked} (they come first next time).'))
         else:
-            console.print(f"Cards in {deck}: none needed a second go last time.")
+            console.print(escape(f"Cards in {deck}: none needed a second go last time."))
 
 
 def _render_exercises(entries: dict[str, Any], console: Console) -> None:
@@ -461,10 +464,10 @@ def _render_exercises(entries: dict[str, Any], console: Console) -> None:
         console.print("Exercises: none checked yet (posenc exercise list, or the lab's Exercises page).")
         return
     passed = [name for name, e in entries.items() if e["passed"]]
-    console.print(f"Exercises passed: {', '.join(passed) if passed else 'none yet'}.")
+    console.print(escape(f"Exercises passed: {', '.join(passed) if passed else 'none yet'}."))
     for name, e in entries.items():
         if not e["passed"]:
-            console.print(f"Exercise {name}: {e['score']}/{e['of']} cases passed in the last check.")
+            console.print(escape(f"Exercise {name}: {e['score']}/{e['of']} cases passed in the last check."))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from posenc.study.findings import findings
 from posenc.study.presets import SCALINGS
+from posenc.study.results import wall_seconds
 from posenc.study.tables import study_tables
 
 REPORT_FILE = "report.md"
@@ -37,12 +38,13 @@ PUBLISHED = [
 
 
 def wall_time_text(results: dict) -> str:
-    """'wall time 70.9 min over 2 sessions (this one 0.1 min)', or this session's alone."""
-    this = f"{results['wall_time_s'] / 60:.1f} min"
-    sessions = results.get("sessions", 1)
+    """'wall time 70.9 min over 2 sessions (this one 0.1 min)', or this session's alone; ``ValueError``
+    naming the field when a time is not a finite number (results.wall_seconds)."""
+    seconds, total, sessions = wall_seconds(results)
+    this = f"{seconds / 60:.1f} min"
     if sessions <= 1 or "wall_time_total_s" not in results:
         return f"wall time {this}"
-    return f"wall time {results['wall_time_total_s'] / 60:.1f} min over {sessions} sessions (this one {this})"
+    return f"wall time {total / 60:.1f} min over {sessions} sessions (this one {this})"
 
 
 def _train_minutes(results: dict) -> float:

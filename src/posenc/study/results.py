@@ -54,6 +54,7 @@ L only (:func:`arm_seeds` says which: the criterion, or for older results the ev
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,22 @@ _RUN = (
 )
 
 
+def wall_seconds(results: Mapping[str, Any]) -> tuple[float, float, int]:
+    """(this session's seconds, every session's, sessions) of a study's results; ``ValueError`` naming the
+    field when one is not a finite number >= 0 (``1e999`` reads as inf: it printed "wall time inf min")."""
+    this = results.get("wall_time_s")
+    total = results.get("wall_time_total_s", this)
+    sessions = results.get("sessions", 1)
+    for key, value in (("wall_time_s", this), ("wall_time_total_s", total)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            raise ValueError(
+                f"results.json field {key!r} is {str(value)[:40]}, not a finite number of seconds"
+            )
+    if isinstance(sessions, bool) or not isinstance(sessions, int) or sessions < 1:
+        raise ValueError(f"results.json field 'sessions' is {str(sessions)[:40]}, not a whole number >= 1")
+    return float(this), float(total), sessions
+
+
 def validate_results(results: Any) -> None:
     """Raise ``ValueError`` naming the first field of ``results`` that breaks the schema above."""
     if not isinstance(results, dict):
@@ -251,6 +268,7 @@ def validate_results(results: Any) -> None:
             raise ValueError(f"results.json field {key!r} has the wrong type {type(results[key]).__name__}")
     if results["format"] != FORMAT:
         raise ValueError(f"results.json format is {results['format']!r}, expected {FORMAT!r}")
+    wall_seconds(results)
     for run, info in results["runs"].items():
         for key in _RUN:
             if key not in info:

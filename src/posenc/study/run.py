@@ -548,7 +548,7 @@ def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
     """(wall seconds, sessions) of the earlier sessions that wrote OUT/results.json for ``preset``:
     each session adds its own, so a study resumed over several sessions reports its whole wall time.
     (0, 0) when there is none, it is unreadable, or it is another preset's."""
-    from posenc.study.results import RESULTS_FILE
+    from posenc.study.results import RESULTS_FILE, wall_seconds
 
     if not (out / RESULTS_FILE).is_file():  # none yet (or a FIFO, which must not block the study)
         return 0.0, 0
@@ -556,8 +556,8 @@ def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
         earlier = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
         if earlier.get("preset") != preset:
             return 0.0, 0
-        seconds = float(earlier.get("wall_time_total_s", earlier["wall_time_s"]))
-        return seconds, int(earlier.get("sessions", 1))
+        seconds, total, sessions = wall_seconds(earlier)  # inf (1e999) or a bad type: not counted
+        return total, sessions
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return 0.0, 0
 

@@ -182,8 +182,9 @@ def _wants_json(request: Request) -> bool:
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     detail = getattr(exc, "detail", None) or "error"
+    headers = getattr(exc, "headers", None)  # e.g. a 429's Retry-After (core.Gate)
     if _wants_json(request):
-        return JSONResponse({"error": detail}, status_code=status)
+        return JSONResponse({"error": detail}, status_code=status, headers=headers)
     lab: Lab = request.app.state.lab
     return lab.templates.TemplateResponse(
         request,
@@ -197,6 +198,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "detail": detail,
         },
         status_code=status,
+        headers=headers,
     )
 
 

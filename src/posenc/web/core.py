@@ -7,6 +7,7 @@
     memo_json     a JSON route for a pure function of its query, computed once per query
     seconds_text  a duration as the pages write it
     png_size      a PNG's pixel size (an <img>'s width and height, so the page reserves its box)
+    Gate          a bounded admission queue for a heavy route: 429 with Retry-After at once when full
 
 Page modules import this (and :mod:`posenc.web.params` to read requests); it imports no page module.
 Nothing here imports torch.
@@ -18,15 +19,18 @@ import asyncio
 import inspect
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
@@ -47,6 +51,57 @@ log = logging.getLogger("posenc.lab")
 COMPUTE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posenc-compute")
 
 
+class Gate:
+    """A bounded admission queue for one kind of heavy request, on the event loop.
+
+    At most ``running`` requests compute at once and at most ``waiting`` more wait their turn, and a
+    request is queued only while its expected wait (the requests ahead of it times the recent time of one,
+    an exponential average) stays under ``max_wait`` seconds; any other is answered 429 with
+    ``Retry-After`` at once, before it takes a thread, a lock or any memory. So a flood of heavy requests
+    never queues for the server's thread pool, every one is answered or refused within about ``max_wait``
+    plus one computation even on a slow or busy machine, and pages, job events and cancels (which never
+    pass a gate) stay answered meanwhile (benchmarks/lab_flood.py measures it)."""
+
+    def __init__(
+        self, what: str, running: int = 1, waiting: int = 8, retry_after: int = 2, max_wait: float = 2.5
+    ):
+        self.what, self.running, self.waiting, self.retry_after = what, running, waiting, retry_after
+        self.max_wait = max_wait
+        self.admitted = 0  # running + waiting; touched on the event loop only
+        self.seconds = 0.0  # recent time of one computation (exponential average; 0 until one ran)
+        self._slots: asyncio.Semaphore | None = None
+
+    def _full(self) -> bool:
+        if self.admitted >= self.running + self.waiting:
+            return True
+        ahead = self.admitted - self.running + 1  # computations to wait for, this one's slot included
+        return ahead > 0 and ahead * self.seconds / self.running > self.max_wait
+
+    @asynccontextmanager
+    async def admit(self) -> AsyncIterator[None]:
+        """Hold a place while the block runs; ``HTTPException`` 429 at once when the queue is full."""
+        if self._full():
+            raise HTTPException(
+                429,
+                f"the lab is busy with {self.admitted} {self.what} requests (it computes {self.running} at a "
+                f"time and queues at most {self.waiting}); try again in a moment",
+                headers={"retry-after": str(self.retry_after)},
+            )
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.running)
+        self.admitted += 1
+        try:
+            async with self._slots:
+                started = time.perf_counter()
+                try:
+                    yield
+                finally:
+                    took = time.perf_counter() - started
+                    self.seconds = took if self.seconds == 0 else 0.7 * self.seconds + 0.3 * took
+        finally:
+            self.admitted -= 1
+
+
 @dataclass
 class Lab:
     """What every route shares: where results live, the templates, the navigation, the kept answers,
@@ -64,6 +119,9 @@ class Lab:
     #: one model view at a time in this process (model_views.py); torch loads with its first computation
     model_views: ModelViews = field(default_factory=ModelViews)
 
+    #: the bounded queues of the heavy routes (Gate): config analyses, and the model views
+    inspect_gate: Gate = field(default_factory=lambda: Gate("config analysis", running=1, waiting=4))
+    views_gate: Gate = field(default_factory=lambda: Gate("model view", running=1, waiting=4))
     #: this run's session token: state-changing routes demand it (session.local_post); pages carry it
     token: str = field(default_factory=new_token)
     #: one read-modify-write of the progress file at a time in this process (the write itself is atomic)

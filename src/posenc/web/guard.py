@@ -8,7 +8,9 @@ browser (cross-site requests, DNS rebinding) and careless or hostile input, not 
   as Host and is refused (421).
 * **Origin**, when a browser sends one (every cross-site request and every same-origin POST), must be
   the lab itself: another site cannot start jobs or read answers (403). ``Sec-Fetch-Site: cross-site``
-  is refused the same way.
+  is refused the same way, and so is ``same-site`` on anything but GET and HEAD (another port of
+  127.0.0.1 is the same site). Routes that change state demand more (:func:`posenc.web.session.local_post`:
+  the exact origin with its port, JSON, and this run's token).
 * **Size**: a request body is read at most ``max_body`` bytes (413 beyond it); the path and query are
   bounded too (414).
 * **Headers** on every answer: a content security policy that lets a page load only what the lab
@@ -102,8 +104,9 @@ class Guard:
             return 403, "cross-site request refused: the Origin is not this lab"
         if origin == "null" and scope["method"] not in ("GET", "HEAD"):
             return 403, "cross-site request refused: opaque Origin"
-        if headers.get("sec-fetch-site") == "cross-site":
-            return 403, "cross-site request refused"
+        site = headers.get("sec-fetch-site")
+        if site == "cross-site" or (site == "same-site" and scope["method"] not in ("GET", "HEAD")):
+            return 403, f"{site} request refused"
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():

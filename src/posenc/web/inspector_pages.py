@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -48,30 +49,75 @@ def _is_size(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+#: the largest whole number a config value may be (2^53: every such integer is exact as a float); beyond
+#: it a value is no size of any model and only makes the analysis overflow
+MAX_CONFIG_INT = 2**53
+_HEAD_KEYS = ("head_dim", "qk_rope_head_dim", "rotary_dim")  # rotary dims: the page has a row per pair
+
+
+def _shown(value: Any) -> str:
+    """A number for a message: ``65536``, ``1e+300``, or "a 400-digit number" (never an OverflowError)."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"a {len(str(abs(value)))}-digit number"
+    return f"{value:g}"
+
+
 def _check_sizes(config: Mapping[str, Any], target_given: bool) -> None:
-    """Refuse configs whose sizes would make the analysis slow (the lab answers while you wait):
-    dimensions beyond any model's, and, unless a target length is given, lengths beyond 2^24 tokens
-    (float32 positions stop being exact; the precision check walks every position). Nested dicts
-    (``text_config``, ``rope_scaling``) are checked too."""
+    """Refuse configs whose sizes would make the analysis slow or overflow (the lab answers while you
+    wait), before any analysis: whole numbers beyond 2^53 under any key, a head (or rotary) dim beyond
+    MAX_ROTARY_INSPECT (given, or hidden_size / num_attention_heads), other dimensions beyond any
+    model's, and, unless a target length is given, lengths beyond 2^24 tokens (float32 positions stop
+    being exact; the precision check walks every position). Nested dicts (``text_config``,
+    ``rope_scaling``) are checked too; each refusal names its field."""
     stack: list[tuple[Any, Mapping[str, Any] | None]] = [(config, None)]
     while stack:
         node, parent = stack.pop()
         if isinstance(node, list):
+            for child in node:
+                if isinstance(child, int) and not isinstance(child, bool) and abs(child) > MAX_CONFIG_INT:
+                    raise BadInput(f"a list in the config holds {_shown(child)}, beyond any model's size")
             stack.extend((child, parent) for child in node if isinstance(child, (dict, list)))
             continue
         if not isinstance(node, Mapping):
             continue
+        for key, value in node.items():
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_CONFIG_INT:
+                raise BadInput(
+                    f"config {str(key)[:60]!r} = {_shown(value)} is beyond any model's size (at most 2^53)"
+                )
+        for key in _HEAD_KEYS:
+            value = node.get(key)
+            if _is_size(value) and value > MAX_ROTARY_INSPECT:
+                raise BadInput(
+                    f"config {key!r} = {_shown(value)}; the lab shows at most {MAX_ROTARY_INSPECT} rotary "
+                    "dims (use `posenc inspect`)"
+                )
+        heads = next((node.get(k) for k in ("num_attention_heads", "n_head") if _is_size(node.get(k))), None)
+        width = next(
+            (node.get(k) for k in ("hidden_size", "n_embd", "d_model") if _is_size(node.get(k))), None
+        )
+        if (
+            node.get("head_dim") is None
+            and heads
+            and width
+            and heads > 0
+            and width / heads > MAX_ROTARY_INSPECT
+        ):
+            raise BadInput(
+                f"config head_dim (hidden_size / num_attention_heads = {_shown(width)} / {_shown(heads)}) is "
+                f"beyond the {MAX_ROTARY_INSPECT} rotary dims the lab shows (use `posenc inspect`)"
+            )
         for key in _DIMENSION_KEYS:
             value = node.get(key)
             if _is_size(value) and value > 2**16:
-                raise BadInput(f"config {key!r} = {value:g} is larger than the lab inspects (65536)")
+                raise BadInput(f"config {key!r} = {_shown(value)} is larger than the lab inspects (65536)")
         if not target_given:
             for key in _LENGTH_KEYS:
                 value = node.get(key)
                 if _is_size(value) and value > MAX_LENGTH:
                     raise BadInput(
-                        f"config {key!r} = {value:g} is longer than the lab inspects ({MAX_LENGTH:,} = 2^24 "
-                        "tokens, where float32 positions stop being exact)"
+                        f"config {key!r} = {_shown(value)} is longer than the lab inspects ({MAX_LENGTH:,} = "
+                        "2^24 tokens, where float32 positions stop being exact)"
                     )
             factor = node.get("factor")
             original = next(
@@ -85,8 +131,9 @@ def _check_sizes(config: Mapping[str, Any], target_given: bool) -> None:
             )
             if _is_size(factor) and original is not None and factor * original > MAX_LENGTH:
                 raise BadInput(
-                    f"rope scaling factor × training length = {factor:g} × {original:g} is longer than the "
-                    f"lab inspects ({MAX_LENGTH:,} = 2^24 tokens); give a smaller factor or a target_length"
+                    f"rope scaling factor × training length = {_shown(factor)} × {_shown(original)} is "
+                    f"longer than the lab inspects ({MAX_LENGTH:,} = 2^24 tokens); give a smaller factor "
+                    "or a target_length"
                 )
         stack.extend((child, node) for child in node.values() if isinstance(child, (dict, list)))
 
@@ -253,9 +300,13 @@ def routes(lab: Lab) -> list[BaseRoute]:
         )
 
     async def api_inspect(request: Request):
-        body = await request.body()
-        data = parse_json_body(body)
-        return JSONResponse(await run_in_threadpool(inspect, data))
+        # it changes nothing, but takes JSON only: a text/plain "simple" request from another site is refused
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind != "application/json":
+            raise HTTPException(415, "send the body as application/json (from the lab's own pages)")
+        data = parse_json_body(await request.body())
+        async with lab.inspect_gate.admit():  # a bounded queue: 429 at once when full, before a thread
+            return JSONResponse(await run_in_threadpool(inspect, data))
 
     return [
         Route("/inspector", inspector),

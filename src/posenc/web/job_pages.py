@@ -44,11 +44,13 @@ from starlette.routing import BaseRoute, Route
 from posenc.experiments import EXPERIMENTS, TITLES
 from posenc.study import runs as study
 from posenc.study.presets import QUICK_SECONDS
+from posenc.study.results import wall_seconds
 from posenc.study.tables import study_tables
 from posenc.web.core import Lab, cached_page, png_size, seconds_text
 from posenc.web.jobs import Busy, JobSpec, NotRunning, result_file
 from posenc.web.markup import markdown_html
-from posenc.web.params import BadInput
+from posenc.web.params import BadInput, parse_json_body
+from posenc.web.session import local_post
 from posenc.web.worker import LAB_PRESETS
 
 #: wall time of ``posenc exp NAME [--quick]`` in seconds, torch start-up included: (quick, full), measured
@@ -90,6 +92,8 @@ def read_results(folder: Path) -> dict | None:
         data = _read_json(str(path), stat.st_mtime_ns, stat.st_size)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} could not be read ({err}); run it again to replace it") from None
+    except RecursionError:
+        raise ValueError(f"{path} is nested too deeply to be results; run it again to replace it") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a JSON object; run it again to replace it")
     return data
@@ -291,7 +295,10 @@ def _study_context(folder: Path, results_key: Any, report_key: Any) -> dict[str,
     before, after, smoke = report_sections(report)
     # the `| markdown` filter's own function, applied here once rather than on every request
     before, after = [markdown_html(x) for x in before], [markdown_html(x) for x in after]
-    seconds = results.get("wall_time_total_s", results.get("wall_time_s"))
+    try:  # no wall time at all: none shown; one that is not a finite number: refused, naming the field
+        seconds = wall_seconds(results)[1] if "wall_time_s" in results else None
+    except ValueError as err:
+        raise ValueError(f"{run.folder}/{err}; run the study again to replace it") from None
     train_minutes = sum((r.get("seconds") or 0.0) for r in results.get("runs", {}).values()) / 60
     return {
         "results": results,
@@ -363,6 +370,22 @@ HEARTBEAT_SECONDS = 15.0
 
 def _sse(event: dict) -> str:
     return f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+
+#: digits a last event id may have: a job has far fewer events than 10^18
+MAX_EVENT_ID_DIGITS = 18
+
+
+def last_event_id(request: Request) -> int:
+    """The event a stream resumes after (``Last-Event-ID`` or ``?after=``): ASCII digits only, at most
+    MAX_EVENT_ID_DIGITS of them (``²``, ``١`` or 5,000 digits: 400), 0 when neither is sent."""
+    after = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    if not (after.isascii() and after.isdigit() and len(after) <= MAX_EVENT_ID_DIGITS):
+        raise BadInput(
+            f"the last event id must be a whole number of at most {MAX_EVENT_ID_DIGITS} digits, "
+            f"not {after[:40]!r}"
+        )
+    return int(after)
 
 
 def routes(lab: Lab) -> list[BaseRoute]:
@@ -461,13 +484,8 @@ def routes(lab: Lab) -> list[BaseRoute]:
         return JSONResponse({"run": run.key, "label": run.label, **chart})
 
     async def start_job(request: Request):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise BadInput(
-                'the body must be JSON, e.g. {"kind": "experiment", "name": "2", "quick": true}'
-            ) from None
-        spec = job_spec(lab, body)
+        local_post(request, lab.token)  # same origin, JSON and this run's token, or nothing
+        spec = job_spec(lab, parse_json_body(await request.body()))
         try:
             job = runner.start(spec)
         except Busy as err:
@@ -497,6 +515,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         return JSONResponse(_job(request).to_dict())
 
     def cancel_job(request: Request):
+        local_post(request, lab.token)
         try:
             job = runner.cancel(_job(request).id)
         except NotRunning as err:
@@ -504,14 +523,12 @@ def routes(lab: Lab) -> list[BaseRoute]:
         return JSONResponse(job.to_dict(), status_code=202)
 
     def job_events(request: Request):
+        after = last_event_id(request)
         job = _job(request)
-        after = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-        if not after.isdigit():
-            raise BadInput(f"the last event id must be a whole number, not {after!r}")
 
         async def stream():
             yield "retry: 2000\n\n"
-            async for event in runner.stream(job, int(after), heartbeat=HEARTBEAT_SECONDS):
+            async for event in runner.stream(job, after, heartbeat=HEARTBEAT_SECONDS):
                 yield ": still running\n\n" if event is None else _sse(event)
 
         return StreamingResponse(

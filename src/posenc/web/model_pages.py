@@ -50,6 +50,7 @@ from posenc.web.core import Lab, seconds_text
 from posenc.web.jobs import Busy
 from posenc.web.model_views import ModelViews
 from posenc.web.params import BadInput, body_index, body_object, body_text, parse_json_body
+from posenc.web.session import local_post
 
 MAX_ATTENTION_BYTES = 1024  # the heatmap: n² weights per head (1 M at 1 kB)
 MAX_PROFILE_BYTES = 512  # A(Δ) of every encoding reads the text's first 512 bytes (8 L of the default preset)
@@ -260,11 +261,16 @@ def routes(lab: Lab) -> list[BaseRoute]:
     views = lab.model_views
 
     async def compute(compute_fn, *args) -> Response:
-        try:
-            body = await run_in_threadpool(views.run, compute_fn, *args)
-        except Busy as err:
-            raise HTTPException(429, str(err)) from None
+        async with lab.views_gate.admit():  # a bounded queue: 429 at once when full, before a thread
+            try:
+                body = await run_in_threadpool(views.run, compute_fn, *args)
+            except Busy as err:
+                raise HTTPException(429, str(err), headers={"retry-after": "2"}) from None
         return Response(body, media_type="application/json")
+
+    async def view_body(request: Request) -> Any:
+        local_post(request, lab.token)  # same origin, JSON and this run's token, or nothing
+        return parse_json_body(await request.body())
 
     def models_page(request: Request):
         studies = study_models(lab.results_dir)
@@ -307,7 +313,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
 
     async def api_attention(request: Request):
         data = body_object(
-            parse_json_body(await request.body()),
+            await view_body(request),
             {"run", "model", "text", "layer", "head"},
             '{"run": "quick", "model": "rope-1e4-s0", "text": "...", "layer": 0, "head": 0}',
         )
@@ -323,16 +329,14 @@ def routes(lab: Lab) -> list[BaseRoute]:
         return await compute(attention_answer, model, raw, layer, head)
 
     async def api_profiles(request: Request):
-        data = body_object(
-            parse_json_body(await request.body()), {"run", "text"}, '{"run": "quick", "text": "..."}'
-        )
+        data = body_object(await view_body(request), {"run", "text"}, '{"run": "quick", "text": "..."}')
         study = await run_in_threadpool(_study, lab, data)
         raw = body_text(data, MAX_ATTENTION_BYTES, "attention view")
         return await compute(profiles_answer, study, raw)
 
     async def api_loss(request: Request):
         data = body_object(
-            parse_json_body(await request.body()),
+            await view_body(request),
             {"run", "text", "unit", "panels"},
             '{"run": "quick", "text": "...", "panels": [{"model": "rope-1e4-s0", "scaling": "none"}]}',
         )
@@ -349,8 +353,10 @@ def routes(lab: Lab) -> list[BaseRoute]:
                 raise BadInput(f'panels[{i}] must be an object with "model" and optionally "scaling"')
             model = _model(study, panel.get("model"), f"panels[{i}].model")
             scaling = panel.get("scaling", "none")
-            if scaling not in SCALINGS:
-                raise BadInput(f"panels[{i}].scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+            if not isinstance(scaling, str) or scaling not in SCALINGS:
+                raise BadInput(
+                    f"panels[{i}].scaling must be one of {', '.join(SCALINGS)}, got {str(scaling)[:60]!r}"
+                )
             if scaling != "none" and model.pe != "rope":
                 raise BadInput(
                     f"panels[{i}].scaling {scaling} applies to RoPE models only; {model.name} is {model.pe}"
