@@ -33,6 +33,7 @@ _COMMAND_LINKS = [
     (re.compile(r"posenc inspect\b"), "/inspector"),
 ]
 _CODE_SPAN = re.compile(r"<code>(posenc [^<]*)</code>")
+_MATH_HREF = re.compile(r'\s+href="[^"]*"')
 
 
 def math_html(latex: str, display: bool) -> str:
@@ -40,9 +41,12 @@ def math_html(latex: str, display: bool) -> str:
     from latex2mathml.converter import convert
 
     try:
-        return convert(latex.strip(), display="block" if display else "inline")
+        mathml = convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # a malformed formula in content must not take the page down
         return f'<code class="math-source">{html.escape(latex)}</code>'
+    # \href{URL}{x} becomes a MathML href, a link a report could aim anywhere (javascript: included);
+    # formulas here link nowhere, so every href goes (latex2mathml escapes the value's quotes)
+    return _MATH_HREF.sub("", mathml)
 
 
 @functools.cache
