@@ -43,7 +43,7 @@ def test_quiz_options_give_away_nothing_by_length_or_position():
     than chance: the right option is the longest in at most 1 of 5 questions, the shortest in at most 1,
     and no letter holds the right answer more than twice. Lengths are of the text a learner sees: each
     ``$…$`` formula as its rendered text (``$2\\pi/\\theta$`` reads "2π/θ"), not its LaTeX source."""
-    from posenc.learn.mathtext import inline_markdown
+    from posenc.learn.math_markdown import inline_markdown
 
     def seen(option) -> int:
         return len(inline_markdown(option.text))
@@ -171,7 +171,7 @@ def test_grill_validator_rejects_wrong_count_and_missing_section():
 
 
 def test_grill_model_answers_carry_formulas():
-    from posenc.learn.mathtext import terminal_markdown
+    from posenc.learn.math_markdown import terminal_markdown
 
     grill = content.load_grill()
     # the answers write LaTeX (as the notes do); the formulas as the terminal prints them

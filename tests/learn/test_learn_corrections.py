@@ -239,7 +239,7 @@ def test_quiz_open_answer_does_not_cite_minimind_for_long_training():
 def test_grill_d8_gives_the_absorption_reason_for_decoupled_rope():
     """DeepSeek-V2 §2.1.3: a rotation between W^Q and W^UK stops W^UK being absorbed into W^Q, so the
     prefix keys would have to be recomputed — an efficiency problem, not keys that cannot be rotated."""
-    from posenc.learn.mathtext import terminal_markdown
+    from posenc.learn.math_markdown import terminal_markdown
 
     d8 = next(q for q in content.load_grill().questions if q.id == "D8")
     text = flat(terminal_markdown(d8.answer))  # its LaTeX as the terminal prints it

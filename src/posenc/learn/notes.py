@@ -11,7 +11,7 @@ A note's figure (a ``::: figure`` line, :mod:`posenc.learn.figures`) is printed 
 paragraph: what it shows, the lab page where it is interactive, and the command that draws it.
 
 The notes write formulas as LaTeX — ``$…$`` inline, ``$$…$$`` on lines of their own — which the web
-lab shows as MathML. For the terminal, ``mathtext.terminal_markdown`` first turns each formula into
+lab shows as MathML. For the terminal, ``math_markdown.terminal_markdown`` first turns each formula into
 Unicode text (:mod:`posenc.learn.mathtext`): a display formula becomes a code block of its lines, an
 inline one its text, so rich never shows a backslash or a dollar sign. The quiz, grill, cards and
 practice write their math the same way and print through the same conversion (``learn.terminal``).
@@ -30,7 +30,7 @@ from rich.table import Table
 from posenc.learn import progress
 from posenc.learn.content import NoteTopic, find_topic, load_notes_index
 from posenc.learn.figures import terminal_markdown as figure_text
-from posenc.learn.mathtext import math_spans, terminal_markdown  # noqa: F401 (the notes' math, as text)
+from posenc.learn.math_markdown import math_spans, terminal_markdown  # noqa: F401 (the notes' math, as text)
 from posenc.learn.terminal import WrappingMarkdown, inline, make_console, path_next_line, print_next
 
 

@@ -25,7 +25,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from posenc.learn.mathtext import inline_markdown, terminal_markdown
+from posenc.learn.math_markdown import inline_markdown, terminal_markdown
 
 QUIT_WORDS = frozenset({"q", "quit", "exit"})
 
@@ -121,7 +121,7 @@ class _FoldingCell(TableDataElement):
 
 
 class WrappingMarkdown(Markdown):
-    """rich's Markdown, with its math as text (``$…$`` and ``$$…$$``, :func:`~posenc.learn.mathtext.
+    """rich's Markdown, with its math as text (``$…$`` and ``$$…$$``, :func:`~posenc.learn.math_markdown.
     terminal_markdown`), code blocks (and so display formulas) that wrap and table cells that fold:
     nothing is cut at the terminal's width."""
 
