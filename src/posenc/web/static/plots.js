@@ -18,7 +18,9 @@ const Plots = (() => {
       title: { text: title, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 40, b: 50 },
       xaxis: { title: { text: "pair index i (features i and i + d/2)" }, zeroline: false },
-      yaxis: { title: { text: ytitle }, type: log ? "log" : "linear", exponentformat: "power" },
+      // on a phone the axis is about 250 px tall: the log scale shows in its ticks (10^n), so the title
+      // keeps only the quantity and its unit, which fits
+      yaxis: { title: { text: narrow ? ytitle.replace(", log scale", "") : ytitle }, type: log ? "log" : "linear", exponentformat: "power" },
       legend: { orientation: "h", x: 0, y: narrow ? -0.4 : -0.2, xanchor: "left", yanchor: "top" },
       // on a phone the chart sits in the sticky result box (lab.css: 38vh), so its legend is not cut off
       height: narrow ? Math.max(260, Math.round(window.innerHeight * 0.38)) : 430,
