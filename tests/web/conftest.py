@@ -11,6 +11,7 @@ error collected; a test fails if either list is not empty at its end.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -152,3 +153,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def run_coroutine(coroutine):
+    """Run a coroutine on its own loop in a thread: Playwright's sync API holds this thread's loop once a
+    browser test has run in the same pytest process, and asyncio.run() then refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -4,7 +4,6 @@ memory; JSON routes compute each query once, a burst of the same query included.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -12,12 +11,9 @@ from starlette.responses import HTMLResponse
 from posenc.web.answers import AnswerStore
 from posenc.web.app import PACKAGED_PAGES
 from posenc.web.core import cached_page, memo_json
+from tests.web.conftest import run_coroutine
 
-
-def run(coroutine):
-    """Run a coroutine on its own loop in a thread: Playwright's sync API may hold this thread's loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+run = run_coroutine  # Playwright's sync API may hold this thread's loop
 
 
 def request(path: str, query: str = "") -> Request:

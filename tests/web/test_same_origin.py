@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from posenc.web import create_app
+from tests.web.conftest import run_coroutine
 
 LAB = "http://127.0.0.1"
 
@@ -174,7 +175,7 @@ def test_a_full_gate_answers_429_with_retry_after_at_once():
             pass
         return refused.value, took
 
-    err, took = asyncio.run(scenario())
+    err, took = run_coroutine(scenario())
     assert took < 0.1
     assert err.status_code == 429 and int(err.headers["retry-after"]) >= 1
 
@@ -204,6 +205,6 @@ def test_a_gate_refuses_at_once_when_the_expected_wait_is_too_long():
         await asyncio.wait_for(asyncio.gather(*holders, return_exceptions=True), 5)
         return full_at, seconds
 
-    full_at, seconds = asyncio.run(scenario())
+    full_at, seconds = run_coroutine(scenario())
     assert 0.25 < seconds < 1.0
     assert full_at == [(1, False), (2, False), (3, False), (4, True), (5, True)]
