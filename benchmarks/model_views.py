@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -79,11 +80,22 @@ def sample_text(n_bytes: int) -> str:
     return (source * (n_bytes // len(source) + 1))[:n_bytes]
 
 
-def post(url: str, body: dict) -> tuple[float, int]:
-    """Seconds and status of one POST with a JSON body (the whole answer read)."""
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
-    )
+def session_token(base: str) -> str:
+    """The lab's per-session token, as its pages carry it (``<meta name="posenc-token">``): the model
+    views are state-changing POSTs, answered only with it (web/session.local_post)."""
+    with urllib.request.urlopen(base + "/", timeout=60) as answer:
+        page = answer.read().decode("utf-8")
+    found = re.search(r'<meta name="posenc-token" content="([^"]+)"', page)
+    if found is None:
+        raise SystemExit("the lab's home page carries no session token")
+    return found.group(1)
+
+
+def post(url: str, body: dict, base: str, token: str) -> tuple[float, int]:
+    """Seconds and status of one POST with a JSON body (the whole answer read), sent as the lab's own
+    pages send it: same origin, JSON, the session token."""
+    headers = {"content-type": "application/json", "origin": base, "x-posenc-token": token}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=120) as answer:
@@ -130,15 +142,16 @@ def main(argv: list[str] | None = None) -> int:
         proc, url, _ = start_lab(str(results))
         try:
             text = sample_text(args.bytes)
+            token = session_token(url)
             shape = f"models of the {args.preset!r} preset's shape, untrained"
             print(f"model views on {args.bytes} bytes of text, {shape}")
             print(f"{'view':<10} {'first s':>8} {'median s':>9} {'max s':>7}")
             for view, fields in VIEWS.items():
                 body = {"run": "yours", "text": text, **fields}
-                first, status = post(f"{url}/api/models/{view}", body)
+                first, status = post(f"{url}/api/models/{view}", body, url, token)
                 if status != 200:
                     raise SystemExit(f"POST /api/models/{view} answered {status}")
-                later = [post(f"{url}/api/models/{view}", body)[0] for _ in range(args.repeats)]
+                later = [post(f"{url}/api/models/{view}", body, url, token)[0] for _ in range(args.repeats)]
                 print(f"{view:<10} {first:8.3f} {statistics.median(later):9.3f} {max(later):7.3f}")
             print("target: each view ≤ 1 s")
 
@@ -150,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                 kinds = list(VIEWS.items())
                 while not stop_flag.is_set():
                     view, fields = kinds[computed[0] % len(kinds)]
-                    _, status = post(f"{url}/api/models/{view}", {"run": "yours", "text": text, **fields})
+                    _, status = post(
+                        f"{url}/api/models/{view}", {"run": "yours", "text": text, **fields}, url, token
+                    )
                     computed[0] += status == 200
                     refused[0] += status != 200
 
