@@ -77,11 +77,17 @@ def current_umask() -> int:
     return mask
 
 
-def remove_stale_temporaries(folder: str | Path, names: list[str]) -> list[Path]:
+def remove_stale_temporaries(
+    folder: str | Path, names: list[str], *, sole_writer: bool = False
+) -> list[Path]:
     """Remove the temporary files :func:`atomic_write` left in ``folder`` for the files ``names`` that no
     writer will finish: their writer's PID is no live process, or they are older than ``STALE_AFTER_S``.
     A temporary of a live writer (this process included) is kept, and nothing else in the folder is
     touched. Returns the paths removed; errors are ignored (best effort).
+
+    sole_writer: the caller holds the folder's lock, so no other process writes these files and every
+        temporary not of this process is stale, whatever its PID: a killed writer's PID may already
+        belong to another process (PIDs are reused, quickly in a container).
     """
     prefixes = tuple(f".{name}." for name in names)
     removed = []
@@ -98,12 +104,18 @@ def remove_stale_temporaries(folder: str | Path, names: list[str]) -> list[Path]
             if not entry.is_file(follow_symlinks=False):
                 continue
             old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S
-            if old or not _writer_alive(name):
+            if old or (sole_writer and not _own(name)) or not _writer_alive(name):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
             continue
     return removed
+
+
+def _own(name: str) -> bool:
+    """Whether ``.TARGET.PID.RANDOM.tmp`` names this process as its writer."""
+    parts = name[1:-4].split(".")
+    return len(parts) >= 3 and parts[-2] == str(os.getpid())
 
 
 def _writer_alive(name: str) -> bool:

@@ -85,6 +85,7 @@ def test_random_sigkills_then_resume_give_the_uninterrupted_run_bit_for_bit(tmp_
     assert got["step"] == want["step"] == SETTINGS["steps"]
     assert all(torch.equal(got["model"][k], want["model"][k]) for k in want["model"])
     assert got["metrics"]["heldout_loss"] == reference["heldout_loss"]
-    assert not list(run.glob(".*.tmp")), "a temporary file of a killed write was left behind"
+    left = sorted(p.name for p in run.glob(".*.tmp"))
+    assert not left, f"a temporary file of a killed write was left behind: {left}"
     for line in (run / "log.jsonl").read_text().splitlines():
         json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))  # strict JSON

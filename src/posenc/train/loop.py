@@ -158,7 +158,7 @@ def _train(
 ) -> dict[str, Any]:
     from posenc.model import TinyLM
 
-    checkpoint = _open_run_dir(out_dir, mcfg, cfg, resume, process.world_size)
+    checkpoint = _open_run_dir(out_dir, mcfg, cfg, resume, process.world_size, sole_writer=process.is_main)
     distributed.barrier(process)  # every rank has checked the folder before rank 0 writes to it
     device = process.device
     use_bf16 = cfg.dtype == "bfloat16" or (
@@ -444,14 +444,18 @@ def config_differences(saved_model: dict, saved_train: dict, mcfg, cfg: TrainCon
     return diffs
 
 
-def _open_run_dir(out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_size: int) -> dict | None:
-    """Check ``out_dir`` before anything is written; returns the checkpoint to resume from, if any."""
+def _open_run_dir(
+    out_dir: Path, mcfg, cfg: TrainConfig, resume: bool, world_size: int, sole_writer: bool = False
+) -> dict | None:
+    """Check ``out_dir`` before anything is written; returns the checkpoint to resume from, if any.
+    sole_writer: this process holds the run's lock (rank 0), so every temporary not its own is stale."""
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(f"output path {str(out_dir)!r} exists and is not a folder")
     for name in (CONFIG_NAME, CHECKPOINT_NAME, LOG_NAME):  # a FIFO or device would block the run
         regular_file(out_dir / name, f"run file ({name})")
     names = [CONFIG_NAME, LOG_NAME, *(p.name for p in checkpoint_files(out_dir / CHECKPOINT_NAME))]
-    remove_stale_temporaries(out_dir, names)  # left by a session killed mid-write
+    # left by a session killed mid-write; rank 0 holds the run's lock here, so none is a live writer's
+    remove_stale_temporaries(out_dir, names, sole_writer=sole_writer)
     if not resume:
         existing = [name for name in (CONFIG_NAME, CHECKPOINT_NAME, LOG_NAME) if (out_dir / name).exists()]
         if existing:
