@@ -20,6 +20,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--device", default=None, choices=["cpu", "cuda", "auto"], help="override the preset's device"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--replicate",
+        metavar="OTHER",
+        default=None,
+        help="compare this study with a second run of it (OTHER: its output folder, same preset, e.g. run "
+        "with OMP_NUM_THREADS=1): writes OUT/replicate.json and marks in report.md every finding that "
+        "varies between the two runs",
+    )
+    parser.add_argument(
+        "--replicate-labels",
+        metavar="THIS,OTHER",
+        default=None,
+        help="how the report names the two runs (default: their torch thread counts)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +50,30 @@ def run(args: argparse.Namespace) -> int:
     )
     for run_key, why in results.get("reevaluated_this_session", {}).items():
         print(f"evaluated again {run_key}: {why}")
+    if args.replicate:
+        _replicate(args, results)
     print(f"results: {args.out}/results.json, report: {args.out}/report.md")
     print("Next: posenc lab, then its Study and Models pages (or posenc notes measured)")
     return 0
+
+
+def _replicate(args: argparse.Namespace, results: dict) -> None:
+    """Compare with the second run, write replicate.json and the report again."""
+    from pathlib import Path
+
+    from posenc.study.replicate import claims, compare, read_replicate, write_replicate
+    from posenc.study.report import write_report
+
+    this_label, _, other_label = (args.replicate_labels or "").partition(",")
+    path = write_replicate(
+        Path(args.out), this_label or results["device"], Path(args.replicate), other_label or None
+    )
+    record = read_replicate(Path(args.out))
+    if record["other_preset"] != results["preset"]:
+        path.unlink()
+        raise ValueError(
+            f"--replicate: {args.replicate} ran preset {record['other_preset']!r}, not {results['preset']!r}"
+        )
+    write_report(Path(args.out), results)
+    rows = compare(claims(results), record["other_claims"])
+    print(f"replicate: {sum(a.held for a in rows)} of {len(rows)} claims held in both runs ({path})")

@@ -14,6 +14,60 @@ from posenc.study.runs import long_name
 #: relative differences below this are reported as "about the same", never as a direction
 SAME = 0.01
 
+#: the encodings compared head to head at the longest length (last-L perplexity)
+VERSUS = (("alibi", "rope-1e4"), ("alibi", "sinusoidal"), ("t5", "rope-1e4"), ("rope-1e4", "sinusoidal"))
+
+
+def versus_pairs(enc: dict) -> list[tuple[str, str]]:
+    """The pairs of :data:`VERSUS` whose both encodings the study trained."""
+    return [(a, b) for a, b in VERSUS if a in enc and b in enc]
+
+
+# The claims behind the findings, named the same way here and in posenc.study.replicate (which compares
+# them between two runs): a finding whose claim varies between runs says so.
+def claim_trend(label: str, top: float) -> str:
+    return f"{label}: last-L perplexity at {top:g}× L against 1×"
+
+
+def claim_rank(top: float) -> str:
+    return f"Ranking at {top:g}× L by last-L perplexity"
+
+
+def claim_versus(label_a: str, label_b: str, top: float) -> str:
+    return f"{label_a} against {label_b}, last-L perplexity at {top:g}× L"
+
+
+def claim_scaling(method: str, m: float) -> str:
+    return f"RoPE 1e4 with {method} against no scaling at {m:g}× L"
+
+
+def claim_base(m: float) -> str:
+    return f"RoPE base 1e6 against 1e4 at {m:g}× L"
+
+
+def claim_learned(label: str) -> str:
+    return f"{label} (retrieval arm): seeds that learned at L"
+
+
+def claim_holds(label: str) -> str:
+    return f"{label} (retrieval arm): exact key ≥ {100 * SURVIVES:.0f}% holds to"
+
+
+def claim_flat_lost(label: str) -> str:
+    return f"{label}: retrieval lost while last-L perplexity stays flat, first at"
+
+
+def claim_near(label: str) -> str:
+    return f"{label} (retrieval arm): a near key beats a far one by 30 points, first at"
+
+
+def _vary(varies: dict[str, str | None] | None, claim: str) -> str:
+    """' [varies between runs: the re-run gives …]' when ``claim`` differs between two runs, else ''."""
+    if not varies or claim not in varies:
+        return ""
+    other = varies[claim]
+    return f" [varies between runs: the re-run gives {other if other is not None else 'no such claim'}]"
+
 
 def _versus(new: float, old: float, spread: float = 0.0) -> str:
     """'better' / 'worse' / 'about the same' for a perplexity ``new`` against ``old`` (lower is better);
@@ -40,8 +94,10 @@ def _change(a: float | None, b: float | None) -> str:
     return f"{pct:+.0f}% ({'higher' if pct > 0 else 'lower'})"
 
 
-def findings(results: dict) -> list[str]:
-    """Sentences about what the numbers show, each computed from them (no direction is assumed)."""
+def findings(results: dict, varies: dict[str, str | None] | None = None) -> list[str]:
+    """Sentences about what the numbers show, each computed from them (no direction is assumed).
+    ``varies`` ({claim: the other run's verdict}, :func:`posenc.study.replicate.varies`): the claims
+    that differ in a second run; each finding resting on one says "varies between runs"."""
     mults = results["multiples"]
     top, seeds = mults[-1], len(results["seeds"])
     enc = {n: by_multiple(e["rows"]) for n, e in results["encodings"].items()}
@@ -56,7 +112,7 @@ def findings(results: dict) -> list[str]:
         lines.append(
             f"{label[name]}: perplexity at {top}× L is {_change(base, far)} than at 1× "
             f"({base:.2f} → {far:.2f}); over the last L positions {_change(lbase, lfar)} "
-            f"({lbase:.2f} → {lfar:.2f})."
+            f"({lbase:.2f} → {lfar:.2f})." + _vary(varies, claim_trend(label[name], top))
         )
     ranked = sorted(
         (
@@ -68,7 +124,10 @@ def findings(results: dict) -> list[str]:
     )
     if ranked:
         order = ", ".join(f"{label[n]} {v:.2f}" for n, v in ranked)
-        lines.append(f"Ranking at {top}× L by last-L perplexity (lower is better): {order}.")
+        lines.append(
+            f"Ranking at {top}× L by last-L perplexity (lower is better): {order}."
+            + _vary(varies, claim_rank(top))
+        )
 
     # the published directions, checked on our numbers
     def cmp(a: str, b: str, m: int, key: str = "last_ppl") -> str | None:
@@ -82,14 +141,11 @@ def findings(results: dict) -> list[str]:
             "about the same": "within 1% of",
             "within the seed spread": "within the seed spread of",
         }[verdict]
-        return f"{label[a]} {va:.2f} is {rel} {label[b]} {vb:.2f}"
+        return f"{label[a]} {va:.2f} is {rel} {label[b]} {vb:.2f}" + _vary(
+            varies, claim_versus(label[a], label[b], m)
+        )
 
-    for a, b in (
-        ("alibi", "rope-1e4"),
-        ("alibi", "sinusoidal"),
-        ("t5", "rope-1e4"),
-        ("rope-1e4", "sinusoidal"),
-    ):
+    for a, b in versus_pairs(enc):
         text = cmp(a, b, top)
         if text:
             lines.append(f"At {top}× L (last L positions): {text}.")
@@ -104,6 +160,7 @@ def findings(results: dict) -> list[str]:
                 if a is not None and b is not None:
                     parts.append(
                         f"{m}×: {b:.2f} vs {a:.2f} ({_versus(b, a, _spread(none.get(m), rows.get(m)))})"
+                        + _vary(varies, claim_scaling(method, m))
                     )
             if parts:
                 what = "PI after a short fine-tune at 4× L" if method == "pi-finetune" else method
@@ -111,13 +168,16 @@ def findings(results: dict) -> list[str]:
                     f"RoPE 1e4 with {what}, last-L perplexity vs no scaling: " + "; ".join(parts) + "."
                 )
 
-    def bases(r4: dict, r6: dict, from_mult: int) -> list[str]:
+    def bases(r4: dict, r6: dict, from_mult: int, mark: bool = True) -> list[str]:
         parts = []
         for m in mults:
             a, b = mean(r4.get(m), "last_ppl"), mean(r6.get(m), "last_ppl")
             if m >= from_mult and a is not None and b is not None:
                 verdict = _versus(b, a, _spread(r4.get(m), r6.get(m)))
-                parts.append(f"{m}× L: base 1e6 {b:.2f} vs 1e4 {a:.2f} ({verdict})")
+                parts.append(
+                    f"{m}× L: base 1e6 {b:.2f} vs 1e4 {a:.2f} ({verdict})"
+                    + (_vary(varies, claim_base(m)) if mark else "")
+                )
         return parts
 
     r4, r6 = enc.get("rope-1e4"), enc.get("rope-1e6")
@@ -129,11 +189,11 @@ def findings(results: dict) -> list[str]:
     long4, long6 = long_name("rope-1e4"), long_name("rope-1e6")
     if long4 in long_arm and long6 in long_arm:
         a, b = by_multiple(long_arm[long4]["rows"]), by_multiple(long_arm[long6]["rows"])
-        parts = bases(a, b, 4)
+        parts = bases(a, b, 4, mark=False)
         if parts:
             lines.append("The larger-base advice, trained at 4× L: " + "; ".join(parts) + ".")
     lines += _passkey_findings(enc, label)
-    lines += retrieval_findings(results)
+    lines += retrieval_findings(results, varies)
     if seeds > 1:
         lines.append(
             f"± is the standard deviation over {seeds} seeds; a difference within it is reported as "
@@ -176,7 +236,7 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def _held(values_by_multiple: list[float | None]) -> int:
+def held_to(values_by_multiple: list[float | None]) -> int:
     """How many multiples, from 1× on, keep an exact key of at least SURVIVES (0: not even 1×)."""
     held = 0
     for v in values_by_multiple:
@@ -223,7 +283,7 @@ def alibi_scale(results: dict) -> str | None:
     )
 
 
-def retrieval_findings(results: dict) -> list[str]:
+def retrieval_findings(results: dict, varies: dict[str, str | None] | None = None) -> list[str]:
     """What the retrieval arm shows, from its numbers, per seed: how many steps each encoding took to
     learn to copy at L, which runs did not learn (left out of everything after), where retrieval breaks,
     perplexity beside it, depth, and what teaching retrieval cost in perplexity. A statement that holds
@@ -294,6 +354,10 @@ def retrieval_findings(results: dict) -> list[str]:
         )
     else:
         lines.append(f"Every retrieval run learned at L ({total} of {total}).")
+    unstable = [f"{label[n]}{_vary(varies, claim_learned(label[n]))}" for n in arm
+                if _vary(varies, claim_learned(label[n]))]  # fmt: skip
+    if unstable:
+        lines.append("Which seeds learn to copy at L varies between runs: " + "; ".join(unstable) + ".")
     at1 = [s["at_1x"] for v in seeds.values() for s in v if s["learned"] and s["at_1x"] is not None]
     if at1:
         lines.append(
@@ -307,7 +371,7 @@ def retrieval_findings(results: dict) -> list[str]:
             continue
         who = label[name] + (f" (the {k} of {n_seeds} seeds that learned)" if k < n_seeds else "")
         per_seed = [[(values(name, m) or [None] * k)[i] for m in mults] for i in range(k)]
-        held = [_held(v) for v in per_seed]
+        held = [held_to(v) for v in per_seed]
         learned_ids = [s["seed"] for s in seeds[name] if s["learned"]]
         lo = min(held)
         if lo == 0:
@@ -329,7 +393,7 @@ def retrieval_findings(results: dict) -> list[str]:
                 + ", ".join(f"seed {sid} to {r}" for sid, r in zip(learned_ids, reach, strict=True))
                 + ")"
             )
-        survive.append(text.replace("  ", " ").strip())
+        survive.append(text.replace("  ", " ").strip() + _vary(varies, claim_holds(label[name])))
         lm = by_multiple(enc.get(name, {}).get("rows", []))
         p1, first1 = mean(lm.get(1), "last_ppl"), values(name, 1)
         able = [i for i, v in enumerate(first1) if v is not None and v >= SURVIVES]
@@ -349,7 +413,8 @@ def retrieval_findings(results: dict) -> list[str]:
             if len(lost) == len(able):
                 break
         if said:
-            flat_but_lost.append(f"{who} " + ", and ".join(said))
+            mark = _vary(varies, claim_flat_lost(label[name]))
+            flat_but_lost.append(f"{who} " + ", and ".join(said) + mark)
         depth_said, depth_count = [], 0
         for m in mults[1:]:
             row = rows[name].get(m)
@@ -369,7 +434,7 @@ def retrieval_findings(results: dict) -> list[str]:
             if depth_count == k:
                 break
         if depth_said:
-            far_near.append(f"{who} " + ", and ".join(depth_said))
+            far_near.append(f"{who} " + ", and ".join(depth_said) + _vary(varies, claim_near(label[name])))
     if survive:
         lines.append(
             f"Where retrieval survives (exact key ≥ {100 * SURVIVES:.0f}%, key in the middle, the seeds that "
@@ -419,4 +484,24 @@ def retrieval_findings(results: dict) -> list[str]:
     return lines
 
 
-__all__ = ["FLAT", "SAME", "SURVIVES", "alibi_scale", "findings", "median", "retrieval_findings"]
+__all__ = [
+    "FLAT",
+    "SAME",
+    "SURVIVES",
+    "VERSUS",
+    "alibi_scale",
+    "claim_base",
+    "claim_flat_lost",
+    "claim_holds",
+    "claim_learned",
+    "claim_near",
+    "claim_rank",
+    "claim_scaling",
+    "claim_trend",
+    "claim_versus",
+    "findings",
+    "held_to",
+    "median",
+    "retrieval_findings",
+    "versus_pairs",
+]

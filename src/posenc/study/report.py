@@ -51,8 +51,12 @@ def _train_minutes(results: dict) -> float:
     return sum(run.get("seconds") or 0.0 for run in results["runs"].values()) / 60
 
 
-def render_report(results: dict) -> str:
-    """report.md as a string: set-up, tables, published numbers, findings, discussion."""
+def render_report(results: dict, replicate: dict | None = None) -> str:
+    """report.md as a string: set-up, tables, published numbers, findings, discussion; with
+    ``replicate`` (:func:`posenc.study.replicate.read_replicate`) also which findings held in a second
+    run, each one that did not marked "varies between runs"."""
+    from posenc.study.replicate import varies
+
     mults, L = results["multiples"], results["train_length"]
     cfg = results["config"]
     m = cfg["model"]
@@ -96,7 +100,8 @@ def render_report(results: dict) -> str:
     for title, items in PUBLISHED:
         out += [f"- {title}: " + "; ".join(items) + "."]
     out += ["", "## What our numbers show (generated from them)", ""]
-    out += [f"- {line}" for line in findings(results)] + [""]
+    out += [f"- {line}" for line in findings(results, varies(results, replicate))] + [""]
+    out += _replicate_section(results, replicate)
     out += [
         "## Discussion",
         "",
@@ -159,12 +164,37 @@ def _retrieval_setup(results: dict) -> list[str]:
     ]
 
 
+def _replicate_section(results: dict, record: dict | None) -> list[str]:
+    """'Reproducibility': every claim of the findings in this run and the second one, held or not."""
+    if not record:
+        return []
+    from posenc.study.replicate import claims, compare
+
+    rows = compare(claims(results), record["other_claims"])
+    held = [a for a in rows if a.held]
+    out = [
+        "## Reproducibility: the same study run twice",
+        "",
+        f"This run ({record['this']}) against a second run of the same code, preset and seeds with a "
+        f"different float summation order ({record['other']}). {len(held)} of {len(rows)} claims behind "
+        "the findings above held in both runs; a finding resting on one that did not is marked "
+        '"varies between runs" above and is not a finding.',
+        "",
+        "| claim | this run | second run | held |",
+        "|---|---|---|---|",
+    ]
+    for a in rows:
+        out.append(f"| {a.claim} | {a.this or '—'} | {a.other or '—'} | {'yes' if a.held else '**no**'} |")
+    return out + [""]
+
+
 def write_report(out: Path, results: dict) -> Path:
-    """Write OUT/report.md atomically."""
+    """Write OUT/report.md atomically (with OUT/replicate.json's comparison when there is one)."""
     from posenc.atomic import atomic_write_text
+    from posenc.study.replicate import read_replicate
 
     path = Path(out) / REPORT_FILE
-    atomic_write_text(path, render_report(results))
+    atomic_write_text(path, render_report(results, read_replicate(Path(out))))
     return path
 
 

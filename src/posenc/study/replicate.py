@@ -1,0 +1,214 @@
+"""Reproducibility, measured: the study's claims compared between two runs of one preset.
+
+A *claim* is the verdict behind one of the report's findings, reduced to a word or a short phrase so two
+runs can be compared: "higher" / "lower" / "about the same" for a perplexity comparison, the lengths a
+retrieval model holds to per seed, which seeds learned at L, the first length where retrieval is lost
+under a flat perplexity. Two runs of the same code and seeds with a different float summation order
+(``OMP_NUM_THREADS=1`` against 2) agree on a claim when its verdicts are equal.
+
+``posenc study --replicate OTHER`` writes ``replicate.json`` beside results.json::
+
+    {"format": 1, "this": "torch threads 2", "other": "torch threads 1", "other_preset": "default",
+     "other_claims": {CLAIM: VERDICT, ...}}
+
+and the report then marks every finding whose claim differs as "varies between runs" and lists the
+comparison (:func:`posenc.study.report.render_report`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from posenc.study.findings import (
+    FLAT,
+    SAME,
+    claim_base,
+    claim_flat_lost,
+    claim_holds,
+    claim_learned,
+    claim_near,
+    claim_rank,
+    claim_scaling,
+    claim_trend,
+    claim_versus,
+    held_to,
+    versus_pairs,
+)
+from posenc.study.results import arm_seeds, by_multiple, learned_rows, mean
+
+REPLICATE_FILE = "replicate.json"
+FORMAT = 1
+
+
+def _direction(a: float | None, b: float | None) -> str | None:
+    """'higher' / 'lower' / 'about the same' for ``b`` against ``a`` (None when either is missing)."""
+    if a is None or b is None:
+        return None
+    if abs(b / a - 1) < SAME:
+        return "about the same"
+    return "higher" if b > a else "lower"
+
+
+def retrieval_claims(results: dict) -> dict[str, str]:
+    """The retrieval arm's claims: learned at L, holds to, lost under flat perplexity, near beats far."""
+    arm, mults = results.get("retrieval") or {}, results["multiples"]
+    enc = {n: by_multiple(e["rows"]) for n, e in results["encodings"].items()}
+    out: dict[str, str] = {}
+    for name, entry in arm.items():
+        label, seeds = entry["label"], arm_seeds(results, name)
+        learned = [s for s in seeds if s["learned"]]
+        out[claim_learned(label)] = ", ".join(str(s["seed"]) for s in learned) or "none"
+        if not learned:
+            continue
+        rows = by_multiple(learned_rows(results, name))
+        none = [None] * len(learned)
+        by_m = [((rows.get(m) or {}).get("passkey") or {}).get("values", none) for m in mults]
+        reach = [held_to([values[i] for values in by_m]) for i in range(len(learned))]
+        out[claim_holds(label)] = ", ".join(
+            f"seed {s['seed']} {f'{mults[h - 1]:g}×' if h else 'below 1×'}"
+            for s, h in zip(learned, reach, strict=True)
+        )
+        lm = enc.get(name, {})
+        p1, lost_at = mean(lm.get(1), "last_ppl"), "never"
+        for m in mults[1:]:
+            pm = mean(lm.get(m), "last_ppl")
+            flat = p1 is not None and pm is not None and pm <= FLAT * p1
+            if flat and any(h <= mults.index(m) for h in reach):
+                lost_at = f"{m:g}×"
+                break
+        out[claim_flat_lost(label)] = lost_at
+        near_at = "never"
+        for m in mults[1:]:
+            depths = (rows.get(m) or {}).get("passkey_by_depth") or []
+            by_d = {e["depth"]: e["accuracy"]["values"] for e in depths}
+            far, near = by_d.get(0.0), by_d.get(1.0)
+            if (
+                far
+                and near
+                and any(None not in (f, n) and n - f >= 0.3 for f, n in zip(far, near, strict=False))
+            ):
+                near_at = f"{m:g}×"
+                break
+        out[claim_near(label)] = near_at
+    return out
+
+
+def claims(results: dict) -> dict[str, str]:
+    """Every claim of the study's findings, as {claim: verdict} (see the module docstring)."""
+    mults, top = results["multiples"], results["multiples"][-1]
+    enc = {n: by_multiple(e["rows"]) for n, e in results["encodings"].items()}
+    label = {n: e["label"] for n, e in results["encodings"].items()}
+    out: dict[str, str] = {}
+    for name, rows in enc.items():
+        verdict = _direction(mean(rows.get(1), "last_ppl"), mean(rows.get(top), "last_ppl"))
+        if verdict:
+            out[claim_trend(label[name], top)] = verdict
+    ranked = sorted(
+        (mean(r.get(top), "last_ppl"), label[n]) for n, r in enc.items() if mean(r.get(top), "last_ppl")
+    )
+    if ranked:
+        out[claim_rank(top)] = " < ".join(n for _, n in ranked)
+    for a, b in versus_pairs(enc):
+        verdict = _direction(mean(enc[b].get(top), "last_ppl"), mean(enc[a].get(top), "last_ppl"))
+        out[claim_versus(label[a], label[b], top)] = verdict
+    scal = (results.get("scaling") or {}).get("rope-1e4")
+    if scal:
+        none = by_multiple(scal["none"]["rows"])
+        for method, entry in scal.items():
+            if method == "none":
+                continue
+            rows = by_multiple(entry.get("rows", []))
+            for m in mults[1:]:
+                verdict = _direction(mean(none.get(m), "last_ppl"), mean(rows.get(m), "last_ppl"))
+                if verdict:
+                    out[claim_scaling(method, m)] = verdict
+    r4, r6 = enc.get("rope-1e4"), enc.get("rope-1e6")
+    if r4 and r6:
+        for m in mults:
+            verdict = _direction(mean(r4.get(m), "last_ppl"), mean(r6.get(m), "last_ppl"))
+            if verdict:
+                out[claim_base(m)] = verdict
+    return out | retrieval_claims(results)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    claim: str
+    this: str | None
+    other: str | None
+
+    @property
+    def held(self) -> bool:
+        return self.this == self.other
+
+
+def compare(this: dict[str, str], other: dict[str, str]) -> list[Agreement]:
+    """Each claim of either run with both verdicts (None where a run makes no such claim)."""
+    keys = list(this) + [k for k in other if k not in this]
+    return [Agreement(k, this.get(k), other.get(k)) for k in keys]
+
+
+def write_replicate(out: Path, this_label: str, other_dir: Path, other_label: str | None = None) -> Path:
+    """Compare OUT's study with OTHER_DIR's (its results.json) and write OUT/replicate.json; the second
+    run is named ``other_label`` or, by default, by its device (which names its torch thread count)."""
+    from posenc.atomic import atomic_write_text
+    from posenc.results.jsonsafe import loads_strict
+
+    source = Path(other_dir) / "results.json"
+    try:
+        other = loads_strict(source.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ValueError(f"cannot read the other run's results {source}: {err.strerror or err}") from err
+    if not isinstance(other, dict) or "multiples" not in other:
+        raise ValueError(f"{source} is not a study's results.json")
+    record = {
+        "format": FORMAT,
+        "this": this_label,
+        "other": other_label or other.get("device") or str(other_dir),
+        "other_preset": other.get("preset"),
+        "other_device": other.get("device"),
+        "other_claims": claims(other),
+    }
+    path = Path(out) / REPLICATE_FILE
+    atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_replicate(folder: Path) -> dict[str, Any] | None:
+    """OUT/replicate.json, or None when the study has not been compared with a second run."""
+    from posenc.results.jsonsafe import loads_strict
+
+    path = Path(folder) / REPLICATE_FILE
+    if not path.is_file():
+        return None
+    record = loads_strict(path.read_text(encoding="utf-8"))
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a replicate record of format {FORMAT}")
+    other = record.get("other_claims")
+    if not isinstance(other, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in other.items()
+    ):
+        raise ValueError(f"{path}: other_claims must map each claim to a verdict string")
+    return record
+
+
+def varies(results: dict, record: dict | None) -> dict[str, str | None]:
+    """{claim: the other run's verdict} for every claim whose verdicts differ (empty without a record)."""
+    if not record:
+        return {}
+    return {a.claim: a.other for a in compare(claims(results), record["other_claims"]) if not a.held}
+
+
+__all__ = [
+    "REPLICATE_FILE",
+    "Agreement",
+    "claims",
+    "compare",
+    "read_replicate",
+    "retrieval_claims",
+    "varies",
+    "write_replicate",
+]

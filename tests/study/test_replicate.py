@@ -1,0 +1,115 @@
+"""Reproducibility measured: a study's claims compared with a second run's (posenc.study.replicate)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from posenc.study.replicate import REPLICATE_FILE, claims, compare, read_replicate, varies, write_replicate
+from posenc.study.report import render_report, write_report
+from posenc.study.results import by_multiple
+from tests.study.synthetic import synthetic_results
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return synthetic_results()
+
+
+def _set_passkey(results: dict, name: str, multiple: float, value: float) -> None:
+    """Every seed of the retrieval arm's ``name`` gets exact key ``value`` at ``multiple`` (key in the
+    middle), as a second run whose copy circuit formed differently would."""
+    row = by_multiple(results["retrieval"][name]["rows"])[multiple]
+    row["passkey"]["values"] = [value] * len(row["passkey"]["values"])
+    row["passkey"]["mean"] = value
+
+
+def test_a_run_agrees_with_itself_on_every_claim(results):
+    rows = compare(claims(results), claims(copy.deepcopy(results)))
+    assert rows and all(a.held for a in rows)
+
+
+def test_the_claims_name_the_synthetic_directions(results):
+    found = claims(results)
+    # synthetic.py: ALiBi flat (growth 1.0), RoPE 1e4 ×1.3 per doubling: ALiBi lower at 16×
+    assert found["ALiBi against RoPE (base 1e4), last-L perplexity at 16× L"] == "lower"
+    assert found["Sinusoidal: last-L perplexity at 16× L against 1×"] == "higher"
+    assert found["ALiBi: last-L perplexity at 16× L against 1×"] == "about the same"
+    # RETRIEVAL: ALiBi 1.0 at 1×, 0.3 at 2× -> holds to 1× in every seed; T5 0.5 at 4× -> holds to 4×
+    assert found["ALiBi (retrieval arm): exact key ≥ 50% holds to"] == "seed 0 1×, seed 1 1×, seed 2 1×"
+    assert found["T5 bias (retrieval arm): exact key ≥ 50% holds to"] == "seed 0 4×, seed 1 4×, seed 2 4×"
+    assert found["ALiBi: retrieval lost while last-L perplexity stays flat, first at"] == "2×"
+
+
+def test_a_flipped_retrieval_result_is_marked_as_varying_in_the_findings_and_the_table(results):
+    other = copy.deepcopy(results)
+    _set_passkey(other, "alibi", 2, 0.9)  # the re-run's ALiBi holds to 2×
+    record = {"format": 1, "this": "threads 2", "other": "threads 1", "other_preset": "default",
+              "other_claims": claims(other)}  # fmt: skip
+    differ = varies(results, record)
+    assert differ == {
+        "ALiBi (retrieval arm): exact key ≥ 50% holds to": "seed 0 2×, seed 1 2×, seed 2 2×",
+        "ALiBi: retrieval lost while last-L perplexity stays flat, first at": "4×",
+    }
+    report = render_report(results, record)
+    survive = next(line for line in report.splitlines() if line.startswith("- Where retrieval survives"))
+    assert (
+        "ALiBi holds to 1× in all 3 seeds and breaks at 2× [varies between runs: the re-run gives seed 0 2×"
+        in survive
+    )
+    assert "T5 bias holds to 4× in all 3 seeds and breaks at 8×;" in survive  # held: no mark
+    assert "## Reproducibility: the same study run twice" in report
+    assert f"{len(claims(results)) - 2} of {len(claims(results))} claims" in report
+    assert "| ALiBi (retrieval arm): exact key ≥ 50% holds to | seed 0 1×, seed 1 1×, seed 2 1× | " in report
+
+
+def test_without_a_second_run_the_report_has_no_reproducibility_section(results):
+    report = render_report(results)
+    assert "Reproducibility" not in report and "varies between runs" not in report
+
+
+def test_replicate_json_round_trips_through_the_study_folder(tmp_path, results):
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = copy.deepcopy(results)
+    _set_passkey(other, "t5", 8, 0.9)
+    (other_dir / "results.json").write_text(json.dumps(other), encoding="utf-8")
+    out = tmp_path / "this"
+    out.mkdir()
+    write_replicate(out, "threads 2", other_dir, "threads 1")
+    record = read_replicate(out)
+    assert record["other"] == "threads 1" and record["other_preset"] == results["preset"]
+    write_report(out, results)
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert (
+        "T5 bias holds to 4× in all 3 seeds and breaks at 8× [varies between runs: the re-run gives seed 0 8×"
+        in text
+    )
+
+
+def test_a_broken_replicate_file_is_one_error_naming_it(tmp_path):
+    (tmp_path / REPLICATE_FILE).write_text('{"format": 1, "other_claims": {"x": 3}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="replicate.json: other_claims must map"):
+        read_replicate(tmp_path)
+    with pytest.raises(ValueError, match="cannot read the other run's results"):
+        write_replicate(tmp_path, "a", tmp_path / "missing", "b")
+
+
+def test_the_cli_refuses_a_second_run_of_another_preset(tmp_path, results):
+    import argparse
+
+    from posenc.study.cli import _replicate
+
+    other_dir, out = tmp_path / "other", tmp_path / "this"
+    other_dir.mkdir()
+    out.mkdir()
+    (other_dir / "results.json").write_text(json.dumps({**results, "preset": "full"}), encoding="utf-8")
+    args = argparse.Namespace(out=str(out), replicate=str(other_dir), replicate_labels=None)
+    with pytest.raises(ValueError, match="ran preset 'full', not 'default'"):
+        _replicate(args, results)
+    assert not (out / REPLICATE_FILE).exists()
+    (other_dir / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    _replicate(args, results)
+    assert read_replicate(out)["other"] == results["device"]
