@@ -3,8 +3,9 @@
     python benchmarks/note_pages.py [--runs 5] [--notes why-position clock other-encodings ...]
 
 1. Starts `posenc lab --port 0` in a subprocess (results in a temporary folder); waits until the library
-   is imported (one JSON route answered), as a learner's first note would not find it cold either after
-   the lab's start-up.
+   is imported (one JSON route answered) and then ``--settle`` seconds more, the time a learner spends on
+   the home page before opening a note: the lab's warm-up (torch imported, every note's HTML built) runs
+   off the request path meanwhile, so a learner's first note does not find it cold either.
 2. For each note, in Chromium (Debian's /usr/bin/chromium, through Playwright): a first visit (empty
    browser cache: every script and style fetched), then ``--runs`` reloads with a new widget query each
    time (so the widgets ask the server again instead of reading an answer it kept). Reports the median
@@ -14,13 +15,15 @@
 3. Plotly: the bundle's size as served (gzip) and raw; the note pages draw with SVG and load no plotly.
 
 Target (issue 33): a note page with its widgets interactive within 1 s on this machine. The numbers
-measured on the 2-core machine are in benchmarks/README.md.
+measured on the 2-core machine are in benchmarks/README.md. The load average is printed before and after:
+other programs on the machine (training runs) slow every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +55,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--notes", nargs="+", default=NOTES)
+    parser.add_argument("--settle", type=float, default=8.0, help="seconds between start-up and first note")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -60,6 +64,8 @@ def main() -> int:
     base = url.rstrip("/")
     try:
         urllib.request.urlopen(f"{base}/api/rotation?m=1&n=2", timeout=60).read()  # the library is loaded
+        time.sleep(args.settle)
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         with urllib.request.urlopen(
             urllib.request.Request(f"{base}/static/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
         ) as r:
@@ -94,6 +100,8 @@ def main() -> int:
                 )
                 context.close()
             browser.close()
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        print("Next: compare with benchmarks/README.md (Note pages); a first visit over 1 s: trim that note.")
     finally:
         stop(proc)
     return 0

@@ -179,19 +179,20 @@ def test_one_edit_sends_each_api_request_once(page):
     assert _api_requests(page, "/angles", length) == {"/api/angles": 1, "/api/decay": 1}
 
 
-def test_phone_chart_axis_titles_are_not_cut(phone):
-    """At 390x844 the explorer's charts keep their axis titles whole: each title's box lies inside its
-    chart (a 250 px tall axis cut "wavelength 2π/θ (tokens, log scale)" to "…log scal")."""
-    phone.goto(phone.lab + "/explorer")
-    phone.wait_for_selector("#wavelength-plot .ytitle")
+def test_phone_chart_text_is_not_cut(phone):
+    """At 390x844 the explorer's charts keep every text whole: each text's box lies inside its chart (a
+    250 px tall axis once cut "wavelength 2π/θ (tokens, log scale)" to "…log scal")."""
+    phone.goto(phone.lab + "/explorer?scaling=1&rope_type=yarn")
+    phone.wait_for_selector("#wavelength-plot text.title")
     cut = phone.evaluate(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
-          const box = plot.getBoundingClientRect();
-          return [...plot.querySelectorAll('.xtitle, .ytitle')]
+        """() => [...document.querySelectorAll('svg.chart')].flatMap(chart => {
+          const box = chart.getBoundingClientRect();
+          return [...chart.querySelectorAll('text')]
             .map(t => [t.textContent, t.getBoundingClientRect()])
-            .filter(([, r]) => r.top < box.top - 1 || r.bottom > box.bottom + 1 || r.left < box.left - 1)
-            .map(([text, r]) => [plot.id, text, Math.round(r.top - box.top),
-                                 Math.round(box.bottom - r.bottom)]);
+            .filter(([, r]) => r.top < box.top - 1 || r.bottom > box.bottom + 1
+                               || r.left < box.left - 1 || r.right > box.right + 1)
+            .map(([text, r]) => [chart.id, text, Math.round(r.left - box.left),
+                                 Math.round(box.right - r.right)]);
         })"""
     )
     assert cut == [], cut

@@ -235,12 +235,30 @@ def test_note_figures_fit_the_width(page, width):
         screenshot(page, f"note-{topic}-{width}")
 
 
+def charts_drawn(page, wavelength: str, scale: str) -> dict:
+    """What ScalingCharts drew in two charts: each marker's tooltip (a pair's number), the texts and the
+    series' classes, i.e. everything but the pixel positions (which follow each chart's width)."""
+    return page.evaluate(
+        """([w, s]) => Object.fromEntries([['wavelength', w], ['scale', s]].map(([k, sel]) => {
+          const svg = document.querySelector(sel);
+          return [k, { dots: [...svg.querySelectorAll('circle.dot title')].map((t) => t.textContent),
+                       texts: [...svg.querySelectorAll('text')].map((t) => t.textContent),
+                       series: [...svg.querySelectorAll('polyline, line.ref')]
+                         .map((l) => l.getAttribute('class')) }];
+        }))""",
+        [wavelength, scale],
+    )
+
+
 def test_a_figure_opens_its_tool_with_the_same_settings(page):
     root = "#figure-scaling"
     page.goto(page.lab + "/notes/rope-scaling")
     ready(page, root)
     settle(page, root, lambda: page.locator("#figure-scaling input[value=linear]").check())
     shown = page.locator("#figure-scaling [data-part=counts]").inner_text().replace(" ", "")
+    note_charts = charts_drawn(
+        page, "#figure-scaling [data-part=wavelengths]", "#figure-scaling [data-part=scales]"
+    )
     page.locator("#figure-scaling a.open-tool").click()
     page.wait_for_url("**/explorer?*")
     page.wait_for_function("() => document.body.dataset.ready")
@@ -249,6 +267,14 @@ def test_a_figure_opens_its_tool_with_the_same_settings(page):
     page.wait_for_function(
         "([c]) => document.querySelector('#counts').textContent.replace(/\\s/g, '') === c", arg=[shown]
     )
+    # one implementation: the explorer draws the note's charts (the same renderer, the same per-pair numbers,
+    # the same lines and labels), and neither page loads plotly
+    assert charts_drawn(page, "#wavelength-plot", "#scale-plot") == note_charts
+    assert (
+        len(note_charts["wavelength"]["dots"]) == 32
+        and note_charts["scale"]["dots"][0] == "pair 0: θ divided by 16"
+    )
+    assert page.locator("script[src*=plotly]").count() == 0
     page.goto(page.lab + "/notes/relative-proof")
     ready(page, "#figure-rotation")
     settle(page, "#figure-rotation", lambda: page.locator("#rotation-shift-up").click())

@@ -74,3 +74,34 @@ def test_web_and_cli_agree_on_a_hidden_size_not_divisible_by_the_heads(client, t
     ).stderr
     for said in (web, cli):
         assert "hidden_size 4095 is not divisible by the head count" in said, said
+
+
+def test_settings_round_trip_through_the_url_a_reload_and_back(page):
+    page.goto(page.lab + "/inspector")
+    first, second = page.locator("#bundled button").nth(0), page.locator("#bundled button").nth(1)
+    names = first.get_attribute("data-name"), second.get_attribute("data-name")
+    page.fill("#target-length", "32768")
+    first.click()
+    page.wait_for_function(
+        "([n]) => document.querySelector('#result-title').textContent.startsWith(n)", arg=[names[0]]
+    )
+    second.click()
+    page.wait_for_function(
+        "([n]) => document.querySelector('#result-title').textContent.startsWith(n)", arg=[names[1]]
+    )
+    assert f"model={names[1]}" in page.url and "target=32768" in page.url
+    page.reload()  # the same report again, at the same target length
+    page.wait_for_function(
+        "([n]) => document.querySelector('#result-title').textContent.startsWith(n)", arg=[names[1]]
+    )
+    assert page.input_value("#target-length") == "32768"
+    assert "32,768" in page.inner_text("#terminal")
+    page.go_back()  # Back: the bundled model before
+    page.wait_for_function(
+        "([n]) => document.querySelector('#result-title').textContent.startsWith(n)", arg=[names[0]]
+    )
+    # a pasted config is not put in the URL, and the URL no longer names a bundled model
+    _inspect_text(page, json.dumps(LLAMA))
+    page.wait_for_function("() => !document.querySelector('#result').hidden")
+    page.wait_for_function("() => !new URLSearchParams(location.search).get('model')")
+    assert "hidden_size" not in page.url

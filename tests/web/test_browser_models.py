@@ -133,6 +133,40 @@ def test_loss_view_colours_every_byte_marks_L_and_switches_units(page):
     screenshot(page, "models-loss-learned-nats")
 
 
+def test_settings_round_trip_through_the_url_a_reload_and_back(page):
+    page.goto(page.lab + "/models")
+    drawn(page, "attention")
+    drawn(page, "loss")
+    for select, value in [("#attn-model", "alibi-s0"), ("#attn-layer", "1"), ("#attn-head", "1")]:
+        before = count(page, "attention")
+        page.select_option(select, value)
+        drawn(page, "attention", before + 1)
+    for select, value in [("#loss-unit", "nats"), ("#loss-model-b", "learned-s0")]:
+        before = count(page, "loss")
+        page.select_option(select, value)
+        drawn(page, "loss", before + 1)
+    for part in ("model=alibi-s0", "layer=1", "head=1", "unit=nats", "middle=learned-s0"):
+        assert part in page.url
+    page.reload()
+    drawn(page, "attention")
+    drawn(page, "loss")
+    assert page.locator("#attn-facts").inner_text().startswith("ALiBi (alibi-s0), layer 1, head 1")
+    assert (
+        page.locator("#attn-layer").input_value() == "1" and page.locator("#attn-head").input_value() == "1"
+    )
+    assert page.locator("#legend-title").inner_text() == "loss per byte (nats)"
+    assert page.locator("#loss-panels .loss-panel").nth(1).get_attribute("data-model") == "learned-s0"
+    before = count(page, "loss")
+    page.go_back()  # the middle panel's change was one step: Back restores its model, the unit stays
+    drawn(page, "loss", before + 1)
+    assert page.locator("#loss-model-b").input_value() != "learned-s0"
+    assert page.locator("#loss-unit").input_value() == "nats"
+    # a shared link opens on its settings
+    page.goto(page.lab + "/models?model=alibi-s0&layer=1&head=0")
+    drawn(page, "attention")
+    assert page.locator("#attn-facts").inner_text().startswith("ALiBi (alibi-s0), layer 1, head 0")
+
+
 def test_a_too_long_text_shows_the_labs_message(page):
     page.refusals_expected = True
     page.goto(page.lab + "/models")

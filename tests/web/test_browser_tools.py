@@ -87,8 +87,35 @@ def test_explorer_factor_changes_the_wavelengths(page):
     assert eight == pytest.approx(8 * slowest_plain, rel=1e-3)
     assert number(page.locator("#counts").inner_text().split("/")[1]) == 32  # PI divides every pair
     assert page.locator("#pair-rows tr").count() == 32
-    assert page.locator("#wavelength-plot .main-svg").count() >= 1  # plotly drew the figure
+    # the scaling note's charts (ScalingCharts): a marker per pair, its tooltip the pair's wavelength
+    assert page.locator("#wavelength-plot circle.dot").count() == 32
+    assert page.locator("#scale-plot circle.dot title").first.text_content() == "pair 0: θ divided by 8"
+    assert page.locator("script[src*=plotly]").count() == 0
     screenshot(page, "explorer")
+
+
+def test_explorer_charts_fill_their_box_on_a_phone(page):
+    """At 390x844 each chart is as wide as its box and its viewBox is its size (its text keeps its size);
+    shrinking the window from 1280 px redraws it at the new width."""
+    page.set_viewport_size({"width": 1280, "height": 844})
+    page.goto(page.lab + "/explorer?scaling=1&rope_type=yarn")
+    page.wait_for_function("() => document.body.dataset.ready")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)  # the resize observer's redraw
+    sizes = page.evaluate(
+        """() => ['wavelength-plot', 'scale-plot'].map((id) => {
+          const svg = document.getElementById(id), box = svg.parentElement, style = getComputedStyle(box);
+          const inner = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          const axis = svg.querySelector('line.axis').getBoundingClientRect();
+          return [id, svg.getBoundingClientRect().width, inner, svg.viewBox.baseVal.width,
+                  axis.right - svg.getBoundingClientRect().left];
+        })"""
+    )
+    for name, width, box, view, axis_end in sizes:
+        assert abs(width - box) <= 1, f"{name}: {width:.0f} px in a {box:.0f} px box"
+        assert abs(view - width) <= 1, f"{name}: drawn for {view:.0f} px, shown at {width:.0f} px"
+        assert axis_end >= width - 20, f"{name}: its x axis ends at {axis_end:.0f} of {width:.0f} px"
+    screenshot(page, "explorer-390")
 
 
 def test_inspector_explains_a_bundled_config(page):
@@ -98,7 +125,8 @@ def test_inspector_explains_a_bundled_config(page):
     figures = page.locator("#figures").inner_text()
     assert "500,000" in figures  # Llama 3.1's rope_theta
     assert page.locator("#scaling-summary").inner_text().strip() != ""
-    assert page.locator("#inspect-plot .main-svg").count() >= 1
+    assert page.locator("#inspect-plot polyline.line.scaled").count() == 1  # the explorer's charts
+    assert page.locator("#inspect-plot .ref.critical").count() == 2  # the critical dimension: line + label
     screenshot(page, "inspector")
 
 

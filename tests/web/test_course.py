@@ -140,7 +140,7 @@ def test_the_shuffle_route_keeps_a_word_without_position_and_moves_it_with_rope(
 def test_plotly_is_served_gzipped_and_cached_for_a_year_at_its_versioned_address(client):
     import plotly
 
-    page = client.get("/explorer").text
+    page = client.get("/angles").text
     src = re.search(r'<script src="(/static/vendor/plotly\.min\.js\?v=[^"]+)"', page).group(1)
     assert src.endswith(plotly.__version__)
     r = client.get(src, headers={"accept-encoding": "gzip"})

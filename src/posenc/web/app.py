@@ -211,16 +211,29 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return await _http_error(request, HTTPException(500, f"the lab failed on this request: {exc}"))
 
 
-def _warm_up() -> None:
-    """Import torch and the library off the request path, so the first API call does not wait; then
-    move every object alive so far (torch's, the templates') out of the garbage collector's sight
-    (``gc.freeze``): a full collection otherwise walks them all and stalls every request for tens of
-    milliseconds in the middle of a burst."""
+def _warm_up(lab: Lab) -> None:
+    """Import torch and the library and build the notes' HTML off the request path, so neither the
+    first API call nor the first visit to a note waits; then move every object alive so far (torch's,
+    the templates') out of the garbage collector's sight (``gc.freeze``): a full collection otherwise
+    walks them all and stalls every request for tens of milliseconds in the middle of a burst."""
     try:
+        import torch
+
         import posenc.encodings  # noqa: F401
         import posenc.experiments.exp1_why_position  # noqa: F401 (the why-position note's shuffle demo)
+        from posenc.web.model_views import VIEW_THREADS
+
+        # the widgets' tensors are tiny: on a busy machine a second intra-op thread only waits for a core
+        # (the shuffle demo took 0.4 s with 2 threads at load 11, 6 ms with 1); the model views use as many
+        torch.set_num_threads(VIEW_THREADS)
     except Exception:  # a broken torch shows itself on the route that needs it
         log.exception("warming up the library failed")
+    try:
+        from posenc.web.learn_pages import render_notes
+
+        render_notes(lab.templates.env)
+    except Exception:  # a broken note shows itself on its page
+        log.exception("building the notes' pages failed")
     gc.collect()
     gc.freeze()
 
@@ -244,7 +257,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette):
         if warm_up:
-            threading.Thread(target=_warm_up, name="posenc-warm-up", daemon=True).start()
+            threading.Thread(target=_warm_up, args=(lab,), name="posenc-warm-up", daemon=True).start()
         yield
         lab.jobs.shutdown()
 

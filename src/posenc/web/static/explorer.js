@@ -1,21 +1,11 @@
-// Frequency explorer: numbers from /api/frequencies (posenc.encodings.rope.frequencies); this script only draws.
+// Frequency explorer: numbers from /api/frequencies (posenc.encodings.rope.frequencies); this script only draws,
+// with the scaling note's charts (ScalingCharts, static/widgets/scaling.js).
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("explorer-form");
   const types = JSON.parse($("explorer-types").textContent); // rope_type -> the parameters it reads
   let latest = 0;
-
-  function draw(d) {
-    const pairs = d.pairs, first = pairs[0], last = pairs[pairs.length - 1], C = Plots.COLORS;
-    const marks = d.lines.map((line, k) => Plots.hline(first, last, line.tokens, line.label, k === 0 ? C.train : C.target, k === 0 ? "dot" : "dashdot"))
-      .concat(d.bands.map((band) => Plots.hline(first, last, band.tokens, band.label, C.band, "longdash")));
-    Plots.wavelengths("wavelength-plot", {
-      title: `Wavelength per pair, head_dim ${d.head_dim}`, pairs, base: d.base, plain: d.wavelength_plain, scaled: d.wavelength_scaled,
-      scaledName: `${d.rope_type}${d.rope_type === "default" ? "" : ` (s = ${Lab.fmt(d.factor)})`}`, marks,
-    });
-    Plots.scales("scale-plot", pairs, d.scale, d.rope_type === "default" ? undefined : d.factor);
-  }
 
   function show(d) {
     $("explorer-error").hidden = true;
@@ -33,7 +23,7 @@
       }
       return tr;
     }));
-    draw(d);
+    ScalingCharts.draw($("wavelength-plot"), $("scale-plot"), ScalingCharts.fromFrequencies(d)); // the note's charts
   }
 
   async function update(query) {

@@ -4,6 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("inspect-form");
+  const settings = $("inspect-settings"); // the part of the page whose settings the URL holds
   const MAX_BODY = Number(form.dataset.maxBody);
   const MAX_DEPTH = Number(form.dataset.maxDepth);
   let lastRequest = null; // the body of the last successful inspection (for the static plot)
@@ -66,24 +67,20 @@
     row.appendChild(td);
   }
 
+  // the per-pair charts of the explorer and the scaling note (ScalingCharts, static/widgets/scaling.js)
   function drawPlots(r) {
     const pairs = (r.pairs || []).map((p) => p.pair);
     $("plots-box").hidden = !pairs.length;  // a config that is not RoPE has no pairs: no blank plot area
-    if (!pairs.length) { Plotly.purge("inspect-plot"); Plotly.purge("scale-plot"); return; }
-    const first = pairs[0], last = pairs[pairs.length - 1], C = Plots.COLORS;
-    const plain = r.pairs.map((p) => p.wavelength_default), scaled = r.pairs.map((p) => p.wavelength);
-    const marks = [Plots.hline(first, last, r.training_length, `training length L = ${Lab.fmt(r.training_length)}`, C.train, "dot")];
-    if (r.target_length !== r.training_length) marks.push(Plots.hline(first, last, r.target_length, `target length N = ${Lab.fmt(r.target_length)}`, C.target, "dashdot"));
+    if (!pairs.length) return;
+    const scaled = r.rope_type !== "default";
+    const lines = [{ label: `training length L = ${Lab.fmt(r.training_length)}`, tokens: r.training_length }];
+    if (r.target_length !== r.training_length) lines.push({ label: `target length N = ${Lab.fmt(r.target_length)}`, tokens: r.target_length });
     const crit = r.critical_dimension && r.critical_dimension.pairs_below;
-    if (Number.isFinite(crit)) {
-      const values = plain.concat(scaled).filter((v) => v !== null);
-      marks.push({ x: [crit - 0.5, crit - 0.5], y: [Math.min(...values), Math.max(...values)], mode: "lines",
-        name: `critical dimension: pairs ≥ ${crit} never turned fully in training`, line: { color: "#111", dash: "dot", width: 1.2 },
-        hovertemplate: "critical dimension<extra></extra>" });
-    }
-    Plots.wavelengths("inspect-plot", { title: `RoPE wavelengths: ${r.name}`, pairs, base: r.base, plain, scaled,
-      scaledName: `${r.rope_type} at N = ${Lab.fmt(r.target_length)}`, marks });
-    Plots.scales("scale-plot", pairs, r.pairs.map((p) => p.scale_factor));
+    ScalingCharts.draw($("inspect-plot"), $("scale-plot"), {
+      pairs, base: r.base, plain: r.pairs.map((p) => p.wavelength_default), scaled: r.pairs.map((p) => p.wavelength),
+      scaledLabel: scaled ? `${r.rope_type} at N = ${Lab.fmt(r.target_length)}` : null, lines, bands: [],
+      critical: crit, scale: r.pairs.map((p) => p.scale_factor), factor: scaled && Number.isFinite(r.factor) ? r.factor : null,
+    });
   }
 
   function show(d) {
@@ -131,12 +128,16 @@
     } catch (err) { fail(err.message); }
   }
 
+  function inspectBundled(name) {
+    const { part, error } = targetPart();
+    if (error) { fail(error); return; }
+    inspect(`{"name": ${JSON.stringify(name)}${part}${asTypePart()}}`);
+  }
   $("bundled").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-name]");
     if (!button) return;
-    const { part, error } = targetPart();
-    if (error) { fail(error); return; }
-    inspect(`{"name": ${JSON.stringify(button.dataset.name)}${part}${asTypePart()}}`);
+    $("bundled-name").value = button.dataset.name; // into the URL (data-push: one history entry)
+    inspectBundled(button.dataset.name);
   });
 
   form.addEventListener("submit", (e) => {
@@ -146,6 +147,8 @@
     if (problem) { fail(problem); return; }
     const { part, error } = targetPart();
     if (error) { fail(error); return; }
+    // the URL no longer names a bundled model (the pasted text itself stays out of it)
+    if ($("bundled-name").value) { $("bundled-name").value = ""; settings.dispatchEvent(new Event("change", { bubbles: true })); }
     inspect(`{"config": ${text}${part}${asTypePart()}}`); // the text as pasted: the server reads the very numbers given
   });
 
@@ -172,4 +175,9 @@
     } catch (err) { $("static-plot-box").replaceChildren(); fail(err.message); }
     finally { button.disabled = false; }
   });
+
+  // the settings live in the URL: a reload or a shared link shows the same bundled model; Back the one before
+  const restore = () => { if ($("bundled-name").value) inspectBundled($("bundled-name").value); };
+  Widgets.urlState(settings, restore);
+  restore();
 })();

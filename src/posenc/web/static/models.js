@@ -296,6 +296,13 @@
   pick(loss.b, [...main("alibi"), ...main("nope"), ...data.main]);
   pick(loss.rope, main("rope-1e4"));
   modelChosen();
+  // the settings (models, layer, head, scaling, unit) live in the URL: a reload keeps them, a link shares them,
+  // Back goes to the previous one; the texts stay out of it (up to thousands of bytes each)
+  const attnForm = $("attention-form");
+  Widgets.urlState(attnForm, () => { modelChosen(); Widgets.restore(attnForm); requestAttention(); });
+  Widgets.urlState($("loss-form"), requestLoss);
+  modelChosen(); // the layers and heads of the URL's model, then its layer and head
+  Widgets.restore(attnForm);
 
   const attentionTyped = debounce(() => { requestAttention(); requestProfiles(); }, 400);
   attn.text.addEventListener("input", () => { count("attn-count", attn.text.value, data.limits.attention); attentionTyped(); });

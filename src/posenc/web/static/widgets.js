@@ -73,6 +73,8 @@ const Widgets = (() => {
     root.addEventListener("click", (e) => { if (e.target.closest("button[data-push]")) setTimeout(() => save(root, true), 0); });
     return entry;
   }
+  // apply the URL's values to root's controls again (after a page filled a select's options)
+  function restore(root) { write(root, fromUrl(root)); }
   window.addEventListener("popstate", () => {
     moving = false;
     for (const entry of bound) {
@@ -194,5 +196,5 @@ const Widgets = (() => {
   const logTick = (v) => (v >= 1e5 ? `1e${Math.round(Math.log10(v))}` : Lab.fmt(v));
   const pairTicks = (n) => { const s = niceStep(n / 6); const out = []; for (let t = 0; t < n; t += s) out.push(t); return out; };
 
-  return { register, start, urlState, read, write, svg, clear, frame, axes, polyline, hline, pairTicks };
+  return { register, start, urlState, restore, read, write, svg, clear, frame, axes, polyline, hline, pairTicks };
 })();

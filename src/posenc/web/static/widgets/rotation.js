@@ -18,13 +18,40 @@ Widgets.register("rotation", (root, w) => {
   }
 
   const el = (name, attrs, label) => Widgets.svg(svgEl, name, attrs, label);
-  // a vector from the origin; y is flipped (SVG's y axis points down)
-  function arrow(v, cls, label) {
-    const x = v[0] * R, y = -v[1] * R;
-    el("line", { x1: 0, y1: 0, x2: x, y2: y, class: `vec ${cls}`, "marker-end": `url(#${root.dataset.p || ""}head-${cls.split(" ")[0]})` });
-    const len = Math.hypot(x, y) || 1;
-    el("text", { x: x + (x / len) * 16, y: y + (y / len) * 16 + 4, class: `vec-label ${cls}`, "text-anchor": "middle" }, label);
+  // a vector from the origin; y is flipped (SVG's y axis points down). Its label is placed by placeLabels.
+  function arrow(v, cls) {
+    el("line", { x1: 0, y1: 0, x2: v[0] * R, y2: -v[1] * R, class: `vec ${cls}`, "marker-end": `url(#${root.dataset.p || ""}head-${cls.split(" ")[0]})` });
   }
+
+  // The labels of the arrows and of the angle between them, drawn after every other text: each goes to the
+  // first spot round its anchor (out along its direction, then turning to either side, then farther out) where
+  // it overlaps no text already there and stays inside the figure. Two arrows pointing close together (m = 0,
+  // or q = k) would otherwise stack their labels. A label: { at: [x, y], angle, radii, cls, text }.
+  const HALF = 170; // the viewBox: -170 … 170 both ways
+  const TURNS = [0, 0.6, -0.6, 1.2, -1.2, 1.9, -1.9];
+  const apart = (a, b) => a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+  const inside = (b) => b.x >= -HALF && b.y >= -HALF && b.x + b.width <= HALF && b.y + b.height <= HALF;
+  const pad = (b) => ({ x: b.x - 1, y: b.y - 1, width: b.width + 2, height: b.height + 2 });
+  function placeLabels(labels) {
+    const taken = [...svgEl.querySelectorAll("text")].map((t) => pad(t.getBBox()));
+    for (const { at: [x, y], angle, radii, cls, text: label, turns = TURNS } of labels) {
+      const node = el("text", { class: cls, "text-anchor": "middle" }, label);
+      let first = null, box = null;
+      search: for (const r of radii) {
+        for (const turn of turns) {
+          node.setAttribute("x", (x + r * Math.cos(angle + turn)).toFixed(1));
+          node.setAttribute("y", (y + r * Math.sin(angle + turn) + 4).toFixed(1)); // + 4: centred on the spot
+          const b = pad(node.getBBox());
+          if (!first) first = [node.getAttribute("x"), node.getAttribute("y"), b];
+          if (inside(b) && taken.every((t) => apart(b, t))) { box = b; break search; }
+        }
+      }
+      if (!box) { node.setAttribute("x", first[0]); node.setAttribute("y", first[1]); box = first[2]; } // no free spot
+      taken.push(box);
+    }
+  }
+  // an arrow's label: round the tip of v
+  const tip = (v, cls, text) => ({ at: [v[0] * R, -v[1] * R], angle: Math.atan2(-v[1], v[0]), radii: [16, 28, 40, 54], cls: `vec-label ${cls}`, text });
 
   function draw(d) {
     Widgets.clear(svgEl);
@@ -40,18 +67,20 @@ Widgets.register("rotation", (root, w) => {
     el("text", { x: -6, y: -R - 14, class: "axis-label", "text-anchor": "end" }, "feature 2");  // left of the axis: clear of a label at an arrow's tip more often
     el("circle", { cx: 0, cy: 0, r: R, class: "unit" });
     el("text", { x: R * 0.72, y: R * 0.72 + 14, class: "axis-label" }, "unit circle");
-    arrow(d.q, "q faint", "q");
-    arrow(d.k, "k faint", "k");
+    arrow(d.q, "q faint");
+    arrow(d.k, "k faint");
     const arc = d.arc.map(([x, y]) => `${(x * R).toFixed(2)},${(-y * R).toFixed(2)}`).join(" ");
     el("polyline", { points: arc, class: "arc" });
     const mid = d.arc[Math.floor(d.arc.length / 2)];
-    const ml = Math.hypot(mid[0], mid[1]) || 1;
-    el("text", { x: (mid[0] / ml) * (R * 0.32 + 22), y: (-mid[1] / ml) * (R * 0.32 + 22) + 4, class: "arc-label",
-      "text-anchor": "middle" }, `${Lab.fmt(Math.abs(d.angle_between_degrees), 3)}°`);
-    arrow(d.rq, "q", "Rₘq");
-    arrow(d.rk, "k", "Rₙk");
+    arrow(d.rq, "q");
+    arrow(d.rk, "k");
     // the score in the figure too: on a phone the figure stays in view while the readout is scrolled away
     el("text", { x: -166, y: 164, class: "axis-label score-label" }, `score ${Lab.fmt(d.score)}`);
+    // the rotated arrows' labels first (they keep the spot at their tips), the angle's last, out along its bisector
+    const r0 = R * 0.32 + 22;
+    placeLabels([tip(d.rq, "q", "Rₘq"), tip(d.rk, "k", "Rₙk"), tip(d.q, "q faint", "q"), tip(d.k, "k faint", "k"),
+      { at: [0, 0], angle: Math.atan2(-mid[1], mid[0]), radii: [r0, r0 + 14, r0 - 12, r0 + 28, r0 + 42], turns: [0, 0.25, -0.25],
+        cls: "arc-label", text: `${Lab.fmt(Math.abs(d.angle_between_degrees), 3)}°` }]);
   }
 
   // an angle "mod 360°" is shown in [0°, 360°) (the server's angles may be signed)
