@@ -32,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a JSON object as in config.json",
     )
     parser.add_argument(
-        "--windows", type=int, default=None, help="evaluation windows per length (default 64; 8 for your own model)"
+        "--windows",
+        type=int,
+        default=None,
+        help="evaluation windows per length (default 64; 8 for your own model)",
     )
     parser.add_argument(
         "--passkey-trials",
@@ -53,12 +56,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="held-out text to evaluate on (default: the corpus the run was trained on)",
     )
     own = parser.add_argument_group("your own model (a Hugging Face folder or a MiniMind .pth)")
-    own.add_argument("--text", default=None, help="UTF-8 text file to measure on (default: the built-in held-out text)")
-    own.add_argument("--passkey-depths", default="0.5", help="comma-separated key depths in [0, 1] (default 0.5)")
+    own.add_argument(
+        "--text", default=None, help="UTF-8 text file to measure on (default: the built-in held-out text)"
+    )
+    own.add_argument(
+        "--passkey-depths", default="0.5", help="comma-separated key depths in [0, 1] (default 0.5)"
+    )
     own.add_argument("--tokenizer", default=None, help="tokenizer folder (default: the model's own folder)")
-    own.add_argument("--train-length", type=int, default=None, help="L, the training length (default: from the config)")
-    own.add_argument("--dtype", default="auto", help="auto (bf16 on a GPU that has it, else fp32), float32, bfloat16")
-    own.add_argument("--allow-download", action="store_true", help="fetch a hub id that is not in the local cache")
+    own.add_argument(
+        "--train-length", type=int, default=None, help="L, the training length (default: from the config)"
+    )
+    own.add_argument(
+        "--dtype", default="auto", help="auto (bf16 on a GPU that has it, else fp32), float32, bfloat16"
+    )
+    own.add_argument(
+        "--allow-download", action="store_true", help="fetch a hub id that is not in the local cache"
+    )
     own.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
 
 
@@ -104,7 +117,9 @@ def _depths(text: str) -> tuple:
     try:
         return tuple(float(part) for part in str(text).split(","))
     except ValueError:
-        raise ValueError(f"--passkey-depths must be numbers in [0, 1] separated by commas, got {text!r}") from None
+        raise ValueError(
+            f"--passkey-depths must be numbers in [0, 1] separated by commas, got {text!r}"
+        ) from None
 
 
 def print_table(result: dict) -> None:

@@ -110,8 +110,10 @@ def rope_parameters_of(config) -> dict | None:
 
 def _nested(params: dict) -> bool:
     """RoPE parameters given per layer kind (``{"sliding_attention": {...}, "full_attention": {...}}``)."""
-    return "rope_theta" not in params and "rope_type" not in params and any(
-        isinstance(v, dict) for v in params.values()
+    return (
+        "rope_theta" not in params
+        and "rope_type" not in params
+        and any(isinstance(v, dict) for v in params.values())
     )
 
 
@@ -141,7 +143,11 @@ def rotary_pairs(loaded: LoadedModel) -> int:
     config = loaded.text_config
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     partial = next(
-        (p.get("partial_rotary_factor") for p in _rope_dicts(loaded.rope_parameters) if p.get("partial_rotary_factor")),
+        (
+            p.get("partial_rotary_factor")
+            for p in _rope_dicts(loaded.rope_parameters)
+            if p.get("partial_rotary_factor")
+        ),
         getattr(config, "partial_rotary_factor", None) or 1.0,
     )
     return int(head_dim * float(partial)) // 2
@@ -181,9 +187,18 @@ def apply_rope_scaling(loaded: LoadedModel, scaling: dict | None) -> None:
     if hasattr(config, "rope_parameters"):
         config.rope_parameters = params
         if scaling is not None and hasattr(config, "validate_rope"):
-            config.validate_rope()
+            try:
+                config.validate_rope()
+            except (ValueError, KeyError, TypeError) as err:
+                config.rope_parameters = copy.deepcopy(loaded.rope_parameters)
+                raise ValueError(
+                    f"--rope-scaling: transformers refuses {scaling} for {loaded.model_type}: "
+                    f"{_first_line(err)}"
+                ) from None
     else:  # transformers 4.x
-        config.rope_scaling = None if scaling is None else {k: v for k, v in params.items() if k != "rope_theta"}
+        config.rope_scaling = (
+            None if scaling is None else {k: v for k, v in params.items() if k != "rope_theta"}
+        )
     for parent, name, module in _rotary_modules(loaded.model):
         device = next((b.device for b in module.buffers()), None)
         module_config = getattr(module, "config", config)
@@ -301,12 +316,14 @@ def parse_scaling_json(text: str) -> dict:
     except (ValueError, RecursionError) as err:
         raise ValueError(f"--rope-scaling: not valid JSON ({_first_line(err)})") from None
     if not isinstance(value, dict):
-        raise ValueError("--rope-scaling: the JSON form must be an object like {\"rope_type\": \"yarn\", \"factor\": 4}")
+        raise ValueError(
+            '--rope-scaling: the JSON form must be an object like {"rope_type": "yarn", "factor": 4}'
+        )
     value = dict(value)
     if "type" in value and "rope_type" not in value:
         value["rope_type"] = value.pop("type")  # the 4.x spelling
     if not isinstance(value.get("rope_type"), str):
-        raise ValueError("--rope-scaling: the JSON object needs a rope_type (e.g. \"yarn\")")
+        raise ValueError('--rope-scaling: the JSON object needs a rope_type (e.g. "yarn")')
     return value
 
 

@@ -24,6 +24,7 @@ with ``model_type: minimind`` sits beside the checkpoint. MoE checkpoints (``mlp
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from pathlib import Path
 
@@ -46,8 +47,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path).expanduser()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError, OSError) as err:
-        raise ValueError(f"{str(path)!r} is not a readable PyTorch state dict ({str(err).splitlines()[0][:200]})") from None
+    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not a readable PyTorch state dict ({str(err).splitlines()[0][:200]})"
+        ) from None
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]  # a resume checkpoint holding the model beside the optimizer
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -68,7 +71,9 @@ def config_from_state(state: dict[str, torch.Tensor], name: str, overrides: dict
             "model.layers.0.self_attn.q_norm.weight); is it a MiniMind checkpoint?"
         )
     if any(".mlp.experts." in key for key in state):
-        raise ValueError(f"{name} is a MiniMind MoE checkpoint (mlp.experts); only dense MiniMind models are supported")
+        raise ValueError(
+            f"{name} is a MiniMind MoE checkpoint (mlp.experts); only dense MiniMind models are supported"
+        )
     vocab, d_model = state["model.embed_tokens.weight"].shape
     head_dim = state["model.layers.0.self_attn.q_norm.weight"].shape[0]
     n_layers = 1 + max(int(m.group(1)) for key in state if (m := _LAYER.match(key)))
@@ -114,7 +119,9 @@ def load_minimind(
     transformers = require_transformers()
     path = Path(path).expanduser()
     tok_dir = tokenizer or (
-        str(path.parent) if (path.parent / "tokenizer.json").is_file() or (path.parent / "tokenizer_config.json").is_file() else None
+        str(path.parent)
+        if (path.parent / "tokenizer.json").is_file() or (path.parent / "tokenizer_config.json").is_file()
+        else None
     )
     if tok_dir is None:
         raise ValueError(

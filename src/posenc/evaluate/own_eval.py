@@ -106,7 +106,11 @@ def evaluate_own(
 
     specs = parse_lengths(lengths)
     scaling = parse_own_scaling(rope_scaling)
-    for name, value, low in (("--windows", n_windows, 1), ("--passkey-trials", passkey_trials, 0), ("--batch-size", batch_size, 1)):
+    for name, value, low in (
+        ("--windows", n_windows, 1),
+        ("--passkey-trials", passkey_trials, 0),
+        ("--batch-size", batch_size, 1),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     depths = check_depths(passkey_depths)
@@ -188,7 +192,9 @@ def evaluate_own(
     return result
 
 
-def load_own(source, *, device=None, dtype="auto", allow_download=False, tokenizer=None, train_length=None) -> LoadedModel:
+def load_own(
+    source, *, device=None, dtype="auto", allow_download=False, tokenizer=None, train_length=None
+) -> LoadedModel:
     """The model of a resolved MODEL (``posenc.evaluate.sources.ModelSource`` of kind hf or minimind)."""
     from posenc.evaluate.run import default_device
 
@@ -198,7 +204,9 @@ def load_own(source, *, device=None, dtype="auto", allow_download=False, tokeniz
     if source.kind == "minimind":
         from posenc.evaluate.minimind_ckpt import load_minimind
 
-        return load_minimind(source.location, device=device, dtype=dtype, tokenizer=tokenizer, train_length=train_length)
+        return load_minimind(
+            source.location, device=device, dtype=dtype, tokenizer=tokenizer, train_length=train_length
+        )
     from posenc.evaluate.hf_model import load_hf
 
     return load_hf(

@@ -117,7 +117,8 @@ def window_bytes(loaded: LoadedModel, length: int) -> int:
     quadratic = getattr(config, "sliding_window", None) or "sdpa" not in str(
         getattr(config, "_attn_implementation", "sdpa")
     )
-    return length * per_token + (4 * heads * length * length if quadratic else 0) + LOGITS_CHUNK_BYTES
+    logits = min(LOGITS_CHUNK_BYTES, 4 * length * config.vocab_size)  # one chunk of the LM head
+    return length * per_token + (4 * heads * length * length if quadratic else 0) + logits
 
 
 def kv_bytes(loaded: LoadedModel, length: int) -> int:
@@ -144,7 +145,9 @@ def free_bytes(device: str) -> int | None:
     return None
 
 
-def check_fits(loaded: LoadedModel, lengths: list[int], device: str, memory_limit: int | None = None) -> int | None:
+def check_fits(
+    loaded: LoadedModel, lengths: list[int], device: str, memory_limit: int | None = None
+) -> int | None:
     """``ValueError`` naming the first length whose one window cannot fit; returns the free bytes."""
     free = memory_limit if memory_limit is not None else free_bytes(device)
     if free is None:
@@ -230,7 +233,9 @@ def passkey_prompts(
                 f"(needs {length - n_filler}); use --passkey-trials 0 or longer lengths"
             )
         if filler.numel() < n_filler:
-            raise ValueError(f"the text has {filler.numel():,} tokens; a passkey trial at {length} needs {n_filler:,}")
+            raise ValueError(
+                f"the text has {filler.numel():,} tokens; a passkey trial at {length} needs {n_filler:,}"
+            )
         offset = int(torch.randint(0, filler.numel() - n_filler + 1, (1,), generator=generator))
         body = filler[offset : offset + n_filler].tolist()
         cut = round(depth * n_filler)
@@ -270,7 +275,9 @@ def passkey_own(
     budget: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> dict:
-    """Passkey retrieval at ``length`` tokens: ``{"trials", "accuracy", "digit_accuracy", "depth", "seed"}``."""
+    """Passkey retrieval at ``length`` tokens.
+
+    Returns ``{"trials", "accuracy", "digit_accuracy", "depth", "seed"}``."""
     prompts, keys = passkey_prompts(loaded.tokenizer, filler, length, n_trials, seed, depth)
     device = next(loaded.model.parameters()).device
     per_trial = window_bytes(loaded, length) + kv_bytes(loaded, length)
@@ -278,10 +285,10 @@ def passkey_own(
     exact = digits = 0
     for start in range(0, n_trials, step):
         new = greedy(loaded, prompts[start : start + step].to(device), ANSWER_TOKENS).cpu()
-        for row, key in zip(new.tolist(), keys[start : start + step]):
+        for row, key in zip(new.tolist(), keys[start : start + step], strict=True):
             guess = loaded.tokenizer.decode(row, skip_special_tokens=True).lstrip()[: len(key)]
             exact += guess == key
-            digits += sum(a == b for a, b in zip(guess, key))
+            digits += sum(a == b for a, b in zip(guess, key, strict=False))  # a short guess
         if on_batch is not None:
             on_batch(min(step, n_trials - start))
     return {

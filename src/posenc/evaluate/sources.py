@@ -1,9 +1,9 @@
 """What ``posenc eval MODEL`` evaluates: MODEL resolved, in this one function, to its kind.
 
-    resolve_model("runs/rope")                 -> ModelSource("run", "runs/rope")
-    resolve_model("~/models/SmolLM2-135M")     -> ModelSource("hf", ...)        a folder with config.json
-    resolve_model("HuggingFaceTB/SmolLM2-135M")-> ModelSource("hf", ...)        a hub id (cache or --allow-download)
-    resolve_model("out/pretrain_768.pth")      -> ModelSource("minimind", ...)  a MiniMind state dict
+    resolve_model("runs/rope")                  -> ModelSource("run", "runs/rope")
+    resolve_model("~/models/SmolLM2-135M")      -> ModelSource("hf", ...)   a folder with config.json
+    resolve_model("HuggingFaceTB/SmolLM2-135M") -> ModelSource("hf", ...)   a hub id (local cache)
+    resolve_model("out/pretrain_768.pth")       -> ModelSource("minimind", ...)   a MiniMind state dict
 
 A folder with ``checkpoint.pt`` is a posenc run; a folder with ``config.json`` a Hugging Face model; a
 ``.pth`` / ``.pt`` / ``.bin`` file a MiniMind checkpoint. A name that is no path here but looks like a
@@ -32,7 +32,9 @@ class ModelSource:
 def resolve_model(arg: str) -> ModelSource:
     """MODEL -> its kind and location (see the module docstring); ``ValueError`` for an empty name."""
     if not isinstance(arg, str) or not arg.strip():
-        raise ValueError("MODEL is empty: give a posenc run folder, a Hugging Face model folder or a MiniMind .pth")
+        raise ValueError(
+            "MODEL is empty: give a posenc run folder, a Hugging Face model folder or a MiniMind .pth"
+        )
     path = Path(arg).expanduser()
     if path.is_dir():
         if (path / "checkpoint.pt").is_file():
