@@ -296,6 +296,14 @@ def test_hub_id_not_in_cache(capsys, monkeypatch, tmp_path):
     one_line_error(capsys, rc, "no-such-owner/no-such-model", "--allow-download")
 
 
+def test_missing_run_under_an_existing_folder_is_a_missing_run(capsys, monkeypatch, tmp_path):
+    """'runs/rpoe' (a typo) where a folder runs/ exists: the run's error, not a hub lookup."""
+    (tmp_path / "runs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    rc = main(["eval", "runs/rpoe"])
+    one_line_error(capsys, rc, "runs/rpoe", "does not exist")
+
+
 def test_ctrl_c_keeps_finished_rows(capsys, zoo, monkeypatch):
     from posenc.evaluate import own_eval
 

@@ -7,8 +7,9 @@
 
 A folder with ``checkpoint.pt`` is a posenc run; a folder with ``config.json`` a Hugging Face model; a
 ``.pth`` / ``.pt`` / ``.bin`` file a MiniMind checkpoint. A name that is no path here but looks like a
-hub id (``owner/name``) is handed to transformers, which finds it in the local cache (or downloads it
-with ``--allow-download``). Anything else is treated as a run folder, whose checks say what is wrong.
+hub id (``owner/name``, with no folder ``owner`` here) is handed to transformers, which finds it in
+the local cache (or downloads it with ``--allow-download``). Anything else is treated as a run
+folder, whose checks say what is wrong.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def resolve_model(arg: str) -> ModelSource:
             f"{arg!r} is a file but not a MiniMind checkpoint (.pth); MODEL is a run folder, "
             "a Hugging Face model folder, or a MiniMind .pth"
         )
-    if not path.exists() and _HUB_ID.match(arg) and not arg.startswith((".", "~")):
+    # "runs/rope" mistyped is a missing run when a folder "runs" is here, not a hub id
+    if _HUB_ID.match(arg) and not arg.startswith((".", "~")) and not path.parent.is_dir():
         return ModelSource("hf", arg)
     return ModelSource("run", arg)  # posenc's run checks name what is missing
