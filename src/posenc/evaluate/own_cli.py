@@ -1,0 +1,98 @@
+"""``posenc eval MODEL`` for a Hugging Face folder or a MiniMind checkpoint: load, measure, print.
+
+``posenc.evaluate.cli`` parses the arguments and hands a resolved MODEL of kind hf or minimind here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from posenc.evaluate.own_eval import (
+    OWN_DEFAULT_LENGTHS,
+    OWN_DEFAULT_TRIALS,
+    OWN_DEFAULT_WINDOWS,
+    evaluate_own,
+    load_own,
+)
+from posenc.results.jsonsafe import to_jsonable
+
+
+def read_text(path: str) -> tuple[str, str]:
+    """(text, source) of ``--text FILE``: UTF-8, one-line errors for anything else."""
+    file = Path(path).expanduser()
+    try:
+        return file.read_text(encoding="utf-8"), str(file)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"--text {path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+
+
+def run_own(args: argparse.Namespace, source) -> int:
+    text, text_source = read_text(args.text) if args.text else (None, None)
+    loaded = load_own(
+        source,
+        device=args.device,
+        dtype=args.dtype,
+        allow_download=args.allow_download,
+        tokenizer=args.tokenizer,
+        train_length=args.train_length,
+    )
+    result = evaluate_own(
+        loaded,
+        args.lengths or OWN_DEFAULT_LENGTHS,
+        args.rope_scaling,
+        text=text,
+        text_source=text_source,
+        n_windows=args.windows if args.windows is not None else OWN_DEFAULT_WINDOWS,
+        passkey_trials=args.passkey_trials if args.passkey_trials is not None else OWN_DEFAULT_TRIALS,
+        passkey_depths=args.passkey_depths,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        progress=not args.json,
+    )
+    if args.json:
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print_own_table(result)
+    if result["interrupted"]:
+        print(f"interrupted: kept the {len(result['rows'])} lengths that finished", file=sys.stderr)
+        return 130
+    if not args.json:
+        print(f"Next: posenc eval {args.run} --rope-scaling yarn:auto   (how far does YaRN carry it?)")
+    return 0
+
+
+def _passkey_text(row: dict) -> str:
+    rows = row.get("passkey_by_depth") or ([row["passkey"]] if row.get("passkey") else [])
+    if not rows:
+        return "—"
+    return " ".join(f"{p['accuracy']:.0%}@{p['depth']:g}" for p in rows) + f" of {rows[0]['trials']}"
+
+
+def print_own_table(result: dict) -> None:
+    """The study's table: length, tokens, loss, ppl, last-L ppl, passkey (readable at 80 columns)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    train_len = result["train_length"]
+    windows = ", ".join(sorted({str(row["windows"]) for row in result["rows"]})) or "no"
+    table = Table(
+        title=f"{result['model']} ({result['model_type']}): L = {train_len}, "
+        f"RoPE scaling {result['rope_scaling'] or 'none'}, on {result['text']}",
+        caption=f"loss (nats/token) and ppl over tokens = windows × (length − 1) predicted positions "
+        f"({windows} windows); last-L ppl over the last L = {train_len}; passkey: 5 digits exact at depth",
+    )
+    for name in ("length", "tokens", "loss", "ppl", "last-L ppl", "passkey"):
+        table.add_column(name, justify="left" if name == "passkey" else "right")
+    for row in result["rows"]:
+        table.add_row(
+            f"{row['length']} ({row['multiple']:g}x)",
+            f"{row['tokens']:,}",
+            f"{row['loss']:.4f}",
+            f"{row['ppl']:.3f}",
+            f"{row['last_ppl']:.3f}",
+            _passkey_text(row),
+        )
+    Console().print(table)
