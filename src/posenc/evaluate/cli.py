@@ -12,7 +12,10 @@ HELP = "perplexity and passkey retrieval vs length for a trained run"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "run", metavar="RUN", help="run folder written by `posenc train` (holds checkpoint.pt)"
+        "run",
+        metavar="RUN",
+        help="run folder written by `posenc train` (holds checkpoint.pt), or a shipped model's name "
+        "(rope-1e4, alibi, alibi-passkey, ...)",
     )
     parser.add_argument(
         "--lengths",
@@ -47,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from posenc.evaluate.run import evaluate_run
+    from posenc.evaluate.shipped import resolve_run
 
     result = evaluate_run(
-        args.run,
+        resolve_run(args.run),  # a shipped model's name -> its run folder in the cache
         args.lengths,
         args.rope_scaling,
         n_windows=args.windows,
