@@ -1,6 +1,6 @@
 """Ship a finished study's trained models and results with the package.
 
-    python tools/ship_reference.py /work/study-runs/default-t2            # -> src/posenc/reference/study-cpu-default
+    python tools/ship_reference.py /work/study-runs/default-t2   # -> src/posenc/reference/study-cpu-default
     python tools/ship_reference.py OUT --name study-cpu-default --dest src/posenc/reference
 
 Copies OUT's results.json, report.md and plots, and writes its language models and retrieval-arm models

@@ -77,7 +77,7 @@ def shipped_reference(tmp_path_factory) -> Path:
         "format": "posenc-study/1", "preset": "quick", "seeds": [0], "train_length": TRAIN_LENGTH,
         "config": {"steps": 40, "retrieval_steps": 20}, "eval": {"retrieval_trials": 20},
         "runs": runs, "plots": [],
-        "retrieval": {name: {"label": name, "name": f"{name}-passkey", "rows": _rows(name)} for name in RETRIEVAL},
+        "retrieval": {n: {"label": n, "name": f"{n}-passkey", "rows": _rows(n)} for n in RETRIEVAL},
     }  # fmt: skip
     (out / "results.json").write_text(json.dumps(study), encoding="utf-8")
     (out / "report.md").write_text("# A tiny study\n", encoding="utf-8")

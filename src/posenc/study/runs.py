@@ -10,8 +10,8 @@ Names (made here, read back here, nowhere else)::
 
 Folders a front end shows (:data:`STUDY_FOLDERS`): the reference runs shipped with the package
 (:mod:`posenc.reference`, found through ``importlib.resources``), RESULTS/study (``posenc study``'s
-default ``--out``) and RESULTS/study-quick, where the lab's own button runs the quick preset (its own folder, so it never
-mixes its 30-step models into a terminal run of another preset).
+default ``--out``) and RESULTS/study-quick, where the lab's own button runs the quick preset (its own
+folder, so it never mixes its 30-step models into a terminal run of another preset).
 
 The trained models of a study are its run folders (RESULTS/study/runs/NAME/) and, for the shipped
 default reference, the models that ship with posenc (``posenc.reference.models``; :func:`study_models`
