@@ -69,6 +69,7 @@
         : "The study measured nothing for this model at this length."));
       card.append(el("p", "facts", `Strongest head on the key line: layer ${a.layer}, head ${a.head}, ${pct(a.key_mass)} of its attention there (shaded band).`));
       card.append(strip(a, d));
+      card.append(el("p", "pk-axis", `byte 0 … ${a.row.length - 1} (the question), left to right`));
       return card;
     });
     $("pk-answers").replaceChildren(...cards);
