@@ -8,17 +8,17 @@ The trial is the evaluation's (:mod:`posenc.data.passkey`): held-out filler, the
 = ``length``. The filler's offset is drawn from ``seed`` (the same seed, the same text).
 
 **The answer** is greedy, as ``posenc.evaluate.passkey.passkey_accuracy`` decodes: digit k is the
-argmax of p(· | prompt, digits < k), and its probability is that p. The five distributions come from one
-forward pass over the prompt followed by the model's own first four digits (teacher forcing on its own
-greedy choices gives the same distributions as decoding them one at a time: the model is causal).
+argmax of p(· | prompt, digits < k), and its probability is that p: one forward pass over the prompt
+(the first digit), then one step per digit with the KV cache.
 
-**The strongest head**: for each layer l and head h, the attention mass of the five answering queries
-(the question's last byte and the first four answer digits) on the key line's bytes,
+**The strongest head**: for each layer l and head h, the attention mass of the question's last byte q
+(the query that produces the first digit) on the key line's bytes,
 
-    m(l, h) = 1/5 · Σ_{q ∈ answer queries} Σ_{j ∈ key line} w^{l,h}_{q j},
+    m(l, h) = Σ_{j ∈ key line} w^{l,h}_{q j},
 
-and the head with the largest m is shown: its weights from the question's last byte (the query that
-produces the first digit) over every position, ``row`` float32 [length − 5].
+read in the same forward pass (only that query's row of weights is computed: a [n_h, 1, n] row per
+layer, not the n × n map); the head with the largest m is shown, ``row`` = its weights float32
+[length − 5] over every position.
 """
 
 from __future__ import annotations
@@ -67,55 +67,45 @@ def key_line_span(trial: PasskeyTrial) -> tuple[int, int]:
 
 
 @torch.inference_mode()
-def greedy_digits(model: nn.Module, prompt: Tensor) -> Tensor:
-    """The model's 5 greedy answer bytes after ``prompt`` int64 [p], with the KV cache: int64 [5]."""
-    cache = model.new_cache(1)
-    logits, _ = model(prompt[None], cache=cache)  # [1, p, V]
-    out = [logits[0, -1].argmax()]
-    while len(out) < KEY_DIGITS:
-        logits, _ = model(out[-1].view(1, 1), cache=cache)  # [1, 1, V]
-        out.append(logits[0, -1].argmax())
-    return torch.stack(out)  # [5]
-
-
-@torch.inference_mode()
 def ask(model: nn.Module, trial: PasskeyTrial) -> PasskeyAnswer:
     """The model's answer to ``trial`` and its strongest head (see the module docstring)."""
     prompt = trial.prompt.to(torch.long)  # [p]
-    p = prompt.numel()
-    guess = greedy_digits(model, prompt)  # [5]
-    ids = torch.cat([prompt, guess[:-1]])[None]  # [1, p + 4]: the prompt, then the model's own digits
-    queries = torch.arange(p - 1, p + KEY_DIGITS - 1)  # [5]: the positions that produce the digits
     start, stop = key_line_span(trial)
-    rows: list[Tensor] = []  # per layer: [n_h, 5, p + 4]
+    rows: list[Tensor] = []  # per layer: [n_h, p], the question's last byte's weights
 
     def record(module: nn.Module, args: tuple, output: Tensor) -> None:
         x, pe, positions, attn_mask = args[:4]  # CausalSelfAttention.forward's inputs
-        weights = module.attention_weights(x, pe, positions, attn_mask)[0]  # [n_h, p + 4, p + 4]
-        rows.append(weights[:, queries])  # [n_h, 5, p + 4]
+        rows.append(module.attention_weights(x, pe, positions, attn_mask, last=1)[0, :, 0])  # [n_h, p]
 
     handles = [block.attn.register_forward_hook(record) for block in model.blocks]
+    cache = model.new_cache(1)
     try:
-        logits, _ = model(ids)  # [1, p + 4, V]
+        logits, _ = model(prompt[None], cache=cache)  # [1, p, V]
     finally:
         for handle in handles:
             handle.remove()
-    probs = torch.softmax(logits[0, queries].float(), dim=-1)  # [5, V]
-    chosen = probs.gather(1, guess[:, None])[:, 0]  # [5]
-    weights = torch.stack(rows)  # [n_layers, n_h, 5, p + 4]
-    mass = weights[..., start:stop].sum(-1).mean(-1)  # [n_layers, n_h]
-    flat = int(mass.argmax())
-    layer, head = divmod(flat, mass.size(1))
+    digits, probs = [], []
+    while True:
+        p = torch.softmax(logits[0, -1].float(), dim=-1)  # [V]
+        digits.append(p.argmax())
+        probs.append(float(p[digits[-1]]))
+        if len(digits) == KEY_DIGITS:
+            break
+        logits, _ = model(digits[-1].view(1, 1), cache=cache)  # [1, 1, V]
+    guess = torch.stack(digits)  # [5]
+    weights = torch.stack(rows)  # [n_layers, n_h, p]
+    mass = weights[..., start:stop].sum(-1)  # [n_layers, n_h]
+    layer, head = divmod(int(mass.argmax()), mass.size(1))
     return PasskeyAnswer(
         digits=bytes(guess.tolist()).decode("latin-1"),
-        probs=[float(v) for v in chosen],
+        probs=probs,
         correct=(guess == trial.answer).tolist(),
         layer=layer,
         head=head,
         key_mass=float(mass[layer, head]),
-        row=weights[layer, head, 0, :p].float(),  # [p]: from the question's last byte
+        row=weights[layer, head].float(),  # [p]
         key_line=(start, stop),
     )
 
 
-__all__ = ["PasskeyAnswer", "ask", "build_trial", "greedy_digits", "key_line_span"]
+__all__ = ["PasskeyAnswer", "ask", "build_trial", "key_line_span"]
