@@ -4,11 +4,11 @@ committed references (written before the criterion) still rendered under the new
 import copy
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
 
+import posenc.reference
 from posenc.data import load_corpus
 from posenc.model import ModelConfig, TinyLM
 from posenc.study import findings, plots, report, tables
@@ -20,7 +20,7 @@ from posenc.train import train
 
 from .synthetic import CRITERION_STEPS, SEEDS, synthetic_results
 
-REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE = posenc.reference.root()
 
 
 def _reference(name: str) -> dict:

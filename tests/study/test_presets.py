@@ -10,9 +10,10 @@ def test_the_rope_base_sweep_uses_the_rope_base_experiments_bases():
 
 def _reference(name: str) -> dict:
     import json
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "reference" / name / "results.json"
+    import posenc.reference
+
+    path = posenc.reference.root() / name / "results.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

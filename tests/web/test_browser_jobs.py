@@ -12,10 +12,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+import posenc.reference
 from tests.web.conftest import screenshot
 
 WAIT_MS = 300_000  # a job on a shared 2-core machine: generous
-REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE = posenc.reference.root()
 
 
 def images_loaded(page) -> list[str]:

@@ -189,7 +189,8 @@ def test_a_too_long_text_shows_the_labs_message(page):
 
 
 def test_without_models_the_page_starts_the_quick_study_as_a_job(browser, tmp_path):
-    proc, url = start_lab(tmp_path / "empty-results")
+    # an install that ships no models (POSENC_REFERENCE_DIR: an empty folder) and a learner with none
+    proc, url = start_lab(tmp_path / "empty-results", {"POSENC_REFERENCE_DIR": str(tmp_path / "none")})
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(60_000)

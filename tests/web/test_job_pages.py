@@ -18,6 +18,7 @@ from markupsafe import escape
 from rich.table import Table
 from starlette.testclient import TestClient
 
+import posenc.reference
 from posenc.experiments import EXPERIMENTS, TITLES, load
 from posenc.study import runs as study_runs
 from posenc.study.results import learned_rows
@@ -25,7 +26,7 @@ from posenc.study.tables import disagree
 from posenc.web import create_app, job_pages
 from posenc.web.richhtml import blocks, table_html
 
-REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE = posenc.reference.root()
 
 
 class Tables(HTMLParser):

@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "run",
         metavar="MODEL",
-        help="a run folder written by `posenc train` (holds checkpoint.pt), a Hugging Face model folder "
-        "(config.json) or hub id in the local cache, or a MiniMind checkpoint (.pth)",
+        help="a run folder written by `posenc train` (holds checkpoint.pt), a shipped model's name "
+        "(rope-1e4, alibi, alibi-passkey, ...), a Hugging Face model folder (config.json) or hub id in "
+        "the local cache, or a MiniMind checkpoint (.pth)",
     )
     parser.add_argument(
         "--lengths",

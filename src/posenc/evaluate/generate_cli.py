@@ -1,4 +1,7 @@
-"""``posenc generate RUN --prompt "def "``: sample text from a trained run with the KV cache."""
+"""``posenc generate RUN --prompt "def "``: sample text from a trained run with the KV cache.
+
+RUN is a run folder, or the name of a model shipped with posenc (``posenc generate rope-1e4``:
+``posenc.evaluate.shipped``)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,10 @@ HELP = "sample text from a trained run with the KV cache"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "run", metavar="RUN", help="run folder written by `posenc train` (holds checkpoint.pt)"
+        "run",
+        metavar="RUN",
+        help="run folder written by `posenc train` (holds checkpoint.pt), or a shipped model's name "
+        "(rope-1e4, alibi, alibi-passkey, ...)",
     )
     parser.add_argument("--prompt", default="def ", help="text to continue (default %(default)r)")
     parser.add_argument(
@@ -44,10 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from posenc.data import encode
     from posenc.evaluate.generate import check_temperature, generate_text
     from posenc.evaluate.run import check_rope_scaling, check_run_dir, default_device, rotary_pairs
+    from posenc.evaluate.shipped import resolve_run
     from posenc.evaluate.specs import parse_rope_scaling
     from posenc.train.checkpoint import load_model
 
-    run_dir = check_run_dir(args.run)
+    run_dir = check_run_dir(resolve_run(args.run))  # a shipped model's name: its run folder
     scaling = parse_rope_scaling(args.rope_scaling)
     if args.top_k < 0:
         raise ValueError(f"--top-k must be >= 0 (0 = no limit), got {args.top_k}")

@@ -56,4 +56,8 @@ def resolve_model(arg: str) -> ModelSource:
     # "runs/rope" mistyped is a missing run when a folder "runs" is here, not a hub id
     if _HUB_ID.match(arg) and not arg.startswith((".", "~")) and not path.parent.is_dir():
         return ModelSource("hf", arg)
-    return ModelSource("run", arg)  # posenc's run checks name what is missing
+    from posenc.evaluate.shipped import resolve_run
+
+    # a shipped model's name -> its run folder in the cache; any other text is a run whose checks name
+    # what is missing
+    return ModelSource("run", str(resolve_run(arg)))

@@ -165,7 +165,8 @@ def terminal_text(ref: FigureRef, note_id: str) -> str:
     if ref.name == "study-plot":
         run = ref.params.get("run", "reference-full").removeprefix("reference-")
         text += (
-            f"; the picture is `reference/study-cpu-{run}/{ref.params.get('file', '')}.png` in the package, "
+            f"; the picture is `posenc/reference/study-cpu-{run}/{ref.params.get('file', '')}.png` "
+            "in the package, "
             "and `posenc study` draws it for a run of your own"
         )
     elif figure.draws:

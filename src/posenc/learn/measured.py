@@ -4,7 +4,7 @@ A note never types a measured perplexity either. It writes ``{{study_alibi_16x}}
 of the ALiBi model at 16× its training length, "mean ± std" over seeds), a table placeholder
 (``{{study_extrapolation_table}}``, ``{{study_scaling_table}}``, ``{{study_base_table}}``) or
 ``{{study_setup}}``; the values come from ``data/study_reference.json``, a summary of a committed
-study run (``reference/study-cpu-full/results.json``) shipped with the package. ``tests/learn``
+study run (``src/posenc/reference/study-cpu-full/results.json``) shipped with the package. ``tests/learn``
 checks that the summary equals the committed run and that every direction a note states holds in it.
 
 Scalar names: ``study_<series>_<k>x`` where series is an encoding (``alibi``, ``rope1e4``), a
@@ -22,7 +22,7 @@ rule of ``posenc.study.results.arm_seeds``, which tests/learn checks this one ag
 
 After a new reference run, regenerate the summary::
 
-    python -m posenc.learn.measured reference/study-cpu-full/results.json
+    python -m posenc.learn.measured src/posenc/reference/study-cpu-full/results.json
 """
 
 from __future__ import annotations
@@ -236,7 +236,9 @@ def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the notes' study summary from a results.json.")
-    parser.add_argument("results", help="a study results.json, e.g. reference/study-cpu-full/results.json")
+    parser.add_argument(
+        "results", help="a study results.json, e.g. src/posenc/reference/study-cpu-full/results.json"
+    )
     args = parser.parse_args(argv)
     path = Path(args.results)
     summary = summarize(json.loads(path.read_text(encoding="utf-8")), path.as_posix())

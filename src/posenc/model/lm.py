@@ -201,28 +201,36 @@ class CausalSelfAttention(nn.Module):
         return q, k, v
 
     def attention_weights(
-        self, x: Tensor, pe: PositionEncoding, positions: Tensor, attn_mask: AttentionMask | None
+        self,
+        x: Tensor,
+        pe: PositionEncoding,
+        positions: Tensor,
+        attn_mask: AttentionMask | None,
+        last: int | None = None,
     ) -> Tensor:
         """The weights forward applies to v, which SDPA computes without returning them:
 
-            w = softmax(q·kᵀ / √h_d + mask),   float32 [b, n_h, s, s],
+            w = softmax(q·kᵀ / √h_d + mask),   float32 [b, n_h, r, s],
 
         for the s tokens of x [b, s, d] attending to each other (no KV cache), with the same q and k as
-        forward and the same mask (score bias + causal −∞; plain causal when ``attn_mask`` is None).
-        For inspection (the lab's attention view, ``posenc.evaluate.views``): it builds the whole
-        [b, n_h, s, s] tensor that forward avoids.
+        forward and the same mask (score bias + causal −∞; plain causal when ``attn_mask`` is None); the
+        rows of every query (r = s), or of the ``last`` queries only (r = last: the passkey view reads
+        the question's). For inspection (the lab's views, ``posenc.evaluate.views``): it builds the
+        [b, n_h, r, s] tensor that forward avoids.
         """
         s = x.size(1)
+        first = 0 if last is None else s - last
         q, k, _ = self._project(x, pe, positions)
+        q = q[:, :, first:]  # [b, n_h, r, h_d]
         group = self.n_heads // self.n_kv_heads  # query head h reads key head h // group
         k = k.repeat_interleave(group, dim=1)  # [b, n_h, s, h_d]
-        scores = q.float() @ k.float().transpose(-2, -1) / math.sqrt(self.head_dim)  # [b, n_h, s, s]
+        scores = q.float() @ k.float().transpose(-2, -1) / math.sqrt(self.head_dim)  # [b, n_h, r, s]
         if attn_mask is None:
-            future = torch.ones(s, s, dtype=torch.bool, device=x.device).triu(1)  # [s, s]: key after query
+            future = torch.ones(s, s, dtype=torch.bool, device=x.device).triu(1)[first:]  # [r, s]
             scores = scores.masked_fill(future, float("-inf"))
         else:
-            scores = scores + attn_mask.rows(0, s)  # [n_h or 1, s, s] broadcast over b
-        return torch.softmax(scores, dim=-1)  # [b, n_h, s, s]
+            scores = scores + attn_mask.rows(first, s)  # [n_h or 1, r, s] broadcast over b
+        return torch.softmax(scores, dim=-1)  # [b, n_h, r, s]
 
     def _sdpa(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
         """SDPA of q [b, n_h, r, h_d] over k, v [b, n_kv or n_h, k_len, h_d]; mask float [n_h or 1, r,

@@ -389,6 +389,26 @@ def depth_accuracy(row: dict | None, depth: float) -> float | None:
     return None
 
 
+def measured_retrieval(results: dict, encoding: str, multiple: float, depth: float) -> dict | None:
+    """What a study measured for the retrieval arm of ``encoding`` at ``multiple`` × L with the key at
+    the measured depth nearest ``depth``: ``{"multiple", "depth", "accuracy", "trials", "seeds"}``
+    (accuracy: the mean exact-key accuracy over seeds); None where the study has no such row."""
+    entry = (results.get("retrieval") or {}).get(encoding)
+    if not entry:
+        return None
+    row = by_multiple(entry["rows"]).get(float(multiple))
+    depths = [d["depth"] for d in (row or {}).get("passkey_by_depth") or []]
+    if not depths:
+        return None
+    nearest = min(depths, key=lambda d: (abs(d - depth), d))
+    accuracy = depth_accuracy(row, nearest)
+    if accuracy is None:
+        return None
+    trials = (results.get("eval") or {}).get("retrieval_trials")
+    return {"multiple": multiple, "depth": nearest, "accuracy": accuracy, "trials": trials,
+            "seeds": len(results.get("seeds") or [])}  # fmt: skip
+
+
 __all__ = [
     "FORMAT",
     "RESULTS_FILE",
@@ -400,6 +420,7 @@ __all__ = [
     "depth_accuracy",
     "learned_rows",
     "mean",
+    "measured_retrieval",
     "stat",
     "validate_results",
     "write_results",

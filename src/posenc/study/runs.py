@@ -8,10 +8,14 @@ Names (made here, read back here, nowhere else)::
     alibi-passkey            the retrieval arm (RETRIEVAL_SUFFIX): trained on passkey trials
     rope-1e4-s0              a run: one model and one seed, the folder OUT/runs/rope-1e4-s0/
 
-Folders a front end shows (:data:`STUDY_FOLDERS`): the committed reference runs (``reference/`` next
-to the package's source tree), RESULTS/study (``posenc study``'s default ``--out``) and
-RESULTS/study-quick, where the lab's own button runs the quick preset (its own folder, so it never
-mixes its 30-step models into a terminal run of another preset).
+Folders a front end shows (:data:`STUDY_FOLDERS`): the reference runs shipped with the package
+(:mod:`posenc.reference`, found through ``importlib.resources``), RESULTS/study (``posenc study``'s
+default ``--out``) and RESULTS/study-quick, where the lab's own button runs the quick preset (its own
+folder, so it never mixes its 30-step models into a terminal run of another preset).
+
+The trained models of a study are its run folders (RESULTS/study/runs/NAME/) and, for the shipped
+default reference, the models that ship with posenc (``posenc.reference.models``; :func:`study_models`
+lists them as the study "reference-default", each model ``shipped``).
 
 Nothing here imports torch: the web lab reads these names at start-up.
 """
@@ -24,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import posenc
+from posenc import reference
+from posenc.reference import models as shipped_models
 from posenc.study.presets import ENCODINGS, LABELS, PRESETS
 
 FINETUNE_SUFFIX = "-pi-ft"
@@ -96,8 +101,8 @@ def describe(name: str) -> tuple[str, str]:
 
 
 # ----------------------------------------------------------------------------- the study folders
-#: the committed reference runs, next to the package's source tree
-REFERENCE_DIR = Path(posenc.__file__).resolve().parents[2] / "reference"
+#: the reference runs shipped with the package (package data: posenc/reference/)
+REFERENCE_DIR = reference.root()
 #: ``posenc study``'s default --out (relative to the working folder)
 DEFAULT_OUT = "results/study"
 
@@ -175,9 +180,11 @@ class TrainedModel:
     n_layers: int
     n_heads: int
     d_model: int
+    shipped: bool = False  # shipped with posenc: ``folder`` is its run folder in the cache, made on use
 
     def public(self) -> dict[str, Any]:
         keys = ("name", "study_name", "seed", "label", "role", "pe", "train_length", "steps", "batch_size")
+        keys += ("shipped",)
         out = {k: getattr(self, k) for k in keys}
         out.update(n_layers=self.n_layers, n_heads=self.n_heads, d_model=self.d_model)
         out["tokens"] = self.steps * self.batch_size * self.train_length
@@ -192,26 +199,33 @@ def read_model(folder: Path) -> TrainedModel | None:
         return None
     try:
         configs = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-        model, train = configs["model"], configs["train"]
-        study_name, seed = parse_run_name(folder.name)
-        label, role = describe(study_name)
-        return TrainedModel(
-            name=folder.name,
-            folder=folder,
-            study_name=study_name,
-            seed=seed,
-            label=label,
-            role=role,
-            pe=str(model["pe"]),
-            train_length=int(model["max_seq_len"]),
-            steps=int(train["steps"]),
-            batch_size=int(train["batch_size"]),
-            n_layers=int(model["n_layers"]),
-            n_heads=int(model["n_heads"]),
-            d_model=int(model["d_model"]),
-        )
+        return _trained_model(folder.name, folder, configs["model"], configs["train"])
     except (OSError, ValueError, KeyError, TypeError):  # no or unreadable config.json: not listed
         return None
+
+
+def _trained_model(
+    name: str, folder: Path, model: dict[str, Any], train: dict[str, Any], shipped: bool = False
+) -> TrainedModel:
+    """A run's :class:`TrainedModel` from its model and train configs (KeyError, ValueError if not)."""
+    study_name, seed = parse_run_name(name)
+    label, role = describe(study_name)
+    return TrainedModel(
+        name=name,
+        folder=folder,
+        study_name=study_name,
+        seed=seed,
+        label=label,
+        role=role,
+        pe=str(model["pe"]),
+        train_length=int(model["max_seq_len"]),
+        steps=int(train["steps"]),
+        batch_size=int(train["batch_size"]),
+        n_layers=int(model["n_layers"]),
+        n_heads=int(model["n_heads"]),
+        d_model=int(model["d_model"]),
+        shipped=shipped,
+    )
 
 
 @dataclass(frozen=True)
@@ -223,11 +237,13 @@ class StudyModels:
     folder: Path
     models: dict[str, TrainedModel]
     preset: dict[str, Any] | None  # name, description, steps, tokens per model; None: not known
+    shipped: bool = False  # the models shipped with posenc (not trained by the user)
 
     def public(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "label": self.label,
+            "shipped": self.shipped,
             "folder": str(self.folder),
             "preset": self.preset,
             "models": [m.public() for m in self.models.values()],
@@ -267,10 +283,42 @@ def preset_of(folder: Path, models: dict[str, TrainedModel]) -> dict[str, Any] |
     }
 
 
+#: the label of the shipped models on a page (the study "reference-default" is theirs)
+SHIPPED_LABEL = "Shipped with posenc: the default reference's trained models"
+
+
+def shipped_study() -> StudyModels | None:
+    """The models shipped with posenc as a study (key "reference-default": they are that reference
+    run's models); None when this install ships none. Reads the manifest only: no weights, no torch."""
+    try:
+        entries = shipped_models.shipped_models()
+    except (OSError, ValueError, KeyError, TypeError):  # a damaged manifest: listed as none
+        return None
+    models = {}
+    for run, entry in entries.items():
+        try:
+            models[run] = _trained_model(
+                run, shipped_models.folder_of(entry), entry.model_config, entry.train_config, shipped=True
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    if not models:
+        return None
+    key = "reference-default"
+    folder = STUDY_FOLDERS[key].path(Path("."))
+    return StudyModels(key, SHIPPED_LABEL, folder, models, preset_of(folder, models), shipped=True)
+
+
 def study_models(results_dir: Path) -> dict[str, StudyModels]:
-    """The study folders (:data:`STUDY_FOLDERS`) holding at least one trained model, in that order."""
+    """The study folders (:data:`STUDY_FOLDERS`) holding at least one trained model, in that order;
+    the shipped models stand for the default reference (:func:`shipped_study`)."""
     found = {}
     for key, place in STUDY_FOLDERS.items():
+        if key == "reference-default":
+            shipped = shipped_study()
+            if shipped is not None:
+                found[key] = shipped
+            continue
         folder = place.path(results_dir)
         runs = folder / "runs"
         if not runs.is_dir():
@@ -296,6 +344,17 @@ def main_models(study: StudyModels) -> list[TrainedModel]:
     return [by_name[n] for n in ENCODINGS if n in by_name]
 
 
+def retrieval_models(study: StudyModels) -> list[TrainedModel]:
+    """One retrieval-arm model per encoding (the lowest seed), in the study's order of encodings."""
+    by_name: dict[str, TrainedModel] = {}
+    for m in study.models.values():
+        if m.role == "retrieval" and (
+            m.study_name not in by_name or (m.seed or 0) < (by_name[m.study_name].seed or 0)
+        ):
+            by_name[m.study_name] = m
+    return [by_name[n] for n in map(retrieval_name, ENCODINGS) if n in by_name]
+
+
 __all__ = [
     "DEFAULT_OUT",
     "FINETUNE_SUFFIX",
@@ -303,6 +362,7 @@ __all__ = [
     "QUICK",
     "REFERENCE_DIR",
     "RETRIEVAL_SUFFIX",
+    "SHIPPED_LABEL",
     "STUDY_FOLDERS",
     "StudyFolder",
     "StudyModels",
@@ -315,10 +375,12 @@ __all__ = [
     "parse_run_name",
     "preset_of",
     "read_model",
+    "retrieval_models",
     "retrieval_name",
     "rope_base",
     "rope_name",
     "run_name",
+    "shipped_study",
     "study_files",
     "study_models",
     "study_runs",

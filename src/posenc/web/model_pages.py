@@ -8,12 +8,16 @@
     POST /api/models/loss          {"run", "text", "unit": "bits" | "nats",
                                     "panels": [{"model", "scaling": "none" | "yarn:auto" | ...}, ...]}:
                                    the loss of every byte, per panel
+    POST /api/models/passkey       {"run", "key", "depth", "multiple", "seed"}: one passkey trial asked
+                                   of every retrieval-arm model (:mod:`posenc.web.passkey_view`)
 
 The formulas are in :mod:`posenc.evaluate.views`, which computes every number; this module checks
 requests, finds the models and answers. The models are those a study run trained, RUN/runs/NAME/ in
 the study folders the study page shows (``posenc.study.runs.STUDY_FOLDERS``: the results folder's
-``study/`` and ``study-quick/``, where the lab's quick button writes; found by ``study_models``), each
-loaded once per checkpoint version (``views.ModelCache``, kept in ``lab.model_views``).
+``study/`` and ``study-quick/``, where the lab's quick button writes; found by ``study_models``), and
+the models shipped with posenc (the default reference's, "reference-default"), each loaded once per
+checkpoint version (``views.ModelCache``, kept in ``lab.model_views``). The page opens on the learner's
+own run when there is one, else on the shipped models; both are listed, each labelled.
 
 The model runs on the CPU in a worker thread, never on the event loop, and one computation at a time
 (:mod:`posenc.web.model_views`): a request that finds another one computing waits up to WAIT_SECONDS
@@ -44,8 +48,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from posenc.study.presets import QUICK_SECONDS
-from posenc.study.runs import QUICK, STUDY_FOLDERS, StudyModels, TrainedModel, main_models, study_models
+from posenc.study.presets import MULTIPLES, QUICK_SECONDS
+from posenc.study.runs import (
+    QUICK,
+    STUDY_FOLDERS,
+    StudyModels,
+    TrainedModel,
+    main_models,
+    retrieval_models,
+    study_models,
+)
+from posenc.web import passkey_view
 from posenc.web.core import Lab, seconds_text
 from posenc.web.jobs import Busy
 from posenc.web.model_views import ModelViews
@@ -279,7 +292,8 @@ def routes(lab: Lab) -> list[BaseRoute]:
             raise HTTPException(
                 404, f"no study run {key[:40]!r} with trained models; runs: {', '.join(studies) or 'none'}"
             )
-        study = studies.get(key) if key else next(iter(studies.values()), None)
+        own = [s for s in studies.values() if not s.shipped]  # the learner's own run first, if any
+        study = studies.get(key) if key else next(iter(own or studies.values()), None)
         return lab.page(
             request,
             "models.html",
@@ -288,6 +302,8 @@ def routes(lab: Lab) -> list[BaseRoute]:
             studies=list(studies.values()),
             study=study,
             main=[m.name for m in main_models(study)] if study else [],
+            retrieval=[m.name for m in retrieval_models(study)] if study else [],
+            multiples=MULTIPLES,
             study_json=study.public() if study else None,
             results_dir=lab.results_dir,
             quick_folder=STUDY_FOLDERS[QUICK].path(lab.results_dir),
@@ -371,6 +387,7 @@ def routes(lab: Lab) -> list[BaseRoute]:
         Route("/api/models/attention", api_attention, methods=["POST"]),
         Route("/api/models/profiles", api_profiles, methods=["POST"]),
         Route("/api/models/loss", api_loss, methods=["POST"]),
+        *passkey_view.routes(lab, _study, compute, view_body),
     ]
 
 

@@ -50,8 +50,13 @@ class ModelViews:
             self.lock.release()
 
     def load(self, model: TrainedModel):
-        """(model, meta); 404 when the checkpoint is gone, 400 when it cannot be used."""
+        """(model, meta); 404 when the checkpoint is gone, 400 when it cannot be used. A model shipped
+        with posenc is laid out as a run folder in the cache on first use, its checksum checked."""
         try:
+            if model.shipped and not (model.folder / "checkpoint.pt").is_file():
+                from posenc.evaluate.shipped import run_folder
+
+                run_folder(model.name)
             return self.cache.get(model.folder)
         except FileNotFoundError as err:
             raise HTTPException(404, f"{model.name}: {err}") from None

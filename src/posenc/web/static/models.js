@@ -28,7 +28,7 @@
 
   // what each kind of request draws: dimmed while an error says it no longer matches the controls
   const FIGURES = { attention: ["attn-facts", "attn-heatmap", "attn-head-profile"], profiles: ["profiles-plot"],
-    loss: ["loss-panels", "loss-chart"] };
+    loss: ["loss-panels", "loss-chart"], passkey: ["pk-facts", "pk-answers"] };
   const stale = (key, on) => FIGURES[key].forEach((id) => $(id).classList.toggle("stale", on));
   function fail(id, err, key) {
     const box = $(id);
@@ -328,6 +328,9 @@
     });
   };
   new MutationObserver(hook).observe(heat, { childList: true });
+
+  // the passkey view (passkey.js) sends its requests through the same queue
+  window.ModelQueue = { schedule, done, fail, clear, data };
 
   count("attn-count", attn.text.value, data.limits.attention);
   count("loss-count", loss.text.value, data.limits.loss);
