@@ -290,15 +290,8 @@ def evaluate_run(
     lengths: str | Sequence[str] = DEFAULT_LENGTHS,
     rope_scaling: str | RopeScaling | None = None,
     *,
-    n_windows: int = 64,
-    passkey_trials: int = 50,
-    batch_size: int = 16,
-    seed: int = 0,
-    device: str | None = None,
-    corpus: str | Path | None = None,
     write: bool = True,
-    progress: bool = False,
-    passkey_depths: Sequence[float] = DEFAULT_DEPTHS,
+    **settings,
 ) -> dict:
     """Evaluate RUN at each length and merge the results into ``RUN/eval.json``.
 
@@ -312,13 +305,42 @@ def evaluate_run(
             with more than one, ``passkey_by_depth`` lists each (``{"depth", "accuracy",
             "digit_accuracy"}``) and the basis records the depths.
         corpus: held-out text to evaluate on; ``None`` = the corpus the run was trained on.
-        write: merge the results into RUN/eval.json (atomic write).
+        write: merge the results into RUN/eval.json (atomic write), holding the run folder's lock
+            (``RUN/train.lock``, :class:`~posenc.train.checkpoint.RunLock`) from before the first
+            number is computed until the file is written: ``RunFolderLocked`` at once while a
+            ``posenc train`` (or another ``posenc eval``) writes the same folder.
         progress: show a rich progress bar.
 
     Returns:
         this evaluation's entry: ``{"rope_scaling", "updated", "rows"}`` (rows in the given order),
         plus ``"run"``, ``"pe"``, ``"train_length"`` and ``"path"`` (eval.json, or None).
     """
+    if not write:
+        return _evaluate_run(run_dir, lengths, rope_scaling, write=False, **settings)
+    from posenc.train.checkpoint import RunLock
+
+    run_path = check_run_dir(run_dir)
+    check_writable(run_path)  # a read-only folder: said before the lock file is tried
+    with RunLock(run_path, holder="posenc eval"):
+        return _evaluate_run(run_path, lengths, rope_scaling, write=True, **settings)
+
+
+def _evaluate_run(
+    run_dir: str | Path,
+    lengths: str | Sequence[str] = DEFAULT_LENGTHS,
+    rope_scaling: str | RopeScaling | None = None,
+    *,
+    n_windows: int = 64,
+    passkey_trials: int = 50,
+    batch_size: int = 16,
+    seed: int = 0,
+    device: str | None = None,
+    corpus: str | Path | None = None,
+    write: bool = True,
+    progress: bool = False,
+    passkey_depths: Sequence[float] = DEFAULT_DEPTHS,
+) -> dict:
+    """:func:`evaluate_run`'s work, its lock held when it writes."""
     specs = parse_lengths(lengths)
     scaling = parse_rope_scaling(rope_scaling) if not isinstance(rope_scaling, RopeScaling) else rope_scaling
     for name, value, low in (

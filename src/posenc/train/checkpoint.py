@@ -547,9 +547,10 @@ class StaleLockTakenOver(UserWarning):
 
 
 class RunLock:
-    """``RUN/train.lock``: one ``posenc train`` writes a run folder at a time.
+    """``RUN/train.lock``: one ``posenc train`` (or ``posenc eval``) writes a run folder at a time.
 
-    The lock is an exclusive ``flock`` on that file, which holds the owner's PID: the kernel drops it
+    The lock is an exclusive ``flock`` on that file, which holds the owner's PID and what it is
+    (``holder``, "posenc train" by default), named when another process is refused: the kernel drops it
     when its process ends, however it ends. A lock file whose PID is no longer running is taken over
     with a :class:`StaleLockTakenOver` warning — also when the flock is still held by a leftover child
     of that dead process (the file is then replaced). A live owner gets :class:`RunFolderLocked`,
@@ -557,8 +558,8 @@ class RunLock:
     file, and the folder when the lock created it and it is still empty.
     """
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path, holder: str = "posenc train"):
+        self.folder, self.holder = Path(folder), holder
         self.path = self.folder / LOCK_NAME
         self._fd: int | None = None
         self._made_folder = False
@@ -575,14 +576,14 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                owner = _lock_pid(fd)
+                owner, other = _lock_pid(fd), _lock_holder(fd)
                 os.close(fd)
                 if owner is None or _alive(owner):
                     self._forget_folder()
                     raise RunFolderLocked(
-                        f"{str(self.folder)!r} is being written by another posenc train "
+                        f"{str(self.folder)!r} is being written by another {other} "
                         f"(PID {owner if owner is not None else '?'}, lock {str(self.path)!r}): wait for it "
-                        "to end or stop it, or choose another --out; nothing was written"
+                        f"to end or stop it{self._elsewhere()}; nothing was written"
                     ) from None
                 # its owner is dead and a leftover child of it holds the flock: replace the file
                 text = f"{owner}\n".encode()  # the dead owner's PID: taking it over says so below
@@ -597,7 +598,7 @@ class RunLock:
                 continue
             owner = _lock_pid(fd)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, f"{os.getpid()} {self.holder}\n".encode(), 0)
             self._fd = fd
             if owner is not None and owner != os.getpid() and not _alive(owner):
                 warnings.warn(
@@ -608,6 +609,9 @@ class RunLock:
                 )
             return self
         raise RunFolderLocked(f"could not lock {str(self.path)!r}: other processes keep taking it")
+
+    def _elsewhere(self) -> str:
+        return ", or choose another --out" if self.holder == "posenc train" else ""
 
     def release(self) -> None:
         if self._fd is None:
@@ -635,12 +639,25 @@ class RunLock:
         self.release()
 
 
-def _lock_pid(fd: int) -> int | None:
+def _lock_text(fd: int) -> list[str]:
     try:
-        text = os.pread(fd, 32, 0).decode("ascii").strip()
+        return os.pread(fd, 64, 0).decode("ascii").split(maxsplit=1)
     except (OSError, UnicodeDecodeError):
-        return None
+        return []
+
+
+def _lock_pid(fd: int) -> int | None:
+    """The PID a lock file names first ("12345 posenc eval"; an older posenc wrote the PID alone)."""
+    text = (_lock_text(fd) or [""])[0]
     return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _lock_holder(fd: int) -> str:
+    """What holds the lock ("posenc train", "posenc eval"), as its file says; a file without a name is
+    an older posenc's, and only ``posenc train`` took the lock then."""
+    words = _lock_text(fd)
+    holder = words[1].strip() if len(words) > 1 else "posenc train"
+    return holder if holder.replace(" ", "").isalnum() and len(holder) <= 40 else "posenc process"
 
 
 def _alive(pid: int) -> bool:
