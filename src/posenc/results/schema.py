@@ -102,7 +102,7 @@ class JSON(Spec):
         if isinstance(value, dict):
             for key, item in value.items():
                 self.check(item, _child(field, key), depth + 1)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):  # a tuple: a checkpoint's dicts, read by torch.load
             for i, item in enumerate(value):
                 self.check(item, _child(field, i), depth + 1)
         elif not isinstance(value, (str, int, float, bool, type(None))):

@@ -45,6 +45,7 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 from posenc.atomic import atomic_write, regular_file
+from posenc.results.schema import JSON, Obj, Opt, load_json, validate
 
 CHECKPOINT_FORMAT = "posenc-checkpoint"
 CHECKPOINT_VERSION = 2
@@ -354,6 +355,12 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
     return state
 
 
+_CONFIGS = ("model_config", "train_config", "metrics")
+_CONFIGS_SCHEMA = Obj({key: Opt(Obj({})) for key in _CONFIGS})
+#: RUN/config.json, as :func:`read_json` checks it (the configs themselves by ModelConfig/TrainConfig)
+CONFIG_SCHEMA = Obj({}, optional={"model": Obj({}), "train": Obj({}), "world_size": JSON()})
+
+
 def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
     """The shape of what training reads back (a digest proves integrity, not that posenc wrote it):
     ``ValueError`` naming the file and the field. Version 1 (posenc 0.1.0) may lack the optional ones."""
@@ -364,6 +371,8 @@ def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
     for field in ("train_config", "metrics"):
         if state.get(field) is not None and not isinstance(state[field], dict):
             raise bad(field, "a dict")
+    # what is read back as JSON-like data: JSON types, finite numbers, bounded nesting
+    validate({key: state.get(key) for key in _CONFIGS}, _CONFIGS_SCHEMA, f"checkpoint {str(path)!r}")
     optimizer = state.get("optimizer")
     if optimizer is not None and not (
         isinstance(optimizer, dict)
@@ -671,11 +680,6 @@ def _alive(pid: int) -> bool:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``; ``ValueError`` naming the file when it is not one."""
-    try:
-        data = json.loads(regular_file(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({type(err).__name__}: {err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{str(path)!r} does not hold a JSON object")
-    return data
+    """A run's config.json: a JSON object, strict (finite numbers, bounded nesting and size);
+    :class:`~posenc.results.schema.SchemaError` (a ``ValueError``) naming the file and the field."""
+    return load_json(path, CONFIG_SCHEMA, advice="restore it, or move it away", what="run file")
