@@ -118,8 +118,12 @@ class Num(Spec):
 
     def __init__(self, min: float | None = None, max: float | None = None):
         self.min, self.max = min, max
-        bounds = [f">= {min:g}" if min is not None else "", f"<= {max:g}" if max is not None else ""]
-        self.expected = " ".join(["a finite number", *filter(None, bounds)])
+        if min is not None and max is not None:
+            self.expected = f"a finite number in [{min:g}, {max:g}]"
+        elif min is not None or max is not None:
+            self.expected = f"a finite number {'>=' if max is None else '<='} {min if max is None else max:g}"
+        else:
+            self.expected = "a finite number"
 
     def _kind_ok(self, value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

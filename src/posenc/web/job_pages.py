@@ -96,10 +96,8 @@ def read_results(folder: Path) -> dict | None:
     except OSError as err:
         raise ValueError(f"{path} could not be read ({err}); run it again to replace it") from None
     except SchemaError as err:
-        where = f"{err.field} " if err.field else ""
-        raise ValueError(
-            f"{path} could not be read ({where}{err.problem}); run it again to replace it"
-        ) from None
+        what = f"{err.field} {err.problem}" if err.field else err.problem.removeprefix("is ")
+        raise ValueError(f"{path} could not be read ({what}); run it again to replace it") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a JSON object; run it again to replace it")
     return data
