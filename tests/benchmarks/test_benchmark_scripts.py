@@ -131,3 +131,24 @@ def test_lab_flood_floods_the_lab_checks_the_bar_and_stops_it():
     pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_lab_flood_of_model_views_trains_models_floods_them_and_stops_the_lab():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "lab_flood.py"), "--requests", "6", "--target", "models"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    out = done.stdout
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    assert re.search(r"^trained the quick preset's models in \d+ s$", out, re.MULTILINE), out
+    assert "flooded with model views (/api/models/*)" in out
+    line = r"^(PASS|FAIL)  heavy requests: 6 in [0-9.]+ s, statuses \{([^}]*)\}"
+    found = re.search(line, out, re.MULTILINE)
+    assert found, out
+    statuses = dict(item.split(": ") for item in found.group(2).split(", "))
+    assert set(statuses) <= {"200", "429"} and "200" in statuses, out  # computed, or refused at once
+    pid = int(re.search(r"^stopped posenc lab \(PID (\d+), exit", out, re.MULTILINE).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -8,6 +8,7 @@ hands rows back only when all of it matches what an evaluation would use now, an
 import json
 import shutil
 
+import pytest
 import torch
 
 from posenc.evaluate.run import EVAL_VERSION, cached_rows, evaluate_run, expected_basis
@@ -100,3 +101,52 @@ def test_an_eval_json_that_is_a_fifo_is_refused_not_waited_on(tmp_path, small_co
     argv = [sys.executable, "-m", "posenc", "eval", str(run), "--lengths", "1x", "--windows", "1"]
     done = subprocess.run(argv + ["--passkey-trials", "0"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "eval.json" in done.stderr and "not a regular file" in done.stderr
+
+
+# ----------------------------------------------------------------------------- checksummed rows (issue 37)
+def test_an_edited_number_is_found_by_its_checksum_and_never_reused(tmp_path, small_corpus):
+    """Issue 37: eval.json rows carried no checksum, so an edited number flowed into the study report."""
+    run, _ = _private_run(tmp_path, small_corpus)
+    evaluate_run(run, "1x,2x", **SMALL)
+    basis = expected_basis(run, **SMALL)
+    path = run / "eval.json"
+    data = json.loads(path.read_text())
+    data["evals"]["none"]["rows"][1]["loss"] = 0.5  # the basis left as it was: only the number tells
+    path.write_text(json.dumps(data, indent=2))
+    rows, why = cached_rows(run, "none", [64, 128], basis)
+    assert rows is None and "length 128" in why and "fails its checksum" in why and "eval.json" in why
+    assert cached_rows(run, "none", [64], basis)[0] is not None  # the untouched row still serves
+
+
+def test_a_row_without_a_checksum_is_evaluated_again_and_says_why(tmp_path, small_corpus):
+    run, _ = _private_run(tmp_path, small_corpus)
+    evaluate_run(run, "1x", **SMALL)
+    path = run / "eval.json"
+    data = json.loads(path.read_text())
+    del data["evals"]["none"]["rows"][0]["sha256"]  # as written before rows carried one
+    path.write_text(json.dumps(data))
+    rows, why = cached_rows(run, "none", [64], expected_basis(run, **SMALL))
+    assert rows is None and "no checksum" in why and "older posenc" in why
+
+
+def test_an_eval_json_with_a_non_finite_number_is_refused_naming_the_field(tmp_path, small_corpus):
+    """Parse, don't trust: NaN and 1e999 were read as floats; now the file and the field are named."""
+    from posenc.results.schema import SchemaError
+
+    run, _ = _private_run(tmp_path, small_corpus)
+    evaluate_run(run, "1x", **SMALL)
+    path = run / "eval.json"
+    text = path.read_text()
+    loss = json.loads(text)["evals"]["none"]["rows"][0]["loss"]
+    for bad in ("NaN", "1e999"):
+        path.write_text(text.replace(f'"loss": {loss!r}', f'"loss": {bad}'))
+        with pytest.raises(SchemaError, match=r"eval\.json.*not valid JSON.*move the file away") as err:
+            evaluate_run(run, "2x", **SMALL)
+        assert "\n" not in str(err.value)
+        rows, why = cached_rows(run, "none", [64], expected_basis(run, **SMALL))
+        assert rows is None and "eval.json" in why
+    data = json.loads(text)
+    data["evals"]["none"]["rows"][0]["passkey"] = {"accuracy": 7}  # not a fraction
+    path.write_text(json.dumps(data))
+    with pytest.raises(SchemaError, match=r"evals\.none\.rows\[0\]\.passkey\.accuracy is the number 7"):
+        evaluate_run(run, "2x", **SMALL)

@@ -73,3 +73,34 @@ def test_generate_prints_prompt_and_continuation(capsys, rope_run):
 def test_generate_missing_run(capsys, tmp_path):
     rc = main(["generate", str(tmp_path / "nowhere")])
     one_line_error(capsys, rc, "posenc generate: error:", "does not exist")
+
+
+def test_eval_is_refused_in_one_line_while_a_training_writes_the_run(capsys, rope_run, tmp_path, monkeypatch):
+    """Issue 37: `posenc eval` took no lock, so it could write eval.json while a training wrote the same
+    run folder. It now holds RUN/train.lock while it works and is refused before computing anything."""
+    import posenc.train.checkpoint
+    from posenc.train.checkpoint import LOCK_NAME, RunLock
+
+    run = shutil.copytree(rope_run, tmp_path / "run")
+
+    def never(*a, **k):
+        raise AssertionError("the model was loaded while the run's lock was held by a training")
+
+    with RunLock(run):  # as `posenc train` holds it
+        with monkeypatch.context() as patch:
+            patch.setattr(posenc.train.checkpoint, "load_model", never)
+            rc = main(["eval", str(run), "--lengths", "1x", "--windows", "1", "--passkey-trials", "0"])
+        one_line_error(capsys, rc, "being written by another posenc train", "nothing was written")
+        assert not (run / "eval.json").exists()
+    assert main(["eval", str(run), "--lengths", "1x", "--windows", "1", "--passkey-trials", "0"]) == 0
+    assert (run / "eval.json").exists() and not (run / LOCK_NAME).exists()  # released after it
+
+
+def test_a_training_is_refused_while_eval_writes_the_run_naming_eval(rope_run, tmp_path):
+    from posenc.train.checkpoint import RunFolderLocked, RunLock
+
+    run = shutil.copytree(rope_run, tmp_path / "run")
+    with RunLock(run, holder="posenc eval"):
+        with pytest.raises(RunFolderLocked, match="being written by another posenc eval") as err:
+            RunLock(run).acquire()
+    assert "--out" in str(err.value)

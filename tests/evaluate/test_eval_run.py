@@ -26,6 +26,7 @@ ROW_KEYS = {
     "seed",
     "step",
     "basis",
+    "sha256",  # of the row, basis included (issue 37)
 }
 SMALL = dict(n_windows=3, passkey_trials=2, batch_size=4)
 

@@ -250,7 +250,7 @@ def test_a_file_from_before_steps_grades_and_exercises_still_loads(progress_home
     (folder / "progress.json").write_text(json.dumps(old))
     data = progress.load()
     assert data["steps"] == [] and data["exercises"] == {} and data["grill"]["grades"] == {}
-    assert progress.problem({**old, "steps": [3]}) == "steps is not a list of step keys"
+    assert progress.problem({**old, "steps": [3]}) == "steps[0] is the number 3, not text"
     assert "exercises.x" in progress.problem({**old, "exercises": {"x": {"passed": "yes"}}})
 
 
@@ -291,3 +291,28 @@ def test_progress_shows_every_file_its_checker_accepts(change, progress_home, mo
     assert rc == 0, err
     for name in change.get("cards", {}) | change.get("exercises", {}):
         assert name in out  # shown as written, not read as markup
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('"quiz": {"score": 1, "asked": 2, "when": NaN}', "not valid JSON (NaN is not a JSON number"),
+        ('"grill": {"full": {"score": 3, "band": "Strong", "of": 1e999}}', "1e999 is too large"),
+        ('"cards": {"d": {"missed": [1], "when": ' + "[" * 40 + "]" * 40 + "}}", "cards.d.when is a list"),
+        ('"notes": ' + "[" * 40 + "]" * 40, "nested deeper than 32 levels"),
+    ],
+    ids=["nan-when", "overflowing-of", "list-when", "deep-extra"],
+)
+def test_non_finite_numbers_and_deep_nesting_are_refused_naming_the_field(
+    text, field, progress_home, monkeypatch, capsys
+):
+    """Issue 37: the progress file is parsed strictly against its schema; before, NaN and 1e999 were
+    read as floats and shown ("on nan", "/inf") and any nesting was kept and written back."""
+    folder = progress_home / "posenc"
+    folder.mkdir(parents=True)
+    (folder / "progress.json").write_text('{"format": "posenc-progress/1", ' + text + "}")
+    rc, out, err = run(["progress"], "", monkeypatch, capsys)
+    assert rc == 0 and "Traceback" not in err
+    line = [x for x in err.splitlines() if "could not be read" in x]
+    assert len(line) == 1 and field in line[0], err
+    assert any(p.name.startswith("progress.json.corrupt-") for p in folder.iterdir())

@@ -6,6 +6,8 @@ import resource
 import subprocess
 import sys
 
+import pytest
+
 from posenc.cli import main
 from posenc.learn.quiz import MAX_ANSWER
 
@@ -45,3 +47,31 @@ def test_dev_zero_ends_at_once_in_little_memory(tmp_path):
         )
     assert proc.returncode == 2, proc.stderr[-500:]
     assert "longer than" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+class _CountingStream(io.StringIO):
+    """Standard input that records the most characters one read asked for (-1: unbounded)."""
+
+    asked: list[int]
+
+    def readline(self, size=-1):
+        self.asked.append(size)
+        return super().readline(size)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["grill", "--random", "1", "--seed", "0"], ["cards", "--deck", "flashcards"]],
+    ids=["grill", "cards"],
+)
+def test_every_prompter_bounds_its_reads_not_only_the_quiz(argv, monkeypatch, capsys, tmp_path):
+    """Issue 37: `posenc quiz` was bounded, but learn/terminal.Prompter.line (grill, cards) still read
+    one unbounded line."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    stream = _CountingStream("x" * 10_000_000)
+    stream.asked = []
+    monkeypatch.setattr(sys, "stdin", stream)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"longer than {MAX_ANSWER} characters" in err[0], err
+    assert stream.asked and all(0 < size <= MAX_ANSWER + 1 for size in stream.asked)

@@ -31,3 +31,22 @@ def test_a_run_with_other_settings_is_not_taken_as_finished(tmp_path):
     mcfg2, tcfg2 = _configs(other, preset, "cpu")
     assert _finished(tmp_path / "run", mcfg, tcfg) is not None
     assert _finished(tmp_path / "run", mcfg2, tcfg2) is None
+
+
+def test_a_non_utf8_byte_in_a_finished_runs_log_names_the_file_and_the_line(tmp_path):
+    """Issue 37: the study read log.jsonl with a plain UTF-8 read ("'utf-8' codec can't decode…", no
+    file named); it now says which file and line, as the trainer does."""
+    import pytest
+
+    preset = PRESETS["quick"]
+    job = next(j for j in plan(preset) if j.name == "nope")
+    mcfg, tcfg = _configs(job, preset, "cpu")
+    run_dir = tmp_path / "run"
+    train(mcfg, tcfg, run_dir, progress=False)
+    log = run_dir / "log.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b'"step"', b'"st\xfeep"')
+    log.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError, match=r"log\.jsonl' line 3 is not UTF-8 text \(byte 0xfe") as err:
+        _finished(run_dir, mcfg, tcfg)
+    assert "codec" not in str(err.value) and "\n" not in str(err.value)

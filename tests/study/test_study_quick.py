@@ -141,6 +141,20 @@ def test_cached_rows_made_otherwise_are_evaluated_again_and_the_reason_is_said(s
     assert again["encodings"] == first["encodings"] and again["scaling"] == first["scaling"]
 
 
+def test_an_edited_number_in_eval_json_never_reaches_the_study(study):
+    """Issue 37: eval.json rows carried no checksum, so a number edited with its basis left intact was
+    reused and flowed into results.json and the report. Now the row fails its checksum: measured again."""
+    out, first = study
+    path = out / "runs" / "nope-s0" / "eval.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["evals"]["none"]["rows"][0]["loss"] = 0.01
+    path.write_text(json.dumps(data, indent=2))
+    again = run_study("quick", out, progress=False)
+    assert again["evaluated_this_session"] == ["nope-s0:none"]
+    assert "fails its checksum" in again["reevaluated_this_session"]["nope-s0:none"]
+    assert again["encodings"] == first["encodings"]
+
+
 def test_the_retrieval_arm_trains_to_criterion_and_records_its_checks(study):
     out, results = study
     criterion = results["eval"]["retrieval_criterion"]

@@ -53,6 +53,43 @@ def test_a_malformed_field_with_a_valid_digest_names_the_file_and_the_field(run,
     assert "checkpoint.pt" in err[0] and f"'{field}'" in err[0], err[0]
 
 
+def _set_in(key, inner, value):
+    return lambda state: state[key].__setitem__(inner, value)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (_set_in("train_config", "lr", float("nan")), "train_config.lr is nan"),
+        (_set_in("metrics", "train_loss", float("inf")), "metrics.train_loss is inf"),
+        (
+            _set_in("model_config", "pe_options", {"base": float("-inf")}),
+            "model_config.pe_options.base is -inf",
+        ),
+        (
+            _set_in(
+                "metrics",
+                "checks",
+                [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+            ),
+            "nested deeper than 32 levels",
+        ),
+        (
+            _set_in("train_config", "corpus", torch.tensor([1.0])),
+            "train_config.corpus is Tensor, not a JSON value",
+        ),
+    ],
+    ids=["nan-lr", "inf-loss", "inf-base", "deep-metrics", "not-json"],
+)
+def test_non_finite_or_non_json_config_values_with_a_valid_digest_are_refused(run, capsys, change, field):
+    """Parse, don't trust (issue 37): the checkpoint's configs and metrics are checked like every JSON
+    file posenc reads back: JSON types, finite numbers, bounded nesting, the field named."""
+    _craft(run / "checkpoint.pt", change)
+    assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "checkpoint.pt" in err[0] and field in err[0], err
+
+
 def test_a_checkpoint_beyond_the_runs_steps_is_refused(run, capsys):
     _craft(run / "checkpoint.pt", _set("step", 10**6))
     assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 2

@@ -421,3 +421,31 @@ def test_experiment_times_are_consistent():
         assert quick <= full, name
     assert job_pages.EXPERIMENT_SECONDS["1"][0] == job_pages.EXPERIMENT_SECONDS["1"][1]
     assert job_pages.EXPERIMENT_SECONDS["rope-base"][0] >= 30  # 26 s was too low even on an idle machine
+
+
+def test_an_edited_number_in_a_checksummed_study_results_json_is_refused_naming_the_row(lab):
+    """Issue 37: results rows carry a checksum with their basis; a number edited afterwards is refused
+    with one line naming the file and the row, never shown as if measured."""
+    from posenc.results.schema import sealed
+
+    own = lab.results / "study"
+    own.mkdir()
+    for name in ("results.json", "report.md"):
+        shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
+    data = json.loads((own / "results.json").read_text())
+    for entry in data["encodings"].values():  # as posenc study writes them now
+        entry["rows"] = [sealed({**row, "basis": {"rows_sha256": [None]}}) for row in entry["rows"]]
+    (own / "results.json").write_text(json.dumps(data))
+    mine = lab.get("/study?run=yours").text
+    assert "fails its checksum" not in mine and "table-ppl" in mine  # sealed and intact: shown
+    data["encodings"]["alibi"]["rows"][0]["ppl"]["mean"] = 1.2345
+    (own / "results.json").write_text(json.dumps(data))
+    mine = lab.get("/study?run=yours").text
+    assert "1.23" not in mine and "fails its checksum" in mine
+    assert "encodings[&#39;alibi&#39;].rows[0]" in mine and "results.json" in mine
+    r = lab.get("/api/study?run=yours")
+    assert r.status_code == 404 and "fails its checksum" in r.text
+    data["encodings"]["alibi"]["rows"][0]["ppl"]["mean"] = float("nan")  # json.dumps writes NaN
+    (own / "results.json").write_text(json.dumps(data))
+    mine = lab.get("/study?run=yours").text
+    assert "not valid JSON (NaN is not a JSON number" in mine

@@ -20,7 +20,8 @@ files of the run's corpus) and writes ``RUN/eval.json``:
            "segment_loss": [1.45, 1.61],          # mean loss of positions [k*L, (k+1)*L)
            "passkey": {"trials": 50, "accuracy": 0.1, "digit_accuracy": 0.42, "depth": 0.5, "seed": 0},
            "rope_scaling_applied": {"rope_type": "yarn", "factor": 4.0} | null,
-           "seed": 0, "step": 2000}
+           "seed": 0, "step": 2000,
+           "sha256": "…"}                        # of the row's canonical JSON, basis included
 
     BASIS = {"eval_version": 2,                  # EVAL_VERSION: bumped when what is measured changes
              "model_sha256": "…",                # the weights and model config (checkpoint.model_fingerprint)
@@ -37,7 +38,9 @@ another corpus than the run's own (``--corpus``) is kept under its own key, ``"n
 so it never mixes with (or replaces) the numbers on the training corpus.
 
 A cached row is worth reusing only when its ``basis`` equals the basis of the evaluation that would
-be run now: :func:`cached_rows` checks that (the study uses it) and says why rows are stale.
+be run now and its ``sha256`` still matches its numbers: :func:`cached_rows` checks both (the study
+uses it) and says why rows are stale or untrusted (edited, or written before rows had a checksum).
+eval.json is read back through its schema (:mod:`posenc.evaluate.eval_schema`).
 """
 
 from __future__ import annotations
@@ -52,18 +55,20 @@ from pathlib import Path
 
 import torch
 
-from posenc.atomic import atomic_write_text, regular_file
+from posenc.atomic import atomic_write_text
 from posenc.data import eval_windows, load_corpus
 from posenc.data.passkey import MIN_LENGTH
+from posenc.evaluate.eval_schema import EVAL_FORMAT
+from posenc.evaluate.eval_schema import SCHEMA as EVAL_SCHEMA
 from posenc.evaluate.passkey import passkey_accuracy
 from posenc.evaluate.perplexity import perplexity
 from posenc.evaluate.specs import LengthSpec, RopeScaling, parse_lengths, parse_rope_scaling
 from posenc.results.jsonsafe import to_jsonable
+from posenc.results.schema import load_json, seal_problem, sealed
 
 DEFAULT_LENGTHS = ("1x", "2x", "4x", "8x", "16x")
 DEFAULT_DEPTHS = (0.5,)  # the passkey's key in the middle of the text
 EVAL_FILE = "eval.json"
-EVAL_FORMAT = "posenc-eval/1"
 #: the evaluation's own version, part of every row's basis: bump it when a change of this code changes
 #: the numbers (windows, loss, passkey prompts), so rows measured by an older posenc are not reused
 EVAL_VERSION = 2
@@ -248,15 +253,19 @@ def cached_rows(run_dir: str | Path, key: str, lengths: Sequence[int], basis: di
     """``(rows, reason)``: the rows of RUN/eval.json under ``key`` for every one of ``lengths`` when each
     was made on exactly ``basis`` (same model, corpus content, seed, windows, passkey trials, scaling,
     evaluation version), else ``(None, reason)``. ``reason`` is None when rows are simply missing
-    (nothing to tell), a sentence naming the length and the difference when rows exist but are stale."""
+    (nothing to tell), a sentence naming the length and the difference when rows exist but are stale,
+    or were edited (their ``sha256`` fails), or carry no checksum (an older posenc), or the file is not
+    a posenc eval file."""
     path = Path(run_dir) / EVAL_FILE
     if not path.is_file():
         return None, None
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["evals"][key]["rows"]
-        by_length = {row.get("length"): row for row in rows}
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        entry = read_eval(path).get(key)
+    except (OSError, ValueError) as err:
+        return None, _first_line(err)
+    if entry is None:
         return None, None
+    by_length = {row["length"]: row for row in entry["rows"]}
     out = []
     for n in lengths:
         row = by_length.get(n)
@@ -265,11 +274,58 @@ def cached_rows(run_dir: str | Path, key: str, lengths: Sequence[int], basis: di
         why = basis_difference(row.get("basis"), basis)
         if why is not None:
             return None, f"{path}: the {key!r} row at length {n} is stale: {why}"
+        untrusted = seal_problem(row)  # an edited number must never reach the study's report
+        if untrusted is not None:
+            return None, f"{path}: the {key!r} row at length {n} {untrusted}"
         out.append(row)
     return out, None
 
 
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip() or type(err).__name__).splitlines()[0]
+
+
 def evaluate_run(
+    run_dir: str | Path,
+    lengths: str | Sequence[str] = DEFAULT_LENGTHS,
+    rope_scaling: str | RopeScaling | None = None,
+    *,
+    write: bool = True,
+    **settings,
+) -> dict:
+    """Evaluate RUN at each length and merge the results into ``RUN/eval.json``.
+
+    Args:
+        lengths: ``"1x,2x"`` or a list of items; ``Nx`` = N times the training length L, or tokens.
+        rope_scaling: a spec (``"yarn:4"``, ``"ntk:auto"``, see ``posenc.evaluate.specs``) or None.
+        n_windows: evaluation windows per length (each of ``length`` predicted tokens).
+        passkey_trials: passkey trials per length (and per depth); 0 skips the passkey test.
+        passkey_depths: where the key is hidden, 0 = the start of the text (farthest from the
+            question) to 1 = just before the question. The row's ``passkey`` is the first depth's;
+            with more than one, ``passkey_by_depth`` lists each (``{"depth", "accuracy",
+            "digit_accuracy"}``) and the basis records the depths.
+        corpus: held-out text to evaluate on; ``None`` = the corpus the run was trained on.
+        write: merge the results into RUN/eval.json (atomic write), holding the run folder's lock
+            (``RUN/train.lock``, :class:`~posenc.train.checkpoint.RunLock`) from before the first
+            number is computed until the file is written: ``RunFolderLocked`` at once while a
+            ``posenc train`` (or another ``posenc eval``) writes the same folder.
+        progress: show a rich progress bar.
+
+    Returns:
+        this evaluation's entry: ``{"rope_scaling", "updated", "rows"}`` (rows in the given order),
+        plus ``"run"``, ``"pe"``, ``"train_length"`` and ``"path"`` (eval.json, or None).
+    """
+    if not write:
+        return _evaluate_run(run_dir, lengths, rope_scaling, write=False, **settings)
+    from posenc.train.checkpoint import RunLock
+
+    run_path = check_run_dir(run_dir)
+    check_writable(run_path)  # a read-only folder: said before the lock file is tried
+    with RunLock(run_path, holder="posenc eval"):
+        return _evaluate_run(run_path, lengths, rope_scaling, write=True, **settings)
+
+
+def _evaluate_run(
     run_dir: str | Path,
     lengths: str | Sequence[str] = DEFAULT_LENGTHS,
     rope_scaling: str | RopeScaling | None = None,
@@ -284,25 +340,7 @@ def evaluate_run(
     progress: bool = False,
     passkey_depths: Sequence[float] = DEFAULT_DEPTHS,
 ) -> dict:
-    """Evaluate RUN at each length and merge the results into ``RUN/eval.json``.
-
-    Args:
-        lengths: ``"1x,2x"`` or a list of items; ``Nx`` = N times the training length L, or tokens.
-        rope_scaling: a spec (``"yarn:4"``, ``"ntk:auto"``, see ``posenc.evaluate.specs``) or None.
-        n_windows: evaluation windows per length (each of ``length`` predicted tokens).
-        passkey_trials: passkey trials per length (and per depth); 0 skips the passkey test.
-        passkey_depths: where the key is hidden, 0 = the start of the text (farthest from the
-            question) to 1 = just before the question. The row's ``passkey`` is the first depth's;
-            with more than one, ``passkey_by_depth`` lists each (``{"depth", "accuracy",
-            "digit_accuracy"}``) and the basis records the depths.
-        corpus: held-out text to evaluate on; ``None`` = the corpus the run was trained on.
-        write: merge the results into RUN/eval.json (atomic write).
-        progress: show a rich progress bar.
-
-    Returns:
-        this evaluation's entry: ``{"rope_scaling", "updated", "rows"}`` (rows in the given order),
-        plus ``"run"``, ``"pe"``, ``"train_length"`` and ``"path"`` (eval.json, or None).
-    """
+    """:func:`evaluate_run`'s work, its lock held when it writes."""
     specs = parse_lengths(lengths)
     scaling = parse_rope_scaling(rope_scaling) if not isinstance(rope_scaling, RopeScaling) else rope_scaling
     for name, value, low in (
@@ -357,7 +395,7 @@ def evaluate_run(
                 "basis": basis,
             }
             if table_size is not None and length > table_size:
-                rows.append({**row, "status": "n/a", "reason": NA_LEARNED})
+                rows.append(sealed({**row, "status": "n/a", "reason": NA_LEARNED}))
                 continue
             applied = scaling.to_dict(length, train_len, rotary_pairs(model)) if scaling else None
             if scaling is not None:
@@ -389,9 +427,9 @@ def evaluate_run(
                 by_depth.append(result)
             extra = {"passkey_by_depth": by_depth} if len(depths) > 1 and by_depth else {}
             passkey = by_depth[0] if by_depth else None
-            rows.append(
-                {**row, "status": "ok", **ppl, "passkey": passkey, **extra, "rope_scaling_applied": applied}
-            )
+            measured = {**ppl, "passkey": passkey, **extra, "rope_scaling_applied": applied}
+            # with its checksum: an edited number is found when the row is read back
+            rows.append(sealed({**row, "status": "ok", **measured}))
     if scaling is not None:
         model.set_rope_scaling(None)
 
@@ -407,39 +445,14 @@ def evaluate_run(
 
 
 def read_eval(path: Path) -> dict:
-    """The ``evals`` of an existing eval.json at ``path`` ({} when there is none), checked: ``ValueError``
-    with one line naming the file (and the row) when it is not JSON, not a posenc eval file, or a row's
-    ``length`` is not a whole number (a list or an object there made the merge fail after all the
-    computing)."""
+    """The ``evals`` of an existing eval.json at ``path`` ({} when there is none), checked against its
+    schema (:mod:`posenc.evaluate.eval_schema`: strict JSON, finite numbers, bounded nesting, each
+    field's type): :class:`~posenc.results.schema.SchemaError`, one line naming the file and the field,
+    when it is not a posenc eval file (a list ``length`` made the merge fail after all the computing)."""
     if not (path.exists() or path.is_symlink()):
         return {}
-    try:
-        old = json.loads(regular_file(path, "eval file").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise ValueError(
-            f"{str(path)!r} is not valid JSON ({err}); move it away to start a new one"
-        ) from None
-    if (
-        not isinstance(old, dict)
-        or old.get("format") != EVAL_FORMAT
-        or not isinstance(old.get("evals"), dict)
-    ):
-        raise ValueError(f"{str(path)!r} is not a posenc eval file ({EVAL_FORMAT}); move it away")
-    for key, entry in old["evals"].items():
-        rows = entry.get("rows") if isinstance(entry, dict) else None
-        for i, row in enumerate(rows if isinstance(rows, list) else []):
-            length = row.get("length") if isinstance(row, dict) else None
-            if (
-                isinstance(row, dict)
-                and "length" in row
-                and (isinstance(length, bool) or not isinstance(length, int))
-            ):
-                raise ValueError(
-                    f"{str(path)!r}: evals[{str(key)[:40]!r}].rows[{i}].length is "
-                    f"{type(length).__name__} {str(length)[:40]}, not a whole number of tokens; fix it or "
-                    "move the file away"
-                )
-    return old["evals"]
+    data = load_json(path, EVAL_SCHEMA, advice="fix it or move the file away", what="eval file")
+    return data["evals"]
 
 
 def check_writable(folder: Path) -> None:
@@ -466,10 +479,7 @@ def write_eval(path: Path, header: dict, entry: dict, key: str | None = None) ->
     data = {"format": EVAL_FORMAT, **header, "evals": read_eval(path)}
     key = key or entry["rope_scaling"] or NO_SCALING
     old_entry = data["evals"].get(key)
-    old_rows = old_entry.get("rows") if isinstance(old_entry, dict) else None
-    if not isinstance(old_rows, list) or not all(isinstance(r, dict) and "length" in r for r in old_rows):
-        old_rows = []  # a hand-edited or damaged entry: the new rows replace it
-    by_length = {row["length"]: row for row in old_rows}
+    by_length = {row["length"]: row for row in (old_entry["rows"] if old_entry else [])}
     by_length.update({row["length"]: row for row in entry["rows"]})
     data["evals"][key] = {**entry, "rows": [by_length[n] for n in sorted(by_length, key=_length_order)]}
     atomic_write_text(path, json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")

@@ -48,6 +48,20 @@ from rich.table import Table
 from rich.text import Text
 
 from posenc.atomic import atomic_write_text
+from posenc.results.schema import (
+    MAX_BYTES,
+    Bool,
+    Const,
+    Int,
+    List,
+    Map,
+    Obj,
+    Opt,
+    SchemaError,
+    Str,
+    parse_json,
+    validate,
+)
 
 FORMAT = "posenc-progress/1"
 FILE_NAME = "progress.json"
@@ -95,68 +109,49 @@ def empty() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _score(entry: Any, where: str) -> str | None:
-    if not isinstance(entry, dict):
-        return f"{where} is not an object"
-    if not (_is_int(entry.get("score")) and _is_int(entry.get("asked")) and entry["score"] <= entry["asked"]):
-        return f"{where} needs whole numbers score ≤ asked"
-    if not _strings(entry.get("missed", [])):
-        return f"{where}.missed is not a list of question ids"
+def _not_above_asked(entry: dict) -> tuple[str, str] | None:
+    if entry["score"] > entry["asked"]:
+        return "score", f"is {entry['score']}, more than the {entry['asked']} questions asked"
     return None
 
 
+_WHEN = {"when": Opt(Str(max_len=64))}
+#: one quiz or grill section: score of asked, the question ids missed (``missed``/``when`` may be absent)
+_SCORE = Obj(
+    {"score": Int(), "asked": Int()},
+    optional={"missed": List(Str(max_len=200)), **_WHEN},
+    rule=_not_above_asked,
+)
+#: the layout above, checked by :func:`posenc.results.schema.validate` (finite numbers, bounded depth)
+SCHEMA = Obj(
+    {"format": Const(FORMAT)},
+    optional={
+        "last_step": Opt(Str(max_len=200)),
+        "steps": List(Str(max_len=200)),
+        "quiz": Opt(_SCORE),
+        "grill": Obj(
+            {},
+            optional={
+                "sections": Map(_SCORE),
+                "full": Opt(
+                    Obj({"score": Int(), "band": Str(max_len=200)}, optional={"of": Opt(Int()), **_WHEN})
+                ),
+                "grades": Map(Bool()),
+            },
+        ),
+        "exercises": Map(Obj({"passed": Bool(), "score": Int(), "of": Int()}, optional=_WHEN)),
+        "cards": Map(Obj({"missed": List(Int(min=1))}, optional=_WHEN)),
+    },
+)
+
+
 def problem(data: Any) -> str | None:
-    """What is wrong with ``data`` as a progress file, or None when it has the layout above."""
-    if not isinstance(data, dict):
-        return "the top level is not an object"
-    if data.get("format") != FORMAT:
-        return f"format is {data.get('format')!r}, not {FORMAT!r}"
-    if data.get("last_step") is not None and not isinstance(data["last_step"], str):
-        return "last_step is not text"
-    if data.get("quiz") is not None and (found := _score(data["quiz"], "quiz")):
-        return found
-    grill = data.get("grill", {"sections": {}})
-    if not isinstance(grill, dict) or not isinstance(grill.get("sections", {}), dict):
-        return "grill.sections is not an object"
-    for letter, entry in grill.get("sections", {}).items():
-        if found := _score(entry, f"grill.sections.{letter}"):
-            return found
-    full = grill.get("full")
-    if full is not None and not (
-        isinstance(full, dict) and _is_int(full.get("score")) and isinstance(full.get("band"), str)
-    ):
-        return "grill.full needs a score and a band"
-    grades = grill.get("grades", {})
-    if not (isinstance(grades, dict) and all(isinstance(v, bool) for v in grades.values())):
-        return "grill.grades is not an object of true/false grades"
-    if not _strings(data.get("steps", [])):
-        return "steps is not a list of step keys"
-    exercises = data.get("exercises", {})
-    if not isinstance(exercises, dict):
-        return "exercises is not an object"
-    for name, entry in exercises.items():
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("passed"), bool)
-            and _is_int(entry.get("score"))
-            and _is_int(entry.get("of"))
-        ):
-            return f"exercises.{name} needs passed (true/false), score and of"
-    cards = data.get("cards", {})
-    if not isinstance(cards, dict):
-        return "cards is not an object"
-    for deck, entry in cards.items():
-        missed = entry.get("missed") if isinstance(entry, dict) else None
-        if not (isinstance(missed, list) and all(_is_int(n) and n > 0 for n in missed)):
-            return f"cards.{deck}.missed is not a list of card numbers"
+    """What is wrong with ``data`` as a progress file (the field and the problem), or None when it has
+    the layout above."""
+    try:
+        validate(data, SCHEMA, FILE_NAME)
+    except SchemaError as err:
+        return f"{err.field} {err.problem}"
     return None
 
 
@@ -184,17 +179,20 @@ def load(file: Path | None = None, warn: Warn = _warn) -> dict[str, Any]:
     and moved aside; a file that cannot be read (permissions) is reported and left alone."""
     file = progress_file() if file is None else file
     try:
-        raw = file.read_bytes()
+        with open(file, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # bounded: a progress file is a few kB
     except FileNotFoundError:
         return empty()
     except OSError as err:
         warn(f"cannot read your progress file {file} ({err.strerror or err}); progress is not shown")
         return empty()
     try:
-        data = json.loads(raw.decode("utf-8"))
+        if len(raw) > MAX_BYTES:
+            raise SchemaError(str(file), None, f"is larger than {MAX_BYTES >> 20} MiB")
+        data = parse_json(raw, file)  # UTF-8, strict JSON: no NaN, no 1e999, bounded nesting
         why = problem(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        why = f"not valid JSON: {err}"
+    except SchemaError as err:
+        why = err.problem.removeprefix("is ")
     if why is None:
         return {
             **empty(),

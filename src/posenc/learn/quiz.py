@@ -11,8 +11,6 @@ Content: ``posenc/learn/data/quiz.yaml``.
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +19,7 @@ from rich.text import Text
 from posenc.learn import progress
 from posenc.learn.content import LETTERS, MultipleChoice, Quiz, load_quiz
 from posenc.learn.terminal import (
+    MAX_LINE,
     EndOfInput,
     Prompter,
     WrappingMarkdown,
@@ -33,32 +32,7 @@ from posenc.learn.terminal import (
     review_next_line,
 )
 
-#: characters of one answer line; a longer one is refused (``posenc quiz < /dev/zero`` read one
-#: unbounded line: 22 GB in 29 s)
-MAX_ANSWER = 4096
-
-
-class BoundedLines:
-    """A text stream read one line of at most :data:`MAX_ANSWER` characters at a time: a longer line
-    (or input without line ends) is a ``ValueError``, ``posenc quiz``'s one-line error."""
-
-    def __init__(self, stream: TextIO):
-        self._stream = stream
-
-    def readline(self) -> str:
-        line = self._stream.readline(MAX_ANSWER + 1)
-        if len(line) > MAX_ANSWER and not line.endswith("\n"):
-            raise ValueError(
-                f"an answer on standard input is longer than {MAX_ANSWER} characters (no line end): answer "
-                "with a letter per line, e.g. printf 'b\\nc\\n' | posenc quiz"
-            )
-        return line
-
-    def isatty(self) -> bool:
-        try:
-            return self._stream.isatty()
-        except (AttributeError, ValueError):
-            return False
+MAX_ANSWER = MAX_LINE  # every Prompter bounds its reads (posenc.learn.terminal)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print_key(quiz, console)
         print_next(console, next_line("posenc quiz", "answer them yourself"))
         return 0
-    prompter = Prompter(console, BoundedLines(sys.stdin))  # every read from stdin bounded
+    prompter = Prompter(console)  # its reads are bounded: MAX_LINE characters a line
     console.rule(f"[bold]{quiz.title}")
     console.print(inline(quiz.intro))
     answers: list[tuple[MultipleChoice, str]] = []

@@ -28,10 +28,18 @@ from rich.text import Text
 from posenc.learn.math_markdown import inline_markdown, terminal_markdown
 
 QUIT_WORDS = frozenset({"q", "quit", "exit"})
+#: characters of one answer line; a longer one is refused (``posenc quiz < /dev/zero`` read one
+#: unbounded line: 22 GB in 29 s, and grill and cards read their lines the same way)
+MAX_LINE = 4096
 
 
 class EndOfInput(Exception):
     """Standard input ended (or the user typed q) before the session was over."""
+
+
+class LineTooLong(ValueError):
+    """An answer line longer than :data:`MAX_LINE` characters (or input without line ends): the
+    command's one-line error, raised before more than ``MAX_LINE + 1`` characters are read."""
 
 
 class Prompter:
@@ -45,9 +53,16 @@ class Prompter:
         return self._stream if self._stream is not None else sys.stdin
 
     def line(self, prompt: str, allow_quit: bool = True) -> str:
-        """Show ``prompt``, read one line, return it stripped. EOF (or q) raises :class:`EndOfInput`."""
+        """Show ``prompt``, read one line, return it stripped. EOF (or q) raises :class:`EndOfInput`; a
+        line longer than :data:`MAX_LINE` characters raises :class:`LineTooLong` (the read is bounded)."""
         self.console.print(f"[bold cyan]{escape(prompt)}[/] ", end="")
-        raw = self.stream.readline()
+        raw = self.stream.readline(MAX_LINE + 1)
+        if len(raw) > MAX_LINE and not raw.endswith("\n"):
+            self.console.print()
+            raise LineTooLong(
+                f"an answer on standard input is longer than {MAX_LINE} characters (no line end): answer "
+                "with one short line per question, e.g. printf 'b\\nc\\n' | posenc quiz"
+            )
         if raw == "":
             self.console.print()
             raise EndOfInput

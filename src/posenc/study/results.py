@@ -40,7 +40,9 @@ results.json (``"format": "posenc-study/1"``)::
            "windows": 12, "tokens": 1536,                  # predicted positions per seed (windows × length)
            "ppl": STAT, "last_ppl": STAT, "loss": STAT, "last_loss": STAT,
            "passkey": STAT | null, "passkey_digits": STAT | null,  # exact-key and per-digit accuracy
-           "passkey_by_depth": [{"depth": 0.5, "accuracy": STAT, "digit_accuracy": STAT}, ...]}  # arm only
+           "passkey_by_depth": [{"depth": 0.5, "accuracy": STAT, "digit_accuracy": STAT}, ...],  # arm only
+           "basis": {"rows_sha256": [one per seed]},       # the checksums of the eval.json rows it is of
+           "sha256": "…"}                                  # of the row's canonical JSON, basis included
     STAT = {"mean": float | null, "std": float | null, "values": [one per seed]}   # std over seeds (n-1)
 
 Losses are mean next-byte cross-entropies in nats; ppl = exp(loss); ``last_*`` covers the last L
@@ -49,6 +51,11 @@ positions of each window only. A STAT whose values are all None (a diverged loss
 The retrieval arm's AGG rows hold every seed, learned or not (the raw numbers); what the report, the
 tables and the plots show of it is :func:`learned_rows`: the same rows over the seeds that learned at
 L only (:func:`arm_seeds` says which: the criterion, or for older results the evaluation at 1×).
+
+Read back with :func:`read_results`: strict JSON checked against :data:`SCHEMA` (finite numbers, bounded
+nesting, each field's type), then :func:`validate_results` (one row per multiple, one value per seed)
+and every AGG row's checksum: a row edited after it was written is refused, one line naming the file
+and the row. Rows written before rows carried a checksum (older results) are read as they are.
 """
 
 from __future__ import annotations
@@ -60,6 +67,22 @@ from typing import Any
 
 from posenc.results.files import write_json_atomic
 from posenc.results.jsonsafe import to_jsonable
+from posenc.results.schema import (
+    Bool,
+    Const,
+    Int,
+    List,
+    Map,
+    Num,
+    Obj,
+    Opt,
+    SchemaError,
+    Str,
+    load_json,
+    seal_problem,
+    sealed,
+    validate,
+)
 from posenc.study.criterion import Criterion
 from posenc.study.presets import (
     LABELS,
@@ -87,13 +110,16 @@ def stat(values: list[float | None]) -> dict[str, Any]:
 
 
 def aggregate(rows_per_seed: list[list[dict]], train_length: int) -> list[dict]:
-    """One AGG row per length from each seed's eval.json rows (same lengths in each list)."""
+    """One AGG row per length from each seed's eval.json rows (same lengths in each list), each with its
+    basis (the checksums of those rows) and its own checksum (:func:`posenc.results.schema.sealed`)."""
     out = []
     for rows in zip(*rows_per_seed, strict=True):
         first = rows[0]
         agg = {"multiple": first["length"] / train_length, "length": first["length"]}
+        basis = {"rows_sha256": [r.get("sha256") for r in rows]}  # what it was computed from
         if any(r.get("status") != "ok" for r in rows):
-            out.append({**agg, "status": "n/a", "reason": first.get("reason", "not evaluated")})
+            reason = first.get("reason", "not evaluated")
+            out.append(sealed({**agg, "status": "n/a", "reason": reason, "basis": basis}))
             continue
         agg.update(status="ok", windows=first["windows"], tokens=first["tokens"])
         for key in STAT_KEYS:
@@ -111,7 +137,7 @@ def aggregate(rows_per_seed: list[list[dict]], train_length: int) -> list[dict]:
                 }
                 for same in zip(*per_depth, strict=True)
             ]
-        out.append(agg)
+        out.append(sealed({**agg, "basis": basis}))  # an edited number is found when it is read back
     return out
 
 
@@ -199,45 +225,86 @@ def build_results(
 
 
 # ----------------------------------------------------------------------------- schema check
-_TOP = {
-    "format": str,
-    "preset": str,
-    "claims": bool,
-    "config": dict,
-    "train_length": int,
-    "multiples": list,
-    "lengths": list,
-    "seeds": list,
-    "tokens_per_model": int,
-    "eval": dict,
-    "started": str,
-    "wall_time_s": (int, float),
-    "device": str,
-    "versions": dict,
-    "trained_this_session": list,
-    "evaluated_this_session": list,
-    "runs": dict,
-    "encodings": dict,
-    "scaling": dict,
-    "rope_base_sweep": dict,
-    "long_arm": dict,
-    "plots": list,
-}
-_RUN = (
-    "name",
-    "seed",
-    "role",
-    "pe",
-    "pe_options",
-    "train_length",
-    "steps",
-    "batch_size",
-    "tokens",
-    "train_loss",
-    "heldout_loss",
-    "params",
-    "seconds",
-    "dir",
+_STAT = Obj({"mean": Opt(Num()), "std": Opt(Num(min=0.0)), "values": List(Opt(Num()))})
+_AGG = Obj(
+    {"multiple": Num(min=0.0), "length": Int(min=1), "status": Str(choices=("ok", "n/a"))},
+    optional={
+        "reason": Str(max_len=1000),
+        "windows": Int(),
+        "tokens": Int(),
+        **{key: _STAT for key in STAT_KEYS},
+        "passkey": Opt(_STAT),
+        "passkey_digits": Opt(_STAT),
+        "passkey_by_depth": List(Obj({"depth": Num(0.0, 1.0), "accuracy": _STAT, "digit_accuracy": _STAT})),
+        "basis": Obj({"rows_sha256": List(Opt(Str(max_len=64)))}),
+        "sha256": Str(max_len=64),
+    },
+)
+_ROWS = {"rows": List(_AGG)}
+_LOSS = Opt(Num())
+#: results.json as :mod:`posenc.results.schema` checks it when it is read back (types, finite numbers,
+#: bounded nesting); :func:`validate_results` adds what spans fields (a row per multiple, a value per seed)
+SCHEMA = Obj(
+    {
+        "format": Const(FORMAT),
+        "preset": Str(max_len=200),
+        "claims": Bool(),
+        "config": Obj({}),
+        "train_length": Int(min=1),
+        "multiples": List(Num(min=0.0)),
+        "lengths": List(Int(min=1)),
+        "seeds": List(Int()),
+        "tokens_per_model": Int(),
+        "eval": Obj({}),
+        "started": Str(max_len=200),
+        "wall_time_s": Num(min=0.0),
+        "device": Str(max_len=1000),
+        "versions": Map(Str(max_len=200)),
+        "trained_this_session": List(Str(max_len=1000)),
+        "evaluated_this_session": List(Str(max_len=1000)),
+        "runs": Map(
+            Obj(
+                {
+                    "name": Str(max_len=1000),
+                    "seed": Int(),
+                    "role": Str(max_len=200),
+                    "pe": Str(max_len=200),
+                    "pe_options": Obj({}),
+                    "train_length": Int(min=1),
+                    "steps": Int(),
+                    "batch_size": Int(),
+                    "tokens": Int(),
+                    "train_loss": _LOSS,
+                    "heldout_loss": _LOSS,
+                    "params": Int(),
+                    "seconds": Opt(Num(min=0.0)),
+                    "dir": Str(max_len=1000),
+                },
+                optional={"tokens_per_s": Opt(Num(min=0.0)), "seconds_this_session": Opt(Num(min=0.0))},
+            )  # fmt: skip
+        ),
+        "encodings": Map(Obj(_ROWS, optional={"label": Str(max_len=200)})),
+        "scaling": Map(Map(Obj(_ROWS, optional={"run": Str(max_len=1000)}))),
+        "rope_base_sweep": Map(Obj(_ROWS, optional={"base": Num(min=0.0)})),
+        "long_arm": Map(Obj(_ROWS, optional={"train_length": Int(min=1)})),
+        "plots": List(Str(max_len=1000)),
+    },
+    optional={
+        "wall_time_total_s": Num(min=0.0),
+        "sessions": Int(min=1),
+        "reevaluated_this_session": Map(Str(max_len=10_000)),
+        "retrieval": Map(
+            Obj(
+                _ROWS,
+                optional={
+                    "label": Str(max_len=200),
+                    "name": Str(max_len=1000),
+                    "learned": List(Bool()),
+                    "criterion_steps": List(Opt(Int())),
+                },
+            )
+        ),
+    },
 )
 
 
@@ -257,22 +324,12 @@ def wall_seconds(results: Mapping[str, Any]) -> tuple[float, float, int]:
     return float(this), float(total), sessions
 
 
-def validate_results(results: Any) -> None:
-    """Raise ``ValueError`` naming the first field of ``results`` that breaks the schema above."""
-    if not isinstance(results, dict):
-        raise ValueError("results must be a JSON object")
-    for key, kind in _TOP.items():
-        if key not in results:
-            raise ValueError(f"results.json lacks the field {key!r}")
-        if not isinstance(results[key], kind) or (kind is int and isinstance(results[key], bool)):
-            raise ValueError(f"results.json field {key!r} has the wrong type {type(results[key]).__name__}")
-    if results["format"] != FORMAT:
-        raise ValueError(f"results.json format is {results['format']!r}, expected {FORMAT!r}")
+def validate_results(results: Any, file: str | Path = RESULTS_FILE) -> None:
+    """Raise :class:`~posenc.results.schema.SchemaError` (a ``ValueError``) naming ``file`` and the first
+    field of ``results`` that breaks the schema above: :data:`SCHEMA` (types, finite numbers, bounded
+    nesting), then what spans fields (a row per multiple, a value per seed)."""
+    validate(results, SCHEMA, file, advice="run posenc study again to rewrite it")
     wall_seconds(results)
-    for run, info in results["runs"].items():
-        for key in _RUN:
-            if key not in info:
-                raise ValueError(f"results.json runs[{run!r}] lacks {key!r}")
 
     def check_rows(where: str, rows: Any) -> None:
         if not isinstance(rows, list) or len(rows) != len(results["multiples"]):
@@ -312,6 +369,45 @@ def validate_results(results: Any) -> None:
         raise ValueError("results.json field 'retrieval' must be an object")
     for name, entry in retrieval.items():
         check_rows(f"retrieval[{name!r}]", entry.get("rows"))
+
+
+def _agg_tables(results: dict):
+    """Every AGG row list of ``results`` with the field it sits in: (``encodings.rope.rows``, rows)."""
+    for name, entry in results["encodings"].items():
+        yield f"encodings[{name!r}]", entry["rows"]
+    for rope, methods in results["scaling"].items():
+        for method, entry in methods.items():
+            yield f"scaling[{rope!r}][{method!r}]", entry["rows"]
+    for section in ("rope_base_sweep", "long_arm", "retrieval"):
+        for name, entry in results.get(section, {}).items():
+            yield f"{section}[{name!r}]", entry["rows"]
+
+
+def check_row_checksums(results: dict, file: str | Path = RESULTS_FILE) -> int:
+    """:class:`~posenc.results.schema.SchemaError` naming ``file`` and the row when an AGG row fails its
+    checksum (a number edited after it was written); returns how many rows carry none (older results,
+    read as they are)."""
+    unsealed = 0
+    for where, rows in _agg_tables(results):
+        for i, row in enumerate(rows):
+            problem = seal_problem(row)
+            if problem is not None and "sha256" in row:
+                raise SchemaError(
+                    repr(str(file)), f"{where}.rows[{i}]", problem, "run posenc study again to recompute it"
+                )
+            unsealed += problem is not None
+    return unsealed
+
+
+def read_results(path: str | Path) -> dict:
+    """A study's results.json read back and trusted only when it checks out: strict JSON, at most
+    :data:`~posenc.results.schema.MAX_BYTES`, :data:`SCHEMA`, :func:`validate_results` and every row's
+    checksum (:func:`check_row_checksums`). ``SchemaError``, one line naming the file and the field,
+    otherwise; ``FileNotFoundError`` when there is none."""
+    results = load_json(path, SCHEMA, advice="run posenc study again to rewrite it", what="results file")
+    validate_results(results, Path(path))
+    check_row_checksums(results, Path(path))
+    return results
 
 
 def write_results(out: Path, results: dict) -> Path:
@@ -417,10 +513,12 @@ __all__ = [
     "arm_seeds",
     "build_results",
     "by_multiple",
+    "check_row_checksums",
     "depth_accuracy",
     "learned_rows",
     "mean",
     "measured_retrieval",
+    "read_results",
     "stat",
     "validate_results",
     "write_results",

@@ -204,7 +204,7 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
     its checkpoint (no corpus to load, no model to build); None when it is unfinished or differs (then
     ``train(resume=True)`` continues it, or refuses it listing the differences)."""
     from posenc.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
-    from posenc.train.loop import config_differences
+    from posenc.train.loop import config_differences, log_lines
 
     if not (run_dir / CHECKPOINT_NAME).exists():
         return None
@@ -216,7 +216,7 @@ def _finished(run_dir: Path, mcfg, tcfg) -> dict | None:
         return None
     end = {}  # the trainer's last "end" record: speed and time of the session that finished the run
     log = run_dir / "log.jsonl"
-    for line in log.read_text(encoding="utf-8").splitlines() if log.is_file() else []:
+    for line in log_lines(log, "the study stopped") if log.is_file() else []:
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):

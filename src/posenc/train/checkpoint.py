@@ -45,6 +45,7 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 from posenc.atomic import atomic_write, regular_file
+from posenc.results.schema import JSON, Obj, Opt, load_json, validate
 
 CHECKPOINT_FORMAT = "posenc-checkpoint"
 CHECKPOINT_VERSION = 2
@@ -354,6 +355,12 @@ def _load_one(path: Path, map_location) -> dict[str, Any]:
     return state
 
 
+_CONFIGS = ("model_config", "train_config", "metrics")
+_CONFIGS_SCHEMA = Obj({key: Opt(Obj({})) for key in _CONFIGS})
+#: RUN/config.json, as :func:`read_json` checks it (the configs themselves by ModelConfig/TrainConfig)
+CONFIG_SCHEMA = Obj({}, optional={"model": Obj({}), "train": Obj({}), "world_size": JSON()})
+
+
 def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
     """The shape of what training reads back (a digest proves integrity, not that posenc wrote it):
     ``ValueError`` naming the file and the field. Version 1 (posenc 0.1.0) may lack the optional ones."""
@@ -364,6 +371,8 @@ def _check_fields(path: Path, state: dict[str, Any], version: int) -> None:
     for field in ("train_config", "metrics"):
         if state.get(field) is not None and not isinstance(state[field], dict):
             raise bad(field, "a dict")
+    # what is read back as JSON-like data: JSON types, finite numbers, bounded nesting
+    validate({key: state.get(key) for key in _CONFIGS}, _CONFIGS_SCHEMA, f"checkpoint {str(path)!r}")
     optimizer = state.get("optimizer")
     if optimizer is not None and not (
         isinstance(optimizer, dict)
@@ -547,9 +556,10 @@ class StaleLockTakenOver(UserWarning):
 
 
 class RunLock:
-    """``RUN/train.lock``: one ``posenc train`` writes a run folder at a time.
+    """``RUN/train.lock``: one ``posenc train`` (or ``posenc eval``) writes a run folder at a time.
 
-    The lock is an exclusive ``flock`` on that file, which holds the owner's PID: the kernel drops it
+    The lock is an exclusive ``flock`` on that file, which holds the owner's PID and what it is
+    (``holder``, "posenc train" by default), named when another process is refused: the kernel drops it
     when its process ends, however it ends. A lock file whose PID is no longer running is taken over
     with a :class:`StaleLockTakenOver` warning — also when the flock is still held by a leftover child
     of that dead process (the file is then replaced). A live owner gets :class:`RunFolderLocked`,
@@ -557,8 +567,8 @@ class RunLock:
     file, and the folder when the lock created it and it is still empty.
     """
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path, holder: str = "posenc train"):
+        self.folder, self.holder = Path(folder), holder
         self.path = self.folder / LOCK_NAME
         self._fd: int | None = None
         self._made_folder = False
@@ -575,14 +585,14 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                owner = _lock_pid(fd)
+                owner, other = _lock_pid(fd), _lock_holder(fd)
                 os.close(fd)
                 if owner is None or _alive(owner):
                     self._forget_folder()
                     raise RunFolderLocked(
-                        f"{str(self.folder)!r} is being written by another posenc train "
+                        f"{str(self.folder)!r} is being written by another {other} "
                         f"(PID {owner if owner is not None else '?'}, lock {str(self.path)!r}): wait for it "
-                        "to end or stop it, or choose another --out; nothing was written"
+                        f"to end or stop it{self._elsewhere()}; nothing was written"
                     ) from None
                 # its owner is dead and a leftover child of it holds the flock: replace the file
                 text = f"{owner}\n".encode()  # the dead owner's PID: taking it over says so below
@@ -597,7 +607,7 @@ class RunLock:
                 continue
             owner = _lock_pid(fd)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, f"{os.getpid()} {self.holder}\n".encode(), 0)
             self._fd = fd
             if owner is not None and owner != os.getpid() and not _alive(owner):
                 warnings.warn(
@@ -608,6 +618,9 @@ class RunLock:
                 )
             return self
         raise RunFolderLocked(f"could not lock {str(self.path)!r}: other processes keep taking it")
+
+    def _elsewhere(self) -> str:
+        return ", or choose another --out" if self.holder == "posenc train" else ""
 
     def release(self) -> None:
         if self._fd is None:
@@ -635,12 +648,25 @@ class RunLock:
         self.release()
 
 
-def _lock_pid(fd: int) -> int | None:
+def _lock_text(fd: int) -> list[str]:
     try:
-        text = os.pread(fd, 32, 0).decode("ascii").strip()
+        return os.pread(fd, 64, 0).decode("ascii").split(maxsplit=1)
     except (OSError, UnicodeDecodeError):
-        return None
+        return []
+
+
+def _lock_pid(fd: int) -> int | None:
+    """The PID a lock file names first ("12345 posenc eval"; an older posenc wrote the PID alone)."""
+    text = (_lock_text(fd) or [""])[0]
     return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _lock_holder(fd: int) -> str:
+    """What holds the lock ("posenc train", "posenc eval"), as its file says; a file without a name is
+    an older posenc's, and only ``posenc train`` took the lock then."""
+    words = _lock_text(fd)
+    holder = words[1].strip() if len(words) > 1 else "posenc train"
+    return holder if holder.replace(" ", "").isalnum() and len(holder) <= 40 else "posenc process"
 
 
 def _alive(pid: int) -> bool:
@@ -654,11 +680,6 @@ def _alive(pid: int) -> bool:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``; ``ValueError`` naming the file when it is not one."""
-    try:
-        data = json.loads(regular_file(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({type(err).__name__}: {err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{str(path)!r} does not hold a JSON object")
-    return data
+    """A run's config.json: a JSON object, strict (finite numbers, bounded nesting and size);
+    :class:`~posenc.results.schema.SchemaError` (a ``ValueError``) naming the file and the field."""
+    return load_json(path, CONFIG_SCHEMA, advice="restore it, or move it away", what="run file")

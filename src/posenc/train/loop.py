@@ -541,21 +541,29 @@ def _log(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(to_jsonable(record), allow_nan=False) + "\n")
 
 
+def log_lines(path: Path, consequence: str) -> list[str]:
+    """The lines of a run's log.jsonl as text; ``ValueError`` naming the file, the line and the byte when
+    one is not UTF-8 (posenc writes ASCII only: the file was damaged or edited), ending with
+    ``consequence`` (what was not done). A FIFO or a folder there is refused, never waited on."""
+    regular_file(path, "log")  # a FIFO here would block forever
+    lines = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"log {str(path)!r} line {number} is not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
+                f"{err.start + 1}): it was damaged or edited; move it away or restore a copy ({consequence})"
+            ) from None
+    return lines
+
+
 def _truncate_log(path: Path, step: int) -> None:
     """Keep only the log lines up to ``step``: after a resume the log reads as one uninterrupted run."""
     if not path.exists():
         return
-    regular_file(path, "log")  # a FIFO here would block the run forever
     kept = []
-    for number, raw in enumerate(path.read_bytes().splitlines(), 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as err:  # posenc writes ASCII only: a damaged or edited file
-            raise ValueError(
-                f"log {str(path)!r} line {number} is not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
-                f"{err.start + 1}): it was damaged or edited; move it away or restore a copy (the run was "
-                "not resumed)"
-            ) from None
+    for line in log_lines(path, "the run was not resumed"):
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):

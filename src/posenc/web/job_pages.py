@@ -42,9 +42,11 @@ from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from posenc.experiments import EXPERIMENTS, TITLES
+from posenc.results.schema import JSON, SchemaError, load_json
 from posenc.study import runs as study
 from posenc.study.presets import QUICK_SECONDS
-from posenc.study.results import wall_seconds
+from posenc.study.results import check_row_checksums, wall_seconds
+from posenc.study.results import validate_results as check_study_results
 from posenc.study.tables import study_tables
 from posenc.web.core import Lab, cached_page, png_size, seconds_text
 from posenc.web.jobs import Busy, JobSpec, NotRunning, result_file
@@ -75,7 +77,8 @@ def experiment_dir(lab: Lab, name: str) -> Path:
 
 @functools.lru_cache(maxsize=32)
 def _read_json(path: str, mtime_ns: int, size: int) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    # strict and bounded: finite numbers, nesting and size bounded, one line naming file and field
+    return load_json(Path(path), JSON(), what="results file")
 
 
 def read_results(folder: Path) -> dict | None:
@@ -90,10 +93,11 @@ def read_results(folder: Path) -> dict | None:
         raise ValueError(f"{path} is not a file")
     try:
         data = _read_json(str(path), stat.st_mtime_ns, stat.st_size)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except OSError as err:
         raise ValueError(f"{path} could not be read ({err}); run it again to replace it") from None
-    except RecursionError:
-        raise ValueError(f"{path} is nested too deeply to be results; run it again to replace it") from None
+    except SchemaError as err:
+        what = f"{err.field} {err.problem}" if err.field else err.problem.removeprefix("is ")
+        raise ValueError(f"{path} could not be read ({what}); run it again to replace it") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a JSON object; run it again to replace it")
     return data
@@ -239,10 +243,18 @@ def study_chart(results: dict) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _study_chart(folder: Path, key: Any) -> dict[str, Any]:
+    return study_chart(read_study_results(folder))
+
+
+def read_study_results(folder: Path) -> dict:
+    """A study's FOLDER/results.json, checked as the study reads it back (its schema, a row per multiple
+    and a value per seed, every row's checksum): ``ValueError``, one line naming the file and the field."""
     results = read_results(folder)
     if results is None:
-        raise ValueError("results.json is gone")
-    return study_chart(results)
+        raise ValueError(f"{folder}/results.json is gone")
+    check_study_results(results, folder / "results.json")
+    check_row_checksums(results, folder / "results.json")
+    return results
 
 
 def report_sections(text: str) -> tuple[list[str], list[str], bool]:
@@ -283,9 +295,7 @@ def study_context(run: study.StudyRun) -> dict[str, Any]:
 @functools.lru_cache(maxsize=8)
 def _study_context(folder: Path, results_key: Any, report_key: Any) -> dict[str, Any]:
     run = study.StudyRun("", "", folder)
-    results = read_results(run.folder)
-    if results is None:
-        raise ValueError(f"{run.folder}/results.json is gone")
+    results = read_study_results(run.folder)
     try:
         tables = study_tables(results)
     except (KeyError, TypeError, AttributeError) as err:
