@@ -23,8 +23,9 @@ def zoo(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def wide_terminal(monkeypatch):
+def wide_terminal(monkeypatch, tmp_path):
     monkeypatch.setenv("COLUMNS", "220")
+    monkeypatch.chdir(tmp_path)  # results/eval/NAME, the default results folder, lands here
 
 
 def eval_json(capsys, *argv) -> dict:

@@ -119,8 +119,9 @@ def test_minimind_half_precision_and_wrapped_names(checkpoint, tmp_path):
         )
 
 
-def test_minimind_through_posenc_eval(capsys, checkpoint):
+def test_minimind_through_posenc_eval(capsys, checkpoint, tmp_path, monkeypatch):
     folder, _ = checkpoint
+    monkeypatch.chdir(tmp_path)  # the default results folder, results/eval/pretrain_32, lands here
     rc = main(
         [
             "eval",
@@ -146,6 +147,8 @@ def test_minimind_through_posenc_eval(capsys, checkpoint):
     assert result["kind"] == "minimind" and result["train_length"] == 32
     assert [row["length"] for row in result["rows"]] == [32, 64]
     assert all(math.isfinite(row["ppl"]) for row in result["rows"])
+    kept = json.loads((tmp_path / "results/eval/pretrain_32/results.json").read_text())
+    assert kept["kind"] == "minimind" and list(kept["evals"]) == [f"yarn:2 @ {folder / 'text.txt'}"]
 
 
 def test_minimind_errors(capsys, checkpoint, tmp_path):

@@ -255,6 +255,7 @@ def test_notes_index_lists_every_note_file_once():
         ),
         ("other-encodings", ["ALiBi", "T5", "xPos", "NoPE", "2^(−8h/n)", "posenc study", "posenc exp 1"]),
         ("measured", ["last L positions", "| ALiBi |", "| YaRN |", "trained at 256", "posenc study"]),
+        ("your-model", ["posenc eval", "last-L ppl", "--rope-scaling yarn:4", "PASSKEY =", "RULER"]),
     ],
 )
 def test_notes_cover_their_topic(topic, needles):

@@ -40,7 +40,7 @@ def test_every_note_page_has_a_figure_or_says_why_it_has_none(client, topic):
 
 def test_the_text_only_notes_are_listed_in_one_place_with_a_reason():
     listed = {t.id: t.text_only for t in NOTES if t.text_only}
-    assert set(listed) == {"history", "code"}, listed  # index.yaml's text_only: the one list
+    assert set(listed) == {"history", "code", "your-model"}, listed  # index.yaml's text_only: the one list
 
 
 def test_a_widget_in_a_note_is_the_component_of_its_tool_page(client):

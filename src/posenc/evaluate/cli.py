@@ -73,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     own.add_argument(
         "--allow-download", action="store_true", help="fetch a hub id that is not in the local cache"
     )
+    own.add_argument(
+        "--out",
+        default=None,
+        help="results folder (default results/eval/NAME): results.json row by row, report.md, plots; "
+        "a re-run with the same settings measures only what it lacks",
+    )
     own.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
 
 
@@ -87,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         return run_own(args, source)
     if args.text is not None:
         raise ValueError("--text is for a Hugging Face or MiniMind model; a posenc run reads --corpus")
+    if args.out is not None:
+        raise ValueError("--out is for a Hugging Face or MiniMind model; a posenc run writes RUN/eval.json")
     from posenc.evaluate.run import evaluate_run
 
     result = evaluate_run(

@@ -17,6 +17,7 @@ from posenc.evaluate.own_eval import (
     evaluate_own,
     load_own,
 )
+from posenc.evaluate.own_results import OwnResults, default_out, passkey_cell
 from posenc.results.jsonsafe import to_jsonable
 
 
@@ -31,6 +32,8 @@ def read_text(path: str) -> tuple[str, str]:
 
 def run_own(args: argparse.Namespace, source) -> int:
     text, text_source = read_text(args.text) if args.text else (None, None)
+    # the folder first: one that cannot hold these results fails before the model is loaded
+    store = OwnResults(args.out or default_out(args.run))
     loaded = load_own(
         source,
         device=args.device,
@@ -51,24 +54,35 @@ def run_own(args: argparse.Namespace, source) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         progress=not args.json,
+        store=store,
     )
+    written = store.finish() if result["rows"] else []
     if args.json:
         print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
     else:
         print_own_table(result)
+    say = sys.stderr if args.json else sys.stdout
+    if result["reused"]:
+        print(f"kept {result['reused']} rows measured before with the same settings", file=say)
+    if written:
+        plots = sum(n.endswith(".png") for n in written)
+        print(f"wrote {store.dir}/: results.json, report.md, {plots} plots (PNG + SVG)", file=say)
     if result["interrupted"]:
-        print(f"interrupted: kept the {len(result['rows'])} lengths that finished", file=sys.stderr)
+        print(
+            f"interrupted: kept the {len(result['rows'])} lengths that finished; the same command "
+            "measures the rest",
+            file=sys.stderr,
+        )
         return 130
     if not args.json:
-        print(f"Next: posenc eval {args.run} --rope-scaling yarn:auto   (how far does YaRN carry it?)")
+        nxt = (
+            f"posenc eval {args.run}{f' --text {args.text}' if args.text else ''} --rope-scaling "
+            "yarn:auto   (how far does YaRN carry it?)"
+            if not args.rope_scaling
+            else f"posenc lab, then open /evaluations   (the table and plots of {store.dir.name})"
+        )
+        print(f"Next: {nxt}")
     return 0
-
-
-def _passkey_text(row: dict) -> str:
-    rows = row.get("passkey_by_depth") or ([row["passkey"]] if row.get("passkey") else [])
-    if not rows:
-        return "—"
-    return " ".join(f"{p['accuracy']:.0%}@{p['depth']:g}" for p in rows) + f" of {rows[0]['trials']}"
 
 
 def print_own_table(result: dict) -> None:
@@ -93,6 +107,6 @@ def print_own_table(result: dict) -> None:
             f"{row['loss']:.4f}",
             f"{row['ppl']:.3f}",
             f"{row['last_ppl']:.3f}",
-            _passkey_text(row),
+            passkey_cell(row),
         )
     Console().print(table)

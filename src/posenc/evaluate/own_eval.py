@@ -9,11 +9,15 @@ through the model's config (``posenc.evaluate.hf_model``). ``--rope-scaling TYPE
 registry's keys for TYPE (``posenc.encodings.rope_types.scaling_for``: Llama 3's 1 and 4, LongRoPE's
 uniform factor lists); ``TYPE:auto`` uses factor = length / L at each length beyond L; a JSON object
 is used as given. Ctrl-C stops the loop and keeps the rows that finished (``interrupted``: true).
+
+With a results folder (``store``, ``posenc.evaluate.own_results.OwnResults``) each row is written there
+as it finishes, and rows it already holds for the same basis (weights, text, settings) are reused.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 
 import torch
@@ -29,6 +33,7 @@ from posenc.evaluate.hf_model import (
     rotary_pairs,
 )
 from posenc.evaluate.own_measure import check_fits, passkey_own, perplexity_own, text_tokens, token_windows
+from posenc.evaluate.own_results import OWN_EVAL_VERSION, eval_key, scaling_key_json
 from posenc.evaluate.specs import RopeScaling, parse_lengths, parse_rope_scaling
 
 OWN_FORMAT = "posenc-own-eval/1"
@@ -69,6 +74,27 @@ def scaling_at(loaded: LoadedModel, scaling, length: int) -> dict | None:
     return rope_types.scaling_for(scaling.rope_type, factor, rotary_pairs(loaded))
 
 
+def scaling_key(scaling) -> str | None:
+    """The scaling's part of an evaluation's key: its label, or a JSON object with more than
+    rope_type and factor written out whole (two such objects never share a key)."""
+    if isinstance(scaling, dict) and set(scaling) - {"rope_type", "factor"}:
+        return scaling_key_json(scaling)
+    return scaling_label(scaling)
+
+
+def model_sha256(loaded: LoadedModel) -> str:
+    """SHA-256 of the model's weights and config (as posenc's runs are fingerprinted), before any
+    scaling is applied; the config's bookkeeping (its path, transformers' version) is left out."""
+    from posenc.train.checkpoint import model_fingerprint
+
+    config = {
+        k: v
+        for k, v in loaded.model.config.to_dict().items()
+        if not k.startswith("_") and k not in ("transformers_version", "dtype", "torch_dtype")
+    }
+    return model_fingerprint(loaded.model.state_dict(), config)
+
+
 @functools.lru_cache(maxsize=1)
 def default_text() -> tuple[str, str]:
     """(text, source): the held-out split of the built-in corpus (the standard library's sources)."""
@@ -94,13 +120,16 @@ def evaluate_own(
     seed: int = 0,
     memory_limit: int | None = None,
     progress: bool = False,
+    store=None,
 ) -> dict:
     """Perplexity (all positions, last L) and passkey at each length; see the module docstring.
 
     Returns ``{"format", "model", "kind", "model_type", "train_length", "rope_parameters",
     "rope_scaling", "text", "text_tokens", "seed", "dtype", "device", "rows", "interrupted"}``; a row
     is ``{"length", "multiple", "status": "ok", "windows", "tokens", "loss", "ppl", "last",
-    "last_tokens", "last_loss", "last_ppl", "passkey", "passkey_by_depth", "rope_scaling_applied"}``.
+    "last_tokens", "last_loss", "last_ppl", "passkey", "passkey_by_depth", "rope_scaling_applied",
+    "seed", "basis"}``; with a ``store``, also ``"key"`` (its evaluation there), ``"reused"`` (rows kept
+    from an earlier run with the same basis) and ``"out"`` (the folder).
     """
     from posenc.evaluate.run import check_depths
 
@@ -125,6 +154,7 @@ def evaluate_own(
     device = str(param.device)
     free = check_fits(loaded, lengths_tokens, device, memory_limit)
     budget = None if free is None else free // 2
+    named_text = (text_source or "the text") if text is not None else None  # part of the key
     if text is None:
         text, text_source = default_text()
     tokens = text_tokens(loaded.tokenizer, text)
@@ -132,6 +162,7 @@ def evaluate_own(
     for length in lengths_tokens:  # every length's windows exist before anything is computed
         token_windows(tokens, length, n_windows, source)
 
+    dtype = str(param.dtype).removeprefix("torch.")
     result = {
         "format": OWN_FORMAT,
         **describe(loaded),
@@ -139,14 +170,36 @@ def evaluate_own(
         "text": source,
         "text_tokens": int(tokens.numel()),
         "seed": seed,
-        "dtype": str(param.dtype).removeprefix("torch."),
+        "dtype": dtype,
         "device": device,
         "rows": [],
         "interrupted": False,
     }
+    basis = {
+        "eval_version": OWN_EVAL_VERSION,
+        "model_sha256": model_sha256(loaded) if store is not None else None,
+        "text": source,
+        "text_sha256": hashlib.sha256(tokens.numpy().tobytes()).hexdigest(),
+        "windows": n_windows,
+        "passkey_trials": passkey_trials,
+        "passkey_depths": list(depths),
+        "seed": seed,
+        "dtype": dtype,
+        "rope_scaling": scaling if isinstance(scaling, dict) else scaling_label(scaling),
+    }
+    kept: dict[int, dict] = {}
+    if store is not None:
+        store.start(describe(loaded), basis["model_sha256"])
+        key = eval_key(scaling_key(scaling), named_text)
+        kept = store.kept_rows(key, basis)
+        header = {k: result[k] for k in ("rope_scaling", "text", "text_tokens", "dtype", "device")}
+        result.update(key=key, out=str(store.dir), reused=sum(n in kept for n in lengths_tokens))
     try:
         with _progress_bar(progress) as bar:
             for length in lengths_tokens:
+                if length in kept:  # measured before on this very basis: not redone
+                    result["rows"].append(kept[length])
+                    continue
                 applied = scaling_at(loaded, scaling, length)
                 apply_rope_scaling(loaded, applied)
                 trials = passkey_trials * len(depths)
@@ -183,8 +236,12 @@ def evaluate_own(
                         "passkey": by_depth[0] if by_depth else None,
                         "passkey_by_depth": by_depth if len(by_depth) > 1 else None,
                         "rope_scaling_applied": applied,
+                        "seed": seed,
+                        "basis": basis,
                     }
                 )
+                if store is not None:
+                    store.save_row(key, header, result["rows"][-1])
     except KeyboardInterrupt:
         result["interrupted"] = True
     finally:

@@ -189,6 +189,11 @@ def perplexity_own(
             on_batch(chunk.shape[0])
     loss = (total / (k * (n - 1))).item()
     last_loss = (last_total / (k * last)).item()
+    if not (math.isfinite(loss) and math.isfinite(last_loss)):  # refused here, where it enters
+        raise ValueError(
+            f"--lengths {n}: the model's loss is not finite ({loss}); its weights or --dtype overflow "
+            "(try --dtype float32)"
+        )
     return {
         "windows": k,
         "tokens": k * (n - 1),

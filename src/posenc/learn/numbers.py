@@ -478,3 +478,15 @@ def _register_measured() -> None:
 
 
 _register_measured()
+
+
+def _register_own_example() -> None:
+    """The note "Try it on your model": a real ``posenc eval`` (posenc.learn.own_example), checked in
+    tests/learn/test_learn_own_example.py."""
+    from posenc.learn import own_example
+
+    for name, fn in own_example.placeholders().items():
+        _NUMBERS[name] = functools.cache(fn)
+
+
+_register_own_example()

@@ -23,6 +23,7 @@
     web/inspector_pages.py  the inspector: a config.json explained (+ /api/inspect)
     web/job_pages.py        experiments and the study, run as jobs with live progress
     web/model_pages.py      trained models on the learner's text: attention maps, per-byte loss
+    web/eval_pages.py       your own models' evaluations (``posenc eval MODEL``): tables and plots
     web/exercise_pages.py   the exercises: what to write, an editor, the checker (+ /api/exercises/…)
   what several pages share (no page module imports another):
     web/rope_form.py        the RoPE settings form of the explorer and the angles page (from the registry)
@@ -107,6 +108,7 @@ PAGES: tuple[Page, ...] = (
     Page("/exercises", "exercise_pages", "Exercises", packaged=True),
     Page("/exercises/{name}", "exercise_pages", None, packaged=True),
     Page("/study", "job_pages", "Study", packaged=False),
+    Page("/evaluations", "eval_pages", None, packaged=False),
 )
 #: the navigation bar: (label, address)
 NAV = [(page.nav, page.path) for page in PAGES if page.nav is not None]
