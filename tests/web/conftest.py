@@ -162,3 +162,57 @@ def run_coroutine(coroutine):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+#: for each Plotly chart (by id): its box's width, its box's parent's inner width, its drawing's width as
+#: shown and as drawn (the svg's width attribute), and every text of it (titles, legend, notes, ticks)
+#: that pokes out of the drawing
+_PLOTLY_SIZES = """(ids) => ids.map((id) => {
+  const box = document.getElementById(id), svg = box.querySelector('.main-svg');
+  const parent = box.parentElement, style = getComputedStyle(parent);
+  const inner = parent.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const width = box.getBoundingClientRect().width;
+  if (!svg) return { id, box: width, inner, shown: 0, drawn: 0, out: ['no drawing'] };
+  const r = svg.getBoundingClientRect();
+  const texts = box.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text, .legendtext, .annotation-text,'
+    + ' .cbtitle text, .xtick text, .ytick text, .cbaxis text');
+  const out = [...texts].filter((t) => {
+    const b = t.getBoundingClientRect();
+    const outside = b.left < r.left - 1 || b.right > r.right + 1
+      || b.top < r.top - 1 || b.bottom > r.bottom + 1;
+    return b.width > 0 && outside;
+  }).map((t) => t.textContent);
+  return { id, box: width, inner, shown: r.width, drawn: svg.width.baseVal.value, out };
+})"""
+
+
+def plotly_misfits(page, ids: list[str]) -> list[str]:
+    """What is wrong with the Plotly charts ``ids`` as the page shows them now: a chart not as wide as its
+    box, a box wider than its parent, a drawing scaled (its text would shrink with it), a text cut at the
+    drawing's edge, or a page wider than the window. Waits up to 5 s for the charts' redraw first."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "(ids) => ids.every((id) => { const b = document.getElementById(id);"
+            " const s = b.querySelector('.main-svg'), w = (e) => e.getBoundingClientRect().width;"
+            " return s && Math.abs(w(s) - w(b)) <= 1; })",
+            arg=ids,
+            timeout=5000,
+        )
+    except PlaywrightTimeout:
+        pass  # the measurements below say what is wrong
+    problems = []
+    for c in page.evaluate(_PLOTLY_SIZES, ids):
+        name = c["id"]
+        if abs(c["shown"] - c["box"]) > 1:
+            problems.append(f"{name}: drawn {c['shown']:.0f} px wide in a {c['box']:.0f} px box")
+        if c["box"] > c["inner"] + 1:
+            problems.append(f"{name}: its box is {c['box']:.0f} px in a {c['inner']:.0f} px column")
+        if abs(c["drawn"] - c["shown"]) > 1:
+            problems.append(f"{name}: drawn for {c['drawn']:.0f} px, scaled to {c['shown']:.0f} px")
+        problems += [f"{name}: {text!r} is cut at the chart's edge" for text in c["out"]]
+    wide, window = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if wide > window:
+        problems.append(f"the page is {wide} px wide in a {window} px window")
+    return problems

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from tests.web.conftest import screenshot
+from tests.web.conftest import SCREENSHOTS, plotly_misfits, screenshot
 from tests.web.test_browser_tools import number
 
 
@@ -110,3 +110,18 @@ def test_a_bad_value_shows_the_servers_message(page):
     refused = [e for e in page.watch.errors if "status of 400" in e]
     assert refused, page.watch.errors
     page.watch.errors[:] = [e for e in page.watch.errors if e not in refused]
+
+
+def test_both_charts_fill_their_box_on_a_phone_and_keep_their_text(page):
+    """Drawn at 1280 px, then the window shrinks to 390x844: each Plotly chart is redrawn as wide as its box
+    (not scaled: its text keeps its size), and no title, legend entry or note is cut at its edge."""
+    page.set_viewport_size({"width": 1280, "height": 844})
+    page.goto(page.lab + "/angles?scaling=1&rope_type=yarn&factor=4")
+    _ready(page)
+    assert plotly_misfits(page, ["angle-plot", "decay-plot"]) == []
+    screenshot(page, "angles-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert plotly_misfits(page, ["angle-plot", "decay-plot"]) == []
+    for chart in ("angle-plot", "decay-plot"):  # each scrolled into the result box
+        page.locator(f"#{chart}").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"angles-390-{chart}.png"))

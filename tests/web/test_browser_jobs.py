@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 import posenc.reference
-from tests.web.conftest import screenshot
+from tests.web.conftest import plotly_misfits, screenshot
 
 WAIT_MS = 300_000  # a job on a shared 2-core machine: generous
 REFERENCE = posenc.reference.root()
@@ -106,3 +106,16 @@ def test_the_study_page_shows_the_reference_numbers_chart_and_plots(page):
     screenshot(page, "study")
     page.goto(page.lab + "/study?run=reference-default")
     assert page.locator(".run-picker [aria-current=page]").inner_text().startswith("Reference: default")
+
+
+def test_the_study_chart_fills_its_box_on_a_phone_and_keeps_its_legend(page):
+    """Drawn at 1280 px, then the window shrinks to 390x844: the chart is redrawn as wide as its box, its
+    legend under the plot, and no title, axis title or legend entry is cut at its edge."""
+    page.set_viewport_size({"width": 1280, "height": 844})
+    page.goto(page.lab + "/study")
+    page.locator("#ppl-chart .main-svg").first.wait_for(state="attached", timeout=30_000)
+    assert plotly_misfits(page, ["ppl-chart"]) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert plotly_misfits(page, ["ppl-chart"]) == []
+    page.locator("#ppl-chart").scroll_into_view_if_needed()
+    screenshot(page, "study-390")

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.evaluate.trained_runs import TRAIN_LENGTH, trained_study
-from tests.web.conftest import PageWatch, screenshot, start_lab, stop
+from tests.web.conftest import SCREENSHOTS, PageWatch, plotly_misfits, screenshot, start_lab, stop
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +131,22 @@ def test_loss_view_colours_every_byte_marks_L_and_switches_units(page):
     drawn(page, "loss", before + 3)
     assert panels.nth(2).locator("h3").inner_text() == "RoPE (base 1e4)"
     screenshot(page, "models-loss-learned-nats")
+
+
+def test_every_chart_fills_its_box_on_a_phone_and_keeps_its_text(page):
+    """Drawn at 1280 px, then the window shrinks to 390x844: each Plotly chart (attention map, this head,
+    every encoding, loss) is redrawn as wide as its box, its column shrinks with the window (a chart drawn
+    wider never holds it wide), and no title, legend entry, colour-bar title or note is cut at its edge."""
+    charts = ["attn-heatmap", "attn-head-profile", "profiles-plot", "loss-chart"]
+    page.set_viewport_size({"width": 1280, "height": 844})
+    page.goto(page.lab + "/models")
+    for key in ("attention", "profiles", "loss"):
+        drawn(page, key)
+    assert plotly_misfits(page, charts) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert plotly_misfits(page, charts) == []
+    for chart in charts:
+        page.locator(f"#{chart}").screenshot(path=str(SCREENSHOTS / f"models-390-{chart}.png"))
 
 
 def test_settings_round_trip_through_the_url_a_reload_and_back(page):

@@ -70,14 +70,14 @@
       mark(traces, x, y, `right of the steps: columns > λ/2 apart, aliased (${aliased.length} pairs)`, COLORS.alias, "dashdot");
     }
     const scaling = d.rope_type === "default" ? "plain RoPE" : `${d.rope_type}, s = ${Lab.fmt(d.factor)}`;
-    Plotly.react("angle-plot", traces, {
+    Plots.draw("angle-plot", traces, {
       title: { text: `${isCos ? "cos(m·θᵢ)" : "Angle m·θᵢ mod 2π"}: head_dim ${d.head_dim}, base ${Lab.fmt(d.base)}, ${scaling}`, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 40, b: 50 }, height: 560, font: Plots.FONT, hovermode: "closest",
       xaxis: { title: { text: `position m (tokens${d.spacing === "log" ? ", log scale" : ""})` }, type: d.spacing === "log" ? "log" : "linear",
         range: d.spacing === "log" ? [Math.log10(first), Math.log10(last)] : [first, last] },
       yaxis: { title: { text: "pair index i (θᵢ slows as i grows)" }, range: [-0.5, top] },
       legend: { orientation: "h", x: 0, y: -0.14, xanchor: "left", yanchor: "top" },
-    }, Plots.CONFIG);
+    });
   }
 
   function drawDecay(d) {
@@ -108,7 +108,7 @@
       traces.push({ ...line([m.distance, m.distance], span("mean_dot"), `distance ${name}`, color, dash, "y2"), showlegend: false });
     }
     const log = d.spacing === "log";
-    Plotly.react("decay-plot", traces, {
+    Plots.draw("decay-plot", traces, {
       title: { text: `Long-term decay: head_dim ${d.head_dim}, base ${Lab.fmt(d.base)}`, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 40, b: 50 }, height: 620, font: Plots.FONT, hovermode: "closest",
       xaxis: { title: { text: `relative distance n − m (tokens${log ? ", log scale" : ""})` }, type: log ? "log" : "linear", anchor: "y2" },
@@ -119,7 +119,7 @@
         { text: "RoFormer's relative upper bound", xref: "paper", yref: "paper", x: 1, y: 1, xanchor: "right", yanchor: "bottom", showarrow: false },
         { text: "mean score of a random q with itself", xref: "paper", yref: "paper", x: 1, y: 0.44, xanchor: "right", yanchor: "bottom", showarrow: false },
       ],
-    }, Plots.CONFIG);
+    });
   }
 
   function showMap(d) {

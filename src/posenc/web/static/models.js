@@ -95,7 +95,7 @@
       { type: "line", x0: -0.5, x1: n - 0.5, y0: L - 0.5, y1: L - 0.5, line: { color: MARK, dash: "dash", width: 1.5 } },
       { type: "line", x0: L - 0.5, x1: L - 0.5, y0: L - 0.5, y1: n - 0.5, line: { color: MARK, dash: "dot", width: 1 } },
     ] : [];
-    Plotly.react("attn-heatmap", [{
+    Plots.draw("attn-heatmap", [{
       type: "heatmap", z: heatRows(d.weights.data, n), zmin: 0, zmax: d.colour_max, hoverongaps: false,
       colorscale: "Viridis",
       colorbar: { title: { text: `attention weight w<sub>ij</sub> (top colour: ≥ ${Lab.fmt(d.colour_max, 2)},<br>the 99th percentile; largest ${Lab.fmt(d.max_weight, 2)})`, side: "right" }, thickness: 14 },
@@ -108,11 +108,11 @@
       shapes: marks,
       annotations: L < n ? [{ x: n - 0.5, y: L - 0.5, text: `L = ${L}: queries below never seen in training`, showarrow: false,
         xanchor: "right", yanchor: "bottom", font: { color: MARK, size: 11 } }] : [],
-    }, Plots.CONFIG);
+    });
 
     const distances = d.head_profile.map((_, k) => k);
     const line = L < n ? verticalLine(L, `L = ${L}`) : { shapes: [], annotations: [] };
-    Plotly.react("attn-head-profile", [
+    Plots.draw("attn-head-profile", [
       { x: distances, y: d.head_profile, mode: "lines", name: `layer ${d.layer}, head ${d.head}`, line: { color: SERIES[0], width: 2 },
         hovertemplate: "Δ = %{x} bytes back: %{y:.3g}<extra></extra>" },
       { x: distances, y: d.uniform, mode: "lines", name: "spread evenly over the earlier bytes", line: { color: "#6b7280", dash: "dash", width: 1.5 },
@@ -123,7 +123,7 @@
       xaxis: { title: { text: "distance Δ = i − j (bytes back)" } },
       yaxis: { title: { text: "mean weight A(Δ), log" }, type: "log", exponentformat: "power" },
       legend: { orientation: "h", x: 0, y: -0.38, xanchor: "left", yanchor: "top" }, ...line,
-    }, Plots.CONFIG);
+    });
   }
 
   function requestAttention() {
@@ -152,13 +152,13 @@
       line: { color: "#111827", dash: "dash", width: 1.5 }, hovertemplate: "even: %{y:.3g}<extra></extra>" });
     const L = d.series.length ? d.series[0].train_length : null;
     const line = L !== null && L < d.bytes ? verticalLine(L, `L = ${L}`) : { shapes: [], annotations: [] };
-    Plotly.react("profiles-plot", traces, {
+    Plots.draw("profiles-plot", traces, {
       title: { text: `Mean attention against distance, every layer and head, first ${d.bytes} bytes`, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 44, b: 50 }, height: 460, font: Plots.FONT,
       xaxis: { title: { text: "distance Δ = i − j (bytes back)" } },
       yaxis: { title: { text: "mean attention weight A(Δ), log" }, type: "log", exponentformat: "power" },
       legend: { x: 1, xanchor: "right", y: 1 }, ...line,
-    }, Plots.CONFIG);
+    });
   }
 
   function requestProfiles() {
@@ -257,7 +257,7 @@
       hovertemplate: `byte %{x}: %{y:.3g} ${d.unit}<extra></extra>`,
     }));
     const Ls = [...new Set(d.panels.map((p) => p.train_length))].filter((L) => L + 1 < d.bytes);
-    Plotly.react("loss-chart", traces, {
+    Plots.draw("loss-chart", traces, {
       title: { text: `Loss per byte, running mean over the last ${d.window} bytes`, font: { size: 15 } },
       margin: { l: 70, r: 20, t: 44, b: 90 }, height: 420, font: Plots.FONT,
       xaxis: { title: { text: "byte position t (the byte predicted)" } },
@@ -265,7 +265,7 @@
       legend: { orientation: "h", x: 0, y: -0.25, xanchor: "left", yanchor: "top" },
       shapes: Ls.map((L) => ({ type: "line", xref: "x", yref: "paper", x0: L + 0.5, x1: L + 0.5, y0: 0, y1: 1, line: { color: MARK, dash: "dash", width: 1.5 } })),
       annotations: Ls.map((L) => ({ xref: "x", yref: "paper", x: L + 0.5, y: 1, text: `L = ${L}`, showarrow: false, xanchor: "left", yanchor: "bottom", font: { color: MARK } })),
-    }, Plots.CONFIG);
+    });
   }
 
   function requestLoss() {

@@ -31,10 +31,10 @@
         tickvals: data.multiples, ticktext: data.multiples.map((m) => `${m}× (${m * L})`) },
       yaxis: { type: "log", title: { text: "perplexity (bytes, log scale)" }, tickvals: ticks(all), ticktext: ticks(all).map(String) },
       shapes: [{ type: "line", x0: 1, x1: 1, yref: "paper", y0: 0, y1: 1, line: { dash: "dash", color: "#888", width: 1 } }],
-      margin: { l: 70, r: 20, t: 50, b: 60 }, legend: { orientation: "v" }, hovermode: "closest",
+      margin: { l: 70, r: 20, t: 50, b: 60 }, height: 440, legend: { orientation: "v" }, hovermode: "closest",
       font: Plots.FONT,
     };
-    Plotly.react(box, traces, layout, Plots.CONFIG);
+    Plots.draw(box, traces, layout);
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
