@@ -17,7 +17,7 @@ from posenc.evaluate.own_eval import (
     evaluate_own,
     load_own,
 )
-from posenc.evaluate.own_results import OwnResults, default_out, passkey_cell
+from posenc.evaluate.own_results import OwnResults, default_out
 from posenc.results.jsonsafe import to_jsonable
 
 
@@ -85,28 +85,63 @@ def run_own(args: argparse.Namespace, source) -> int:
     return 0
 
 
-def print_own_table(result: dict) -> None:
-    """The study's table: length, tokens, loss, ppl, last-L ppl, passkey (readable at 80 columns)."""
+def _by_depth(row: dict) -> list[dict]:
+    return row.get("passkey_by_depth") or ([row["passkey"]] if row.get("passkey") else [])
+
+
+def passkey_column(rows: list[dict]) -> tuple[str, list[str]]:
+    """The passkey column for the terminal: (header, one cell per row). When every row was asked at the
+    same depths with the same number of trials, the header names them once ("@0 @0.5 @1") and a cell holds
+    only the accuracies under them ("100%  40%   0%"); otherwise each cell says its depths and trials.
+    Either way a cell breaks only at spaces, so a wrapped cell never splits a number."""
+    shapes = {tuple((p["depth"], p["trials"]) for p in _by_depth(row)) for row in rows if _by_depth(row)}
+    if len(shapes) != 1:  # "100%@0 40%@0.5 (10 trials)": each figure and its depth one word
+        cells = []
+        for row in rows:
+            asked = _by_depth(row)
+            words = [f"{p['accuracy']:.0%}@{p['depth']:g}" for p in asked]
+            cells.append(" ".join(words) + f" ({asked[0]['trials']} trials)" if asked else "—")
+        return "passkey at depth", cells
+    (shape,) = shapes
+    labels = [f"@{depth:g}" for depth, _ in shape]
+    widths = [max(4, len(label)) for label in labels]  # "100%" is 4 wide: each depth's figures line up
+    named = " ".join(label.rjust(w) for label, w in zip(labels, widths, strict=True))
+    header = f"passkey, of {shape[0][1]}\n{named}"
+    cells = []
+    for row in rows:
+        asked = _by_depth(row)
+        figures = [f"{p['accuracy']:.0%}".rjust(w) for p, w in zip(asked, widths, strict=True)]
+        cells.append(" ".join(figures) if asked else "—")
+    return header, cells
+
+
+def print_own_table(result: dict, console=None) -> None:
+    """The study's table: length, tokens, loss, ppl, last-L ppl, passkey, readable at 80 columns: the
+    numbers' columns never wrap (a number stays whole), the passkey column wraps at its spaces."""
     from rich.console import Console
     from rich.table import Table
 
     train_len = result["train_length"]
-    windows = ", ".join(sorted({str(row["windows"]) for row in result["rows"]})) or "no"
+    rows = result["rows"]
+    windows = ", ".join(sorted({str(row["windows"]) for row in rows})) or "no"
+    passkey, cells = passkey_column(rows)
     table = Table(
         title=f"{result['model']} ({result['model_type']}): L = {train_len}, "
         f"RoPE scaling {result['rope_scaling'] or 'none'}, on {result['text']}",
         caption=f"loss (nats/token) and ppl over tokens = windows × (length − 1) predicted positions "
-        f"({windows} windows); last-L ppl over the last L = {train_len}; passkey: 5 digits exact at depth",
+        f"({windows} windows); last-L ppl over the last L = {train_len}; passkey: 5 digits exact at each "
+        "depth (0 = the key at the start of the text, 1 = just before the question)",
     )
-    for name in ("length", "tokens", "loss", "ppl", "last-L ppl", "passkey"):
-        table.add_column(name, justify="left" if name == "passkey" else "right")
-    for row in result["rows"]:
+    for name in ("length", "tokens", "loss", "ppl", "last-L ppl"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column(passkey, justify="left")
+    for row, cell in zip(rows, cells, strict=True):
         table.add_row(
             f"{row['length']} ({row['multiple']:g}x)",
             f"{row['tokens']:,}",
             f"{row['loss']:.4f}",
             f"{row['ppl']:.3f}",
             f"{row['last_ppl']:.3f}",
-            passkey_cell(row),
+            cell,
         )
-    Console().print(table)
+    (console or Console()).print(table)
