@@ -10,6 +10,7 @@ T5 buckets), never from the lab's own code.
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import re
 
@@ -40,7 +41,7 @@ def test_every_note_page_has_a_figure_or_says_why_it_has_none(client, topic):
 
 def test_the_text_only_notes_are_listed_in_one_place_with_a_reason():
     listed = {t.id: t.text_only for t in NOTES if t.text_only}
-    assert set(listed) == {"history", "code", "your-model"}, listed  # index.yaml's text_only: the one list
+    assert set(listed) == {"history", "code"}, listed  # index.yaml's text_only: the one list
 
 
 def test_a_widget_in_a_note_is_the_component_of_its_tool_page(client):
@@ -85,6 +86,46 @@ def test_the_studys_plots_reserve_their_box(client):
     for src, width, height in imgs:
         assert int(width) > int(height) > 0
         assert client.get(src).status_code == 200
+
+
+def test_the_own_model_note_draws_the_worked_examples_perplexity_with_and_without_yarn(client):
+    """The figure of "Try it on your model": a light SVG (no script, no Plotly) whose dots are the measured
+    numbers of the worked example's results.json, read here as plain JSON, higher perplexity drawn higher."""
+    from importlib import resources
+
+    data = json.loads(resources.files("posenc.learn").joinpath("data/own_model_example.json").read_text())
+    html = client.get("/notes/your-model").text
+    figure = html[html.index('<figure class="lab-figure fig-own-example"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert "<script" not in figure and "plotly" not in html
+    assert "data-widget" not in figure  # a picture: nothing to load
+    assert "evaluation length (tokens, and × L; log scale)" in figure and "perplexity (per token)" in figure
+    for legend in ("no scaling", "yarn:4", "last-L ppl (solid)", "all positions (dashed)"):
+        assert f">{legend}</text>" in figure
+    assert figure.count("<polyline") == 4
+    dots = re.findall(
+        r'<circle class="dot ([a-z0-9 ]+)" cx="([0-9.]+)" cy="([0-9.]+)" r="[0-9.]+"><title>([^<]+)</title>',
+        figure,
+    )
+    assert len(dots) == 4 * 4
+    heights = []
+    for key, name in (("none", "no scaling"), ("yarn:4", "yarn:4")):
+        for row in data["evals"][key]["rows"]:
+            for field, what in (("last_ppl", "last-L ppl"), ("ppl", "ppl, all positions")):
+                k = round(row["length"] / data["train_length"])
+                tip = f"{name}, {what}: {row[field]:.2f} at {row['length']} tokens ({k}× L)"
+                (dot,) = [d for d in dots if d[3] == tip]
+                heights.append((row[field], float(dot[2])))
+    heights.sort()
+    assert [cy for _, cy in heights] == sorted(
+        (cy for _, cy in heights), reverse=True
+    )  # higher ppl, higher up
+    # the x axis is log2 of the length: 1×, 2×, 4×, 8× L evenly spaced
+    xs = sorted({float(cx) for _, cx, _, _ in dots})
+    assert (
+        len(xs) == 4
+        and max(xs[i + 1] - xs[i] for i in range(3)) - min(xs[i + 1] - xs[i] for i in range(3)) < 0.5
+    )
 
 
 def test_a_note_page_carries_the_paths_number_and_one_next(client):

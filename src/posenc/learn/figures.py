@@ -73,6 +73,12 @@ FIGURES: dict[str, Figure] = {
         "A plot of the reference study", ("run", "file"), tool="/study", draws="posenc study", widget=False
     ),
     "attention": Figure("Where position enters one attention head", (), widget=False),
+    "own-example": Figure(
+        "The worked example's perplexity against length, without and with yarn:4",
+        (),
+        draws="posenc eval MODEL",
+        widget=False,
+    ),
 }
 
 #: ``::: figure NAME key=value ...`` on a line of its own
@@ -169,6 +175,8 @@ def terminal_text(ref: FigureRef, note_id: str) -> str:
             "in the package, "
             "and `posenc study` draws it for a run of your own"
         )
+    elif ref.name == "own-example":
+        text += f"; `{figure.draws}` draws it for your model, as `results/eval/NAME/ppl_vs_length.png`"
     elif figure.draws:
         text += f"; `{figure.draws}` draws it"
     return text + "."

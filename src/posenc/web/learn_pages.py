@@ -128,7 +128,11 @@ def render_notes(env: Environment) -> None:
 
 def figure_context(ref: FigureRef) -> dict:
     """What a picture's template needs besides its marker: a study plot's address and pixel size (so the
-    page reserves its box before the picture loads)."""
+    page reserves its box before the picture loads); the worked example's chart (own_example_chart)."""
+    if ref.name == "own-example":
+        from posenc.web.own_example_chart import own_example_chart
+
+        return own_example_chart()
     if ref.name != "study-plot":
         return {}
     from posenc.study.runs import STUDY_FOLDERS
