@@ -3,6 +3,8 @@ as done once read to its end, not when opened)."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from posenc.learn.path import load_path
 from tests.web.conftest import screenshot
 
@@ -16,7 +18,7 @@ def read_to_the_end(page, key: str) -> None:
 def test_home_then_a_note_read_to_its_end_marks_progress_and_next_follows_the_path(page):
     page.goto(page.lab + "/")
     steps = len(load_path())
-    assert page.locator("#path-progress").inner_text() == f"0 of {steps} steps done"
+    expect(page.locator("#path-progress")).to_have_text(f"0 of {steps} steps done")  # filled by script
     screenshot(page, "home")
     page.locator("ol.path li").first.locator("a").click()
     page.wait_for_url("**/notes/why-position")
@@ -25,11 +27,11 @@ def test_home_then_a_note_read_to_its_end_marks_progress_and_next_follows_the_pa
     assert next_link.get_attribute("href") == "/experiments/1"
     page.wait_for_timeout(500)  # opened, not read: not done
     page.goto(page.lab + "/")
-    assert page.locator("#path-progress").inner_text() == f"0 of {steps} steps done"
+    expect(page.locator("#path-progress")).to_have_text(f"0 of {steps} steps done")  # filled by script
     page.goto(page.lab + "/notes/why-position")
     read_to_the_end(page, "note:why-position")
     page.goto(page.lab + "/")
-    assert page.locator("#path-progress").inner_text() == f"1 of {steps} steps done"
+    expect(page.locator("#path-progress")).to_have_text(f"1 of {steps} steps done")
     assert "done" in page.locator('li[data-key="note:why-position"]').get_attribute("class")
 
 

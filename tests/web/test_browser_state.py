@@ -13,6 +13,7 @@ import sys
 import threading
 
 import pytest
+from playwright.sync_api import expect
 
 from posenc.cli import main
 from posenc.exercises.catalog import EXERCISES
@@ -77,7 +78,7 @@ def test_progress_survives_a_restart_on_another_port_in_a_fresh_browser_profile(
         page.goto(page.lab + "/")
         steps = len(load_path())
         page.wait_for_function("() => Progress.state !== null")
-        assert page.locator("#path-progress").inner_text() == f"2 of {steps} steps done"
+        expect(page.locator("#path-progress")).to_have_text(f"2 of {steps} steps done")
         for key in ("note:why-position", "quiz"):
             assert "done" in page.locator(f'li[data-key="{key}"]').get_attribute("class")
         page.goto(page.lab + "/quiz")
@@ -109,6 +110,8 @@ def test_a_quiz_in_the_terminal_shows_in_the_lab_and_one_in_the_lab_in_posenc_pr
 
     page.goto(page.lab + "/quiz")
     answer_quiz(page)
+    # the quiz was already done (in the terminal): wait for the lab to have saved this one
+    page.wait_for_function("n => Progress.state.quiz && Progress.state.quiz.score === n", arg=len(mcq))
     out = run_cli(["progress"], "", monkeypatch, capsys, data_home)
     assert "Quiz: 5/5" in out and "missed: none." in out
 
@@ -134,7 +137,7 @@ def test_forget_my_progress_asks_first_then_forgets_everything(page):
     page.goto(page.lab + "/")
     page.wait_for_function("() => Progress.state !== null")
     steps = len(load_path())
-    assert page.locator("#path-progress").inner_text() == f"2 of {steps} steps done"
+    expect(page.locator("#path-progress")).to_have_text(f"2 of {steps} steps done")
     page.locator("#reset-progress").click()
     assert page.locator("#forget-confirm").is_visible()
     page.locator("#forget-no").click()  # keep it
@@ -143,7 +146,7 @@ def test_forget_my_progress_asks_first_then_forgets_everything(page):
     page.locator("#reset-progress").click()
     page.locator("#forget-yes").click()
     page.wait_for_function("() => Progress.state.steps.length === 0")
-    assert page.locator("#path-progress").inner_text() == f"0 of {steps} steps done"
+    expect(page.locator("#path-progress")).to_have_text(f"0 of {steps} steps done")
     assert "Forgotten" in page.locator("#forget-done").inner_text()
     assert not lab_progress_file(page.lab).exists()
     assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('posenc.'))") == []
