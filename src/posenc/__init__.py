@@ -7,7 +7,8 @@ __version__ = "0.1.0"
 #: ``tests/test_architecture.py`` builds the import graph with ``ast`` and enforces this (and no
 #: cycle), and docs/architecture.md quotes it. ``posenc`` itself (this file) imports nothing.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("atomic", "reference"),  # atomic file writes; the shipped study runs and models (package data)
+    ("atomic",),  # atomic file writes, file checksums
+    ("reference",),  # the shipped study runs and models (package data)
     ("data", "encodings", "results"),  # corpora and passkey trials; the reference library; results files
     ("model",),
     ("train",),

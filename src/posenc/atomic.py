@@ -12,6 +12,7 @@ run folder when it starts). Files are created with the mode
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
@@ -135,3 +136,12 @@ def _writer_alive(name: str) -> bool:
     except (PermissionError, OverflowError, OSError):
         return True  # another user's live process, or a number no kill() takes: leave it
     return True
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 (hex) of a file, read in chunks of ``chunk`` bytes: never the whole file in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

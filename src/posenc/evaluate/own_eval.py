@@ -131,17 +131,11 @@ def evaluate_own(
     "seed", "basis"}``; with a ``store``, also ``"key"`` (its evaluation there), ``"reused"`` (rows kept
     from an earlier run with the same basis) and ``"out"`` (the folder).
     """
-    from posenc.evaluate.run import check_depths
+    from posenc.evaluate.run import check_counts, check_depths
 
     specs = parse_lengths(lengths)
     scaling = parse_own_scaling(rope_scaling)
-    for name, value, low in (
-        ("--windows", n_windows, 1),
-        ("--passkey-trials", passkey_trials, 0),
-        ("--batch-size", batch_size, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_counts(n_windows, passkey_trials, batch_size)
     depths = check_depths(passkey_depths)
     if scaling is not None and not has_rope(loaded):
         raise ValueError(

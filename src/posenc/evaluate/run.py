@@ -150,6 +150,18 @@ def eval_key(rope_scaling: RopeScaling | None, corpus_source: str | None = None)
     return f"{key} @ {corpus_source}" if corpus_source else key
 
 
+def check_counts(n_windows: object, passkey_trials: object, batch_size: object) -> None:
+    """``ValueError`` naming the option when --windows or --batch-size is not an integer ≥ 1, or
+    --passkey-trials not one ≥ 0 (a bool is not a count)."""
+    for name, value, low in (
+        ("--windows", n_windows, 1),
+        ("--passkey-trials", passkey_trials, 0),
+        ("--batch-size", batch_size, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
 def check_depths(depths: Sequence[float]) -> tuple[float, ...]:
     """The passkey depths as a tuple of floats in [0, 1]; ``ValueError`` naming --passkey-depths."""
     try:
@@ -343,13 +355,7 @@ def _evaluate_run(
     """:func:`evaluate_run`'s work, its lock held when it writes."""
     specs = parse_lengths(lengths)
     scaling = parse_rope_scaling(rope_scaling) if not isinstance(rope_scaling, RopeScaling) else rope_scaling
-    for name, value, low in (
-        ("--windows", n_windows, 1),
-        ("--passkey-trials", passkey_trials, 0),
-        ("--batch-size", batch_size, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_counts(n_windows, passkey_trials, batch_size)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ValueError(f"--seed must be an integer in [0, 2^63), got {seed!r}")
     depths = check_depths(passkey_depths)

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-from posenc.atomic import atomic_write, atomic_write_text
+from posenc.atomic import atomic_write, atomic_write_text, file_sha256
 from posenc.reference import MODELS_STUDY, root
 from posenc.reference import models as manifest_models
 from posenc.reference.models import (
@@ -36,7 +36,6 @@ from posenc.reference.models import (
     MODELS_DIR,
     ShippedModel,
     ShippedModelError,
-    file_sha256,
     folder_of,
 )
 

@@ -19,7 +19,6 @@ reads it: a damaged or edited file is refused with one line naming it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from posenc.atomic import file_sha256
 from posenc.reference import MODELS_STUDY, study_folder
 
 MANIFEST_FORMAT = "posenc-shipped/1"
@@ -130,13 +130,6 @@ def get(name: str) -> ShippedModel:
         raise ShippedModelError(f"no shipped model {name[:60]!r}; the shipped models: {known}")
     return model
 
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verified_file(model: ShippedModel) -> Path:

@@ -44,7 +44,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from posenc.atomic import atomic_write, regular_file
+from posenc.atomic import atomic_write, file_sha256, regular_file
 from posenc.results.schema import JSON, Obj, Opt, load_json, validate
 
 CHECKPOINT_FORMAT = "posenc-checkpoint"
@@ -151,14 +151,6 @@ def _canonical_header(data: bytes) -> bytes:
     text += b" " * (-len(text) % 8)  # padded to 8 bytes, as safetensors aligns the data
     return len(text).to_bytes(8, "little") + text + data[8 + size :]
 
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 (hex) of a file, read in chunks of ``chunk`` bytes: never the whole file in memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _weights_path(path: Path) -> Path:
