@@ -88,3 +88,22 @@ def test_beyond_its_training_length_rope_loses_more_than_a_bit_per_byte_more_tha
     rope, alibi = r.json()["panels"]
     assert rope["mean_beyond"] - alibi["mean_beyond"] > 1.0, (rope["mean_beyond"], alibi["mean_beyond"])
     assert abs(rope["mean_inside"] - alibi["mean_inside"]) < 1.0  # inside L they are alike
+
+
+def test_the_passkey_view_says_which_models_never_learned_to_copy_at_L(lab):
+    """The shipped reference's results.json records, per retrieval-arm model, whether it met its
+    training criterion; the live view passes that on, so a model that never learned is not read as one
+    that fails to extrapolate."""
+    import json
+
+    from posenc.reference import study_folder
+
+    results = json.loads((study_folder("study-cpu-default") / "results.json").read_text(encoding="utf-8"))
+    learned = {name: entry["learned"][0] for name, entry in results["retrieval"].items()}
+    assert not all(learned.values()), "every model learned: nothing to check here"
+    r = lab.post("/api/models/passkey", json={"run": "reference-default", "key": "48213", "depth": 0.5,
+                                              "multiple": 1, "seed": 0})  # fmt: skip
+    assert r.status_code == 200, r.text
+    for answer in r.json()["answers"]:
+        name = answer["model"].removesuffix("-passkey-s0")
+        assert answer["measured"]["learned"] == int(learned[name]), name

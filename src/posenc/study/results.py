@@ -487,8 +487,9 @@ def depth_accuracy(row: dict | None, depth: float) -> float | None:
 
 def measured_retrieval(results: dict, encoding: str, multiple: float, depth: float) -> dict | None:
     """What a study measured for the retrieval arm of ``encoding`` at ``multiple`` × L with the key at
-    the measured depth nearest ``depth``: ``{"multiple", "depth", "accuracy", "trials", "seeds"}``
-    (accuracy: the mean exact-key accuracy over seeds); None where the study has no such row."""
+    the measured depth nearest ``depth``: ``{"multiple", "depth", "accuracy", "trials", "seeds",
+    "learned"}`` (accuracy: the mean exact-key accuracy over seeds; learned: how many of those seeds met
+    the training criterion at L, :func:`arm_seeds`); None where the study has no such row."""
     entry = (results.get("retrieval") or {}).get(encoding)
     if not entry:
         return None
@@ -501,8 +502,9 @@ def measured_retrieval(results: dict, encoding: str, multiple: float, depth: flo
     if accuracy is None:
         return None
     trials = (results.get("eval") or {}).get("retrieval_trials")
+    learned = sum(s["learned"] for s in arm_seeds(results, encoding))
     return {"multiple": multiple, "depth": nearest, "accuracy": accuracy, "trials": trials,
-            "seeds": len(results.get("seeds") or [])}  # fmt: skip
+            "seeds": len(results.get("seeds") or []), "learned": learned}  # fmt: skip
 
 
 __all__ = [

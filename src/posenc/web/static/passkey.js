@@ -67,6 +67,11 @@
       card.append(el("p", "facts", m
         ? `The study: ${pct(m.accuracy)} exact${m.trials ? ` of ${m.trials} trials` : ""} at ${m.multiple} × L, key at depth ${m.depth}${m.depth !== d.depth ? " (the nearest it measured)" : ""}.`
         : "The study measured nothing for this model at this length."));
+      if (m && m.learned === 0) {
+        card.append(el("p", "facts pk-not-learned", "This model never learned to copy at L in training (it did not pass " +
+          "the study's check before its cap): its answers show failed training, not extrapolation, and the study " +
+          "leaves it out of its retrieval figures."));
+      }
       card.append(el("p", "facts", `Strongest head on the key line: layer ${a.layer}, head ${a.head}, ${pct(a.key_mass)} of its attention there (shaded band).`));
       card.append(strip(a, d));
       card.append(el("p", "pk-axis", `byte 0 … ${a.row.length - 1} (the question), left to right`));
