@@ -30,19 +30,13 @@ def test_readme_and_help_give_the_same_duration_for_the_default_study():
 
 
 def test_the_duration_is_the_measured_one():
-    """The committed default reference trained while other jobs shared its 2 cores (102 min of training),
-    so its total is not the preset's time on an idle machine. The figure is checked against what the
-    reference measured of an idle machine: every run's steps at the fastest per-step time any run of its
-    kind (language model / retrieval arm) reached in that reference, the ones that had the cores to
-    themselves. The evaluation comes on top of that training: the stated figure is at least the
-    estimate, not far above it, and below the loaded total."""
+    """The figure against the committed reference's idle-machine estimate (tests.study.reference_times:
+    that reference trained under load); the evaluation comes on top of the training, so the figure is at
+    least the estimate, not far above it, and below the loaded total."""
+    from tests.study.reference_times import idle_minutes, loaded_minutes
+
     path = ROOT / "src" / "posenc" / "reference" / "study-cpu-default" / "results.json"
     results = json.loads(path.read_text(encoding="utf-8"))
     assert results["preset"] == "default" and results["device"].startswith("cpu (2 logical cores")
-    runs = results["runs"].values()
-    steps = {id(r): r.get("criterion_step") or r["steps"] for r in runs}
-    kind = {id(r): r["role"] == "retrieval" for r in runs}
-    fastest = {k: min(r["seconds"] / steps[id(r)] for r in runs if kind[id(r)] == k) for k in (False, True)}
-    idle = sum(steps[id(r)] * fastest[kind[id(r)]] for r in runs) / 60
-    loaded = sum(r["seconds"] for r in runs) / 60
+    idle, loaded = idle_minutes(results), loaded_minutes(results)
     assert idle <= readme_minutes() <= min(1.5 * idle, loaded), (idle, readme_minutes(), loaded)

@@ -157,7 +157,7 @@ PRESETS: dict[str, StudyPreset] = {
         name="default",
         description="d 128, 4 layers, L 64, 400 steps × 32 × 64 = 0.8 M tokens per model, and a retrieval "
         "arm per encoding trained until it passes a check at L (cap 2000 steps); ~35 min, 2 cores (up to "
-        "~55 if no retrieval model passes before its cap). One seed: its retrieval columns are a "
+        "~40 if no retrieval model passes before its cap). One seed: its retrieval columns are a "
         "demonstration, not a result",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=400,
