@@ -131,7 +131,7 @@ def evaluate_own(
     "seed", "basis"}``; with a ``store``, also ``"key"`` (its evaluation there), ``"reused"`` (rows kept
     from an earlier run with the same basis) and ``"out"`` (the folder).
     """
-    from posenc.evaluate.run import check_counts, check_depths
+    from posenc.evaluate.run import check_counts, check_depths, progress_bar
 
     specs = parse_lengths(lengths)
     scaling = parse_own_scaling(rope_scaling)
@@ -189,7 +189,7 @@ def evaluate_own(
         header = {k: result[k] for k in ("rope_scaling", "text", "text_tokens", "dtype", "device")}
         result.update(key=key, out=str(store.dir), reused=sum(n in kept for n in lengths_tokens))
     try:
-        with _progress_bar(progress) as bar:
+        with progress_bar(progress) as bar:
             for length in lengths_tokens:
                 if length in kept:  # measured before on this very basis: not redone
                     result["rows"].append(kept[length])
@@ -267,20 +267,4 @@ def load_own(
         allow_download=allow_download,
         tokenizer=tokenizer,
         train_length=train_length,
-    )
-
-
-def _progress_bar(show: bool):
-    """A rich progress bar on stderr (stdout may carry --json), or a stand-in that shows nothing."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not show,
-        console=Console(stderr=True),
     )

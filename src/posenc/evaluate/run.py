@@ -391,7 +391,7 @@ def _evaluate_run(
     table_size = model.pe.max_positions  # None unless the encoding is a finite table (learned)
 
     rows = []
-    with _progress_bar(progress) as bar:
+    with progress_bar(progress) as bar:
         for length in lengths_tokens:
             row = {
                 "length": length,
@@ -510,9 +510,12 @@ class _NoBar:
         pass
 
 
-def _progress_bar(show: bool):
+def progress_bar(show: bool):
+    """A rich progress bar on stderr (stdout may carry --json), or a stand-in that shows nothing (and
+    imports nothing); used by ``posenc eval`` on a run and on your own model."""
     if not show:
         return _NoBar()
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
@@ -521,6 +524,7 @@ def _progress_bar(show: bool):
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         transient=True,
+        console=Console(stderr=True),
     )
 
 
