@@ -189,14 +189,17 @@ _PLOTLY_SIZES = """(ids) => ids.map((id) => {
 def plotly_misfits(page, ids: list[str]) -> list[str]:
     """What is wrong with the Plotly charts ``ids`` as the page shows them now: a chart not as wide as its
     box, a box wider than its parent, a drawing scaled (its text would shrink with it), a text cut at the
-    drawing's edge, or a page wider than the window. Waits up to 5 s for the charts' redraw first."""
+    drawing's edge, or a page wider than the window. Waits up to 5 s for the charts' redraw and the page's
+    reflow first (a page caught mid-redraw after a resize was once measured 1 px wider than the window on a
+    loaded machine); what is still wrong after that is reported."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
         page.wait_for_function(
             "(ids) => ids.every((id) => { const b = document.getElementById(id);"
             " const s = b.querySelector('.main-svg'), w = (e) => e.getBoundingClientRect().width;"
-            " return s && Math.abs(w(s) - w(b)) <= 1; })",
+            " return s && Math.abs(w(s) - w(b)) <= 1; })"
+            " && document.documentElement.scrollWidth <= window.innerWidth",
             arg=ids,
             timeout=5000,
         )
