@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from posenc.results.schema import SchemaError, sealed
 from posenc.study.replicate import REPLICATE_FILE, claims, compare, read_replicate, varies, write_replicate
 from posenc.study.report import render_report, write_report
 from posenc.study.results import by_multiple
@@ -21,9 +22,13 @@ def results() -> dict:
 def _set_passkey(results: dict, name: str, multiple: float, value: float) -> None:
     """Every seed of the retrieval arm's ``name`` gets exact key ``value`` at ``multiple`` (key in the
     middle), as a second run whose copy circuit formed differently would."""
-    row = by_multiple(results["retrieval"][name]["rows"])[multiple]
+    rows = results["retrieval"][name]["rows"]
+    i = rows.index(by_multiple(rows)[multiple])
+    row = rows[i]
     row["passkey"]["values"] = [value] * len(row["passkey"]["values"])
     row["passkey"]["mean"] = value
+    if "sha256" in row:  # sealed as that run would have written it
+        rows[i] = sealed(row)
 
 
 def test_a_run_agrees_with_itself_on_every_claim(results):
@@ -89,12 +94,46 @@ def test_replicate_json_round_trips_through_the_study_folder(tmp_path, results):
     )
 
 
-def test_a_broken_replicate_file_is_one_error_naming_it(tmp_path):
-    (tmp_path / REPLICATE_FILE).write_text('{"format": 1, "other_claims": {"x": 3}}', encoding="utf-8")
-    with pytest.raises(ValueError, match="replicate.json: other_claims must map"):
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (
+            '{"format": 1, "this": "a", "other": "b", "other_claims": {"x": 3}}',
+            "other_claims.x is the number 3, not text",
+        ),
+        ('{"format": 2, "this": "a", "other": "b", "other_claims": {}}', "format is the number 2, not 1"),
+        ('{"format": 1, "this": "a", "other_claims": {}}', "other is missing"),
+        ('{"format": 1, "this": "a", "other": "b", "other_claims": {"x": NaN}}', "is not valid JSON"),
+        ("[1, 2", "is not valid JSON"),
+    ],
+)
+def test_a_broken_replicate_file_is_one_error_naming_it_and_the_field(tmp_path, text, problem):
+    (tmp_path / REPLICATE_FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
         read_replicate(tmp_path)
+    message = str(caught.value)
+    assert REPLICATE_FILE in message and problem in message and "\n" not in message
+    assert "run posenc study --replicate OTHER again" in message
+
+
+def test_the_other_run_is_read_as_any_study_is(tmp_path, results):
+    """A missing results.json, one that is not a study's and one whose row was edited after it was
+    written are each refused naming the file, and nothing is written."""
     with pytest.raises(ValueError, match="cannot read the other run's results"):
         write_replicate(tmp_path, "a", tmp_path / "missing", "b")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "results.json").write_text('{"preset": "default"}', encoding="utf-8")
+    with pytest.raises(SchemaError, match="results.json"):
+        write_replicate(tmp_path, "a", other, "b")
+    sealed_results = json.loads(json.dumps(results))
+    rows = sealed_results["encodings"]["alibi"]["rows"]
+    rows[0] = sealed(rows[0])
+    rows[0]["last_ppl"]["mean"] += 1.0
+    (other / "results.json").write_text(json.dumps(sealed_results), encoding="utf-8")
+    with pytest.raises(SchemaError, match="fails its checksum"):
+        write_replicate(tmp_path, "a", other, "b")
+    assert not (tmp_path / REPLICATE_FILE).exists()
 
 
 def test_the_cli_refuses_a_second_run_of_another_preset(tmp_path, results):
@@ -113,3 +152,24 @@ def test_the_cli_refuses_a_second_run_of_another_preset(tmp_path, results):
     (other_dir / "results.json").write_text(json.dumps(results), encoding="utf-8")
     _replicate(args, results)
     assert read_replicate(out)["other"] == results["device"]
+
+
+def test_the_flat_but_lost_claim_is_the_findings_sentence(results):
+    """The claim and the report's sentence count the same way, per length: a seed that loses the key at 2×
+    (where perplexity is not flat) and finds it again at 4× (where it is) is lost nowhere under a flat
+    perplexity, in both; lost at 8× under a flat perplexity, it is named at 8× in both."""
+    from posenc.study.findings import claim_flat_lost, retrieval_findings
+
+    other = copy.deepcopy(results)
+    keys = {1: [1.0] * 3, 2: [0.3, 0.9, 0.9], 4: [0.9] * 3, 8: [0.9] * 3, 16: [0.9] * 3}
+    for row in other["retrieval"]["alibi"]["rows"]:
+        row["passkey"]["values"] = keys[int(row["multiple"])]
+    for row in other["encodings"]["alibi"]["rows"]:
+        row["last_ppl"]["mean"] = 20.0 if row["multiple"] == 2 else 10.1
+    hides = [line for line in retrieval_findings(other) if line.startswith("Perplexity hides it")]
+    assert claims(other)[claim_flat_lost("ALiBi")] == "never"
+    assert not any("ALiBi" in line for line in hides)
+    by_multiple(other["retrieval"]["alibi"]["rows"])[8]["passkey"]["values"] = [0.9, 0.2, 0.9]
+    hides = [line for line in retrieval_findings(other) if line.startswith("Perplexity hides it")]
+    assert claims(other)[claim_flat_lost("ALiBi")] == "8×"
+    assert any("ALiBi at 8× in 1 of 3 seeds" in line for line in hides), hides

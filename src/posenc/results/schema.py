@@ -2,7 +2,8 @@
 
 A schema is a tree of the specs below, written once beside the code that owns the file (the progress
 file in ``learn/progress.py``, eval.json in ``evaluate/eval_file.py``, the study's results.json in
-``study/results.py``, a run's config.json in ``train/checkpoint.py``)::
+``study/results.py``, its replicate.json in ``study/replicate.py``, a run's config.json in
+``train/checkpoint.py``)::
 
     ROW = Obj({"length": Int(min=1), "loss": Opt(Num())}, optional={"reason": Str()})
     data = load_json(path, Obj({"format": Const("posenc-eval/1"), "rows": List(ROW)}))

@@ -7,6 +7,8 @@ direction. The report prints them under "What our numbers show".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from posenc.study.presets import LEARNED_AT_1X
 from posenc.study.results import by_multiple, mean
 from posenc.study.runs import long_name
@@ -230,6 +232,34 @@ SURVIVES = 0.5
 FLAT = 1.25
 
 
+def flat_losses(
+    mults: list[float],
+    ppl: Mapping[float, float | None],
+    accuracy: Mapping[float, list[float | None]],
+) -> list[tuple[float, int, int]]:
+    """Where perplexity hides a lost key: each multiple beyond 1× whose last-L perplexity
+    ``ppl[m]`` stays flat (at most FLAT× its 1× value) while more of the seeds that retrieved at 1× (exact
+    key ``accuracy[1][i]`` at least SURVIVES) have fallen below SURVIVES than at the multiple named before,
+    as ``(m, seeds lost there, seeds that retrieved at 1×)``; it stops once all are lost. The findings'
+    sentence and the replicate claim (its first multiple) both read this."""
+    p1, first = ppl.get(1), accuracy.get(1) or []
+    able = [i for i, v in enumerate(first) if v is not None and v >= SURVIVES]
+    out: list[tuple[float, int, int]] = []
+    counted = 0
+    for m in mults[1:]:
+        pm, vm = ppl.get(m), accuracy.get(m)
+        if None in (p1, pm) or not vm or not able or pm > FLAT * p1:
+            continue
+        lost = sum(1 for i in able if i < len(vm) and vm[i] is not None and vm[i] < SURVIVES)
+        if lost <= counted:
+            continue
+        counted = lost
+        out.append((m, lost, len(able)))
+        if lost == len(able):
+            break
+    return out
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -395,23 +425,13 @@ def retrieval_findings(results: dict, varies: dict[str, str | None] | None = Non
             )
         survive.append(text.replace("  ", " ").strip() + _vary(varies, claim_holds(label[name])))
         lm = by_multiple(enc.get(name, {}).get("rows", []))
-        p1, first1 = mean(lm.get(1), "last_ppl"), values(name, 1)
-        able = [i for i, v in enumerate(first1) if v is not None and v >= SURVIVES]
-        said, counted = [], 0  # each length where more seeds lose the key than at the one said before
-        for m in mults[1:]:
-            pm, vm = mean(lm.get(m), "last_ppl"), values(name, m)
-            if None in (p1, pm) or not vm or not able or pm > FLAT * p1:
-                continue
-            lost = [i for i in able if vm[i] is not None and vm[i] < SURVIVES]
-            if len(lost) <= counted:
-                continue
-            counted = len(lost)
+        p1, said = mean(lm.get(1), "last_ppl"), []
+        ppl = {m: mean(lm.get(m), "last_ppl") for m in mults}
+        for m, lost, able in flat_losses(mults, ppl, {m: values(name, m) for m in mults}):
             said.append(
-                f"at {m}× {_seeds_text(len(lost), len(able)) or ''} (retrieval {_percents(vm)}; last-L "
-                f"perplexity {pm:.2f} against {p1:.2f} at 1×)".replace("  ", " ")
+                f"at {m}× {_seeds_text(lost, able) or ''} (retrieval {_percents(values(name, m))}; last-L "
+                f"perplexity {ppl[m]:.2f} against {p1:.2f} at 1×)".replace("  ", " ")
             )
-            if len(lost) == len(able):
-                break
         if said:
             mark = _vary(varies, claim_flat_lost(label[name]))
             flat_but_lost.append(f"{who} " + ", and ".join(said) + mark)
@@ -492,6 +512,7 @@ __all__ = [
     "alibi_scale",
     "claim_base",
     "claim_flat_lost",
+    "flat_losses",
     "claim_holds",
     "claim_learned",
     "claim_near",

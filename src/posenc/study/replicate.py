@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posenc.results.schema import Const, Map, Obj, Opt, Str, load_json, validate
 from posenc.study.findings import (
-    FLAT,
     SAME,
     claim_base,
     claim_flat_lost,
@@ -34,10 +34,11 @@ from posenc.study.findings import (
     claim_scaling,
     claim_trend,
     claim_versus,
+    flat_losses,
     held_to,
     versus_pairs,
 )
-from posenc.study.results import arm_seeds, by_multiple, learned_rows, mean
+from posenc.study.results import arm_seeds, by_multiple, learned_rows, mean, read_results
 
 REPLICATE_FILE = "replicate.json"
 FORMAT = 1
@@ -72,14 +73,9 @@ def retrieval_claims(results: dict) -> dict[str, str]:
             for s, h in zip(learned, reach, strict=True)
         )
         lm = enc.get(name, {})
-        p1, lost_at = mean(lm.get(1), "last_ppl"), "never"
-        for m in mults[1:]:
-            pm = mean(lm.get(m), "last_ppl")
-            flat = p1 is not None and pm is not None and pm <= FLAT * p1
-            if flat and any(h <= mults.index(m) for h in reach):
-                lost_at = f"{m:g}×"
-                break
-        out[claim_flat_lost(label)] = lost_at
+        ppl = {m: mean(lm.get(m), "last_ppl") for m in mults}
+        losses = flat_losses(mults, ppl, dict(zip(mults, by_m, strict=True)))
+        out[claim_flat_lost(label)] = f"{losses[0][0]:g}×" if losses else "never"
         near_at = "never"
         for m in mults[1:]:
             depths = (rows.get(m) or {}).get("passkey_by_depth") or []
@@ -151,19 +147,31 @@ def compare(this: dict[str, str], other: dict[str, str]) -> list[Agreement]:
     return [Agreement(k, this.get(k), other.get(k)) for k in keys]
 
 
+#: replicate.json, checked whenever it is read back (:func:`read_replicate`)
+SCHEMA = Obj(
+    {
+        "format": Const(FORMAT),
+        "this": Str(max_len=200),
+        "other": Str(max_len=1000),
+        "other_claims": Map(Opt(Str(max_len=2000)), max_key=500),
+    },
+    optional={"other_preset": Opt(Str(max_len=100)), "other_device": Opt(Str(max_len=1000))},
+)
+_ADVICE = "run posenc study --replicate OTHER again to rewrite it"
+
+
 def write_replicate(out: Path, this_label: str, other_dir: Path, other_label: str | None = None) -> Path:
-    """Compare OUT's study with OTHER_DIR's (its results.json) and write OUT/replicate.json; the second
-    run is named ``other_label`` or, by default, by its device (which names its torch thread count)."""
+    """Compare OUT's study with OTHER_DIR's (its results.json, read as :func:`read_results` reads any
+    study's) and write OUT/replicate.json; the second run is named ``other_label`` or, by default, by its
+    device (which names its torch thread count). ``ValueError`` naming the file when it is missing,
+    unreadable or not a study's results."""
     from posenc.atomic import atomic_write_text
-    from posenc.results.jsonsafe import loads_strict
 
     source = Path(other_dir) / "results.json"
     try:
-        other = loads_strict(source.read_text(encoding="utf-8"))
+        other = read_results(source)
     except OSError as err:
         raise ValueError(f"cannot read the other run's results {source}: {err.strerror or err}") from err
-    if not isinstance(other, dict) or "multiples" not in other:
-        raise ValueError(f"{source} is not a study's results.json")
     record = {
         "format": FORMAT,
         "this": this_label,
@@ -172,27 +180,19 @@ def write_replicate(out: Path, this_label: str, other_dir: Path, other_label: st
         "other_device": other.get("device"),
         "other_claims": claims(other),
     }
+    validate(record, SCHEMA, REPLICATE_FILE)  # what is written is what read_replicate accepts
     path = Path(out) / REPLICATE_FILE
     atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return path
 
 
 def read_replicate(folder: Path) -> dict[str, Any] | None:
-    """OUT/replicate.json, or None when the study has not been compared with a second run."""
-    from posenc.results.jsonsafe import loads_strict
-
+    """OUT/replicate.json checked against :data:`SCHEMA` (a :class:`SchemaError` naming the file and the
+    field otherwise), or None when the study has not been compared with a second run."""
     path = Path(folder) / REPLICATE_FILE
     if not path.is_file():
         return None
-    record = loads_strict(path.read_text(encoding="utf-8"))
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a replicate record of format {FORMAT}")
-    other = record.get("other_claims")
-    if not isinstance(other, dict) or not all(
-        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in other.items()
-    ):
-        raise ValueError(f"{path}: other_claims must map each claim to a verdict string")
-    return record
+    return load_json(path, SCHEMA, advice=_ADVICE, what="replicate record")
 
 
 def varies(results: dict, record: dict | None) -> dict[str, str | None]:
@@ -204,6 +204,7 @@ def varies(results: dict, record: dict | None) -> dict[str, str | None]:
 
 __all__ = [
     "REPLICATE_FILE",
+    "SCHEMA",
     "Agreement",
     "claims",
     "compare",
