@@ -4,12 +4,14 @@
     resolve_model("~/models/SmolLM2-135M")      -> ModelSource("hf", ...)   a folder with config.json
     resolve_model("HuggingFaceTB/SmolLM2-135M") -> ModelSource("hf", ...)   a hub id (local cache)
     resolve_model("out/pretrain_768.pth")       -> ModelSource("minimind", ...)   a MiniMind state dict
+    resolve_model("MiniMind2")                  -> ModelSource("minimind", ...)   MiniMind's own export
 
-A folder with ``checkpoint.pt`` is a posenc run; a folder with ``config.json`` a Hugging Face model; a
-``.pth`` / ``.pt`` / ``.bin`` file a MiniMind checkpoint. A name that is no path here but looks like a
-hub id (``owner/name``, with no folder ``owner`` here) is handed to transformers, which finds it in
-the local cache (or downloads it with ``--allow-download``). Anything else is treated as a run
-folder, whose checks say what is wrong.
+A folder with ``checkpoint.pt`` is a posenc run; a folder with ``config.json`` a Hugging Face model,
+unless that config says ``model_type: minimind`` (MiniMind's "Transformers-MiniMind" export, read as a
+MiniMind checkpoint without running its code); a ``.pth`` / ``.pt`` / ``.bin`` file a MiniMind
+checkpoint. A name that is no path here but looks like a hub id (``owner/name``, with no folder
+``owner`` here) is handed to transformers, which finds it in the local cache (or downloads it with
+``--allow-download``). Anything else is treated as a run folder, whose checks say what is wrong.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from pathlib import Path
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 STATE_DICT_SUFFIXES = (".pth", ".pt", ".bin")
+
+
+def _is_minimind_export(folder: Path) -> bool:
+    """config.json says ``model_type: minimind`` (a config that cannot be read is left to the loader)."""
+    import json
+
+    try:
+        with open(folder / "config.json", encoding="utf-8") as f:
+            config = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "minimind"
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ def resolve_model(arg: str) -> ModelSource:
         if (path / "checkpoint.pt").is_file():
             return ModelSource("run", arg)
         if (path / "config.json").is_file():
-            return ModelSource("hf", str(path))
+            return ModelSource("minimind" if _is_minimind_export(path) else "hf", str(path))
         raise FileNotFoundError(
             f"{arg!r} holds neither checkpoint.pt (a posenc run: posenc train) nor config.json "
             "(a Hugging Face model folder)"
