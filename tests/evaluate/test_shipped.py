@@ -163,3 +163,19 @@ def test_a_shipped_model_reproduces_the_committed_results_within_their_precision
     )  # fmt: skip
     for row in got["rows"]:
         assert row["loss"] == pytest.approx(rows[row["multiple"]]["loss"]["mean"], abs=0.01), row["multiple"]
+
+
+def test_a_study_s_replicate_record_ships_with_it_and_goes_with_it(root, tmp_path):
+    """replicate.json (the comparison with a second run) is copied with the results; shipping a study that
+    has none removes the old one, which compared another run."""
+    out = root.parent / "study-out"
+    dest = tmp_path / "reference"
+    (out / "replicate.json").write_text('{"format": 1}', encoding="utf-8")
+    try:
+        shipped.ship(out, dest, "study-x")
+        assert (dest / "study-x" / "replicate.json").read_text(encoding="utf-8") == '{"format": 1}'
+    finally:
+        (out / "replicate.json").unlink()
+    shipped.ship(out, dest, "study-x")
+    assert not (dest / "study-x" / "replicate.json").exists()
+    assert (dest / "study-x" / "results.json").is_file()

@@ -43,7 +43,7 @@ from posenc.reference.models import (
 SHIPPED_ROLES = ("encoding", "retrieval")
 SHIPPED_DTYPE = torch.float16
 #: what a study folder gives the package besides its models (and the plots its results.json lists)
-STUDY_FILES = ("results.json", "report.md")
+STUDY_FILES = ("results.json", "report.md", "replicate.json")  # replicate.json: when it was compared
 _MARK = "shipped.json"  # in a cache run folder: which shipped weights it was made from
 
 
@@ -224,6 +224,8 @@ def ship(study_out: str | Path, dest: str | Path | None = None, name: str = MODE
     for file in [*STUDY_FILES, *results.get("plots", [])]:
         if (study_out / file).is_file():
             shutil.copyfile(study_out / file, target / file)
+        elif file in STUDY_FILES:
+            (target / file).unlink(missing_ok=True)  # a comparison of the run this one replaces
     for file, data in staged.items():
         atomic_write(models_out / file, lambda f, data=data: f.write(data))
     manifest = {
