@@ -125,3 +125,17 @@ def test_both_charts_fill_their_box_on_a_phone_and_keep_their_text(page):
     for chart in ("angle-plot", "decay-plot"):  # each scrolled into the result box
         page.locator(f"#{chart}").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"angles-390-{chart}.png"))
+
+
+def test_on_a_phone_the_pinned_result_opens_on_the_map_not_its_table(page):
+    """At 390x844 the result box stays in view above the form; what it shows first, under the title, is
+    the angle map itself (the key-figures table follows it), so editing the base shows the map change."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.lab + "/angles")
+    _ready(page)
+    box = page.locator(".views[data-result]").bounding_box()
+    title = page.locator("#map-section h2").bounding_box()
+    plot = page.locator("#angle-plot").bounding_box()
+    table = page.locator("#map-section table.figures").bounding_box()
+    assert title["y"] < plot["y"] < table["y"]
+    assert plot["y"] - box["y"] < 120, (box, plot)  # the map starts near the top of the pinned box
