@@ -173,3 +173,32 @@ def test_the_flat_but_lost_claim_is_the_findings_sentence(results):
     hides = [line for line in retrieval_findings(other) if line.startswith("Perplexity hides it")]
     assert claims(other)[claim_flat_lost("ALiBi")] == "8×"
     assert any("ALiBi at 8× in 1 of 3 seeds" in line for line in hides), hides
+
+
+def test_the_report_says_when_the_two_runs_were_bit_identical(tmp_path, results):
+    """A second run equal bit for bit (as torch threads 1 against 2 turned out to be) is named as what it
+    is, a determinism check; a run whose numbers differ says how many and by how much at most."""
+    from posenc.study.replicate import measured_values
+
+    values = measured_values(results)
+    assert (
+        values["encodings/alibi/2x/last_ppl"]
+        == by_multiple(results["encodings"]["alibi"]["rows"])[2]["last_ppl"]["mean"]
+    )
+    other_dir, out = tmp_path / "other", tmp_path / "this"
+    other_dir.mkdir()
+    out.mkdir()
+    other = copy.deepcopy(results)
+    (other_dir / "results.json").write_text(json.dumps(other), encoding="utf-8")
+    write_replicate(out, "AVX512 kernels", other_dir, "AVX2 kernels")
+    text = render_report(results, read_replicate(out))
+    assert f"The two runs are bit-identical: all {len(values)} measured means are equal" in text
+    rows = other["encodings"]["alibi"]["rows"]
+    i = rows.index(by_multiple(rows)[2])
+    rows[i]["last_ppl"]["mean"] *= 1.02
+    rows[i] = sealed(rows[i])
+    (other_dir / "results.json").write_text(json.dumps(other), encoding="utf-8")
+    write_replicate(out, "AVX512 kernels", other_dir, "AVX2 kernels")
+    text = render_report(results, read_replicate(out))
+    assert f"1 of the {len(values)} measured means differ between the runs (the largest by 2.0 %)" in text
+    assert "bit-identical" not in text

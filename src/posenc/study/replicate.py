@@ -4,12 +4,17 @@ A *claim* is the verdict behind one of the report's findings, reduced to a word 
 runs can be compared: "higher" / "lower" / "about the same" for a perplexity comparison, the lengths a
 retrieval model holds to per seed, which seeds learned at L, the first length where retrieval is lost
 under a flat perplexity. Two runs of the same code and seeds with a different float summation order
-(``OMP_NUM_THREADS=1`` against 2) agree on a claim when its verdicts are equal.
+agree on a claim when its verdicts are equal.
 
 ``posenc study --replicate OTHER`` writes ``replicate.json`` beside results.json::
 
-    {"format": 1, "this": "torch threads 2", "other": "torch threads 1", "other_preset": "default",
-     "other_claims": {CLAIM: VERDICT, ...}}
+    {"format": 1, "this": "AVX512 kernels", "other": "AVX2 kernels", "other_preset": "default",
+     "other_claims": {CLAIM: VERDICT, ...}, "other_values": {"encodings/alibi/2x/last_ppl": 7.81, ...}}
+
+The values say whether the two runs differed at all: on one CPU, torch's thread count does not change
+a single bit of a study (its kernels split the work, not the sums), so threads 1 against 2 measures
+determinism, not robustness; the kernels' instruction set (``ATEN_CPU_CAPABILITY=avx2`` on an AVX-512
+machine) does change the summation order, as another machine of the same kind would.
 
 and the report then marks every finding whose claim differs as "varies between runs" and lists the
 comparison (:func:`posenc.study.report.render_report`).
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posenc.results.schema import Const, Map, Obj, Opt, Str, load_json, validate
+from posenc.results.schema import Const, Map, Num, Obj, Opt, Str, load_json, validate
 from posenc.study.findings import (
     SAME,
     claim_base,
@@ -92,6 +97,31 @@ def retrieval_claims(results: dict) -> dict[str, str]:
     return out
 
 
+def measured_values(results: dict) -> dict[str, float]:
+    """Every mean the study measured, by "table/name/multiple/metric" (the LM, scaling and retrieval
+    tables' rows): what tells two runs that differ in float summation order from two bit-identical ones."""
+    tables = [(f"encodings/{n}", e["rows"]) for n, e in results["encodings"].items()]
+    tables += [(f"retrieval/{n}", e["rows"]) for n, e in (results.get("retrieval") or {}).items()]
+    for enc, methods in (results.get("scaling") or {}).items():
+        tables += [(f"scaling/{enc}/{m}", e.get("rows", [])) for m, e in methods.items()]
+    out = {}
+    for where, rows in tables:
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, dict) and isinstance(value.get("mean"), (int, float)):
+                    out[f"{where}/{row['multiple']:g}x/{key}"] = float(value["mean"])
+    return out
+
+
+def value_agreement(this: dict[str, float], other: dict[str, float]) -> tuple[int, int, float]:
+    """(values equal bit for bit, values in both runs, the largest relative difference) of two runs'
+    :func:`measured_values`."""
+    both = [k for k in this if k in other]
+    same = sum(this[k] == other[k] for k in both)
+    worst = max((abs(this[k] - other[k]) / abs(other[k]) for k in both if other[k]), default=0.0)
+    return same, len(both), worst
+
+
 def claims(results: dict) -> dict[str, str]:
     """Every claim of the study's findings, as {claim: verdict} (see the module docstring)."""
     mults, top = results["multiples"], results["multiples"][-1]
@@ -155,7 +185,11 @@ SCHEMA = Obj(
         "other": Str(max_len=1000),
         "other_claims": Map(Opt(Str(max_len=2000)), max_key=500),
     },
-    optional={"other_preset": Opt(Str(max_len=100)), "other_device": Opt(Str(max_len=1000))},
+    optional={
+        "other_preset": Opt(Str(max_len=100)),
+        "other_device": Opt(Str(max_len=1000)),
+        "other_values": Map(Num(), max_key=500),
+    },
 )
 _ADVICE = "run posenc study --replicate OTHER again to rewrite it"
 
@@ -179,6 +213,7 @@ def write_replicate(out: Path, this_label: str, other_dir: Path, other_label: st
         "other_preset": other.get("preset"),
         "other_device": other.get("device"),
         "other_claims": claims(other),
+        "other_values": measured_values(other),
     }
     validate(record, SCHEMA, REPLICATE_FILE)  # what is written is what read_replicate accepts
     path = Path(out) / REPLICATE_FILE
@@ -208,8 +243,10 @@ __all__ = [
     "Agreement",
     "claims",
     "compare",
+    "measured_values",
     "read_replicate",
     "retrieval_claims",
+    "value_agreement",
     "varies",
     "write_replicate",
 ]

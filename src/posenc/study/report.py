@@ -168,18 +168,36 @@ def _replicate_section(results: dict, record: dict | None) -> list[str]:
     """'Reproducibility': every claim of the findings in this run and the second one, held or not."""
     if not record:
         return []
-    from posenc.study.replicate import claims, compare
+    from posenc.study.replicate import claims, compare, measured_values, value_agreement
 
     rows = compare(claims(results), record["other_claims"])
     held = [a for a in rows if a.held]
     out = [
         "## Reproducibility: the same study run twice",
         "",
-        f"This run ({record['this']}) against a second run of the same code, preset and seeds with a "
-        f"different float summation order ({record['other']}). {len(held)} of {len(rows)} claims behind "
-        "the findings above held in both runs; a finding resting on one that did not is marked "
-        '"varies between runs" above and is not a finding.',
+        f"This run ({record['this']}) against a second run of the same code, preset and seeds "
+        f"({record['other']}). {len(held)} of {len(rows)} claims behind the findings above held in both "
+        "runs; a finding resting on one that did not is marked \"varies between runs\" above and is not "
+        "a finding.",
         "",
+    ]
+    if record.get("other_values"):
+        same, both, worst = value_agreement(measured_values(results), record["other_values"])
+        if same == both:
+            out += [
+                f"The two runs are bit-identical: all {both} measured means are equal. Their float "
+                "summation order did not differ, so this shows the study is deterministic, not that its "
+                "findings survive a different one.",
+                "",
+            ]
+        else:
+            out += [
+                f"{both - same} of the {both} measured means differ between the runs (the largest by "
+                f"{100 * worst:.1f} %): their float summation order differed, and the table says which "
+                "claims survived it.",
+                "",
+            ]
+    out += [
         "| claim | this run | second run | held |",
         "|---|---|---|---|",
     ]
