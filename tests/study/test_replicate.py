@@ -200,5 +200,22 @@ def test_the_report_says_when_the_two_runs_were_bit_identical(tmp_path, results)
     (other_dir / "results.json").write_text(json.dumps(other), encoding="utf-8")
     write_replicate(out, "AVX512 kernels", other_dir, "AVX2 kernels")
     text = render_report(results, read_replicate(out))
-    assert f"1 of the {len(values)} measured means differ between the runs (the largest by 2.0 %)" in text
+    assert f"1 of the {len(values)} measured means differ between the runs" in text
+    assert "perplexities by at most 2 %, the retrieval arm's exact-key accuracies by up to 0 points" in text
     assert "bit-identical" not in text
+
+
+def test_value_agreement_separates_perplexity_from_retrieval_accuracy():
+    from posenc.study.replicate import value_agreement
+
+    this = {"encodings/a/1x/last_ppl": 10.0, "scaling/r/yarn/2x/ppl": 5.0, "retrieval/a/2x/passkey": 0.9,
+            "retrieval/a/2x/last_ppl": 30.0, "retrieval/a/2x/passkey_digits": 0.1}  # fmt: skip
+    other = {
+        **this,
+        "encodings/a/1x/last_ppl": 10.1,
+        "retrieval/a/2x/passkey": 0.2,
+        "retrieval/a/2x/last_ppl": 3.0,
+    }
+    v = value_agreement(this, other)
+    assert (v.same, v.both) == (2, 5)
+    assert v.lm_ppl == pytest.approx(0.1 / 10.1) and v.retrieval_points == pytest.approx(70)

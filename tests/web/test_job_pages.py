@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 import posenc.reference
 from posenc.experiments import EXPERIMENTS, TITLES, load
+from posenc.results.schema import sealed
 from posenc.study import runs as study_runs
 from posenc.study.results import learned_rows
 from posenc.study.tables import disagree
@@ -336,7 +337,9 @@ def test_study_offers_the_learners_own_run_beside_the_references(lab):
     for name in ("results.json", "report.md"):
         shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
     data = json.loads((own / "results.json").read_text())
-    data["encodings"]["alibi"]["rows"][0]["ppl"]["mean"] = 1.2345  # mark it: this page reads this file
+    row = data["encodings"]["alibi"]["rows"][0]
+    row["ppl"]["mean"] = 1.2345  # mark it: this page reads this file
+    data["encodings"]["alibi"]["rows"][0] = sealed(row)  # as a run of the learner's would have written it
     (own / "results.json").write_text(json.dumps(data))
     page = lab.get("/study").text
     assert 'href="/study?run=yours"' in page

@@ -113,13 +113,28 @@ def measured_values(results: dict) -> dict[str, float]:
     return out
 
 
-def value_agreement(this: dict[str, float], other: dict[str, float]) -> tuple[int, int, float]:
-    """(values equal bit for bit, values in both runs, the largest relative difference) of two runs'
-    :func:`measured_values`."""
+@dataclass(frozen=True)
+class ValueAgreement:
+    """Two runs' :func:`measured_values` side by side: how many are equal bit for bit, of how many in
+    both; the largest relative difference of a language model's perplexity (the LM and scaling tables);
+    the largest difference of a retrieval-arm exact-key accuracy, in points (0-100)."""
+
+    same: int
+    both: int
+    lm_ppl: float
+    retrieval_points: float
+
+
+def value_agreement(this: dict[str, float], other: dict[str, float]) -> ValueAgreement:
     both = [k for k in this if k in other]
-    same = sum(this[k] == other[k] for k in both)
-    worst = max((abs(this[k] - other[k]) / abs(other[k]) for k in both if other[k]), default=0.0)
-    return same, len(both), worst
+    lm = [k for k in both if not k.startswith("retrieval/") and k.endswith("ppl") and other[k]]
+    keys = [k for k in both if k.startswith("retrieval/") and k.endswith("/passkey")]
+    return ValueAgreement(
+        same=sum(this[k] == other[k] for k in both),
+        both=len(both),
+        lm_ppl=max((abs(this[k] - other[k]) / abs(other[k]) for k in lm), default=0.0),
+        retrieval_points=max((100 * abs(this[k] - other[k]) for k in keys), default=0.0),
+    )
 
 
 def claims(results: dict) -> dict[str, str]:
@@ -241,6 +256,7 @@ __all__ = [
     "REPLICATE_FILE",
     "SCHEMA",
     "Agreement",
+    "ValueAgreement",
     "claims",
     "compare",
     "measured_values",

@@ -177,24 +177,25 @@ def _replicate_section(results: dict, record: dict | None) -> list[str]:
         "",
         f"This run ({record['this']}) against a second run of the same code, preset and seeds "
         f"({record['other']}). {len(held)} of {len(rows)} claims behind the findings above held in both "
-        "runs; a finding resting on one that did not is marked \"varies between runs\" above and is not "
+        'runs; a finding resting on one that did not is marked "varies between runs" above and is not '
         "a finding.",
         "",
     ]
     if record.get("other_values"):
-        same, both, worst = value_agreement(measured_values(results), record["other_values"])
-        if same == both:
+        v = value_agreement(measured_values(results), record["other_values"])
+        if v.same == v.both:
             out += [
-                f"The two runs are bit-identical: all {both} measured means are equal. Their float "
+                f"The two runs are bit-identical: all {v.both} measured means are equal. Their float "
                 "summation order did not differ, so this shows the study is deterministic, not that its "
                 "findings survive a different one.",
                 "",
             ]
         else:
             out += [
-                f"{both - same} of the {both} measured means differ between the runs (the largest by "
-                f"{100 * worst:.1f} %): their float summation order differed, and the table says which "
-                "claims survived it.",
+                f"{v.both - v.same} of the {v.both} measured means differ between the runs, so their "
+                "float summation order differed: the language models' perplexities by at most "
+                f"{100 * v.lm_ppl:.2g} %, the retrieval arm's exact-key accuracies by up to "
+                f"{v.retrieval_points:.0f} points. The table says which claims survived it.",
                 "",
             ]
     out += [
