@@ -25,14 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OTHER",
         default=None,
         help="compare this study with a second run of it (OTHER: its output folder, same preset, e.g. run "
-        "with OMP_NUM_THREADS=1): writes OUT/replicate.json and marks in report.md every finding that "
-        "varies between the two runs",
+        "with ATEN_CPU_CAPABILITY=avx2 for another float summation order; a thread count changes no "
+        "bit): writes OUT/replicate.json and marks in report.md every finding that varies between the "
+        "two runs",
     )
     parser.add_argument(
         "--replicate-labels",
         metavar="THIS,OTHER",
         default=None,
-        help="how the report names the two runs (default: their torch thread counts)",
+        help="how the report names the two runs (default: their devices: cores, threads, CPU kernels)",
     )
 
 

@@ -64,7 +64,7 @@ EXPERIMENT_SECONDS: dict[str, tuple[float, float]] = {
     "2": (4, 6),
     "3": (12, 27),
     "4": (4, 6),
-    "rope-base": (36, 1200),  # full: four models of 1000 steps each (measured earlier, not re-run)
+    "rope-base": (36, 935),  # full: four models of 1000 steps each, timed 2026-12-07 on the 2 cores alone
 }
 MEASURED_ON = "2 CPU cores shared with other work (up to 4x longer while other programs keep them busy)"
 
