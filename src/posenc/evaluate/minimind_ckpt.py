@@ -36,7 +36,6 @@ running the export's own Python code (``trust_remote_code`` is never needed).
 
 from __future__ import annotations
 
-import json
 import pickle
 import re
 from pathlib import Path
@@ -45,6 +44,7 @@ import torch
 from safetensors import SafetensorError
 
 from posenc.evaluate.hf_model import LoadedModel, _loaded, best_dtype, load_tokenizer, require_transformers
+from posenc.evaluate.sources import minimind_config
 
 #: MiniMind's defaults for what the weights do not say (MiniMindConfig at d65ef2c0)
 MINIMIND_ROPE_THETA = 1e6
@@ -175,17 +175,6 @@ def stack_experts(state: dict[str, torch.Tensor], layers: int, experts: int) -> 
     return out
 
 
-def _beside_config(path: Path) -> dict:
-    """A MiniMind config.json beside the checkpoint, or in the export folder (its rope_theta,
-    rms_norm_eps, MoE top-k), else {}."""
-    candidate = (path if path.is_dir() else path.parent) / "config.json"
-    try:
-        data = json.loads(candidate.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and data.get("model_type") == "minimind" else {}
-
-
 def load_minimind(
     path: str | Path,
     *,
@@ -208,7 +197,7 @@ def load_minimind(
             "(MiniMind's model/ folder holds tokenizer.json)"
         )
     state = read_state_dict(path)
-    keys = config_from_state(state, repr(str(path)), _beside_config(path))
+    keys = config_from_state(state, repr(str(path)), minimind_config(home))
     length = int(train_length or MINIMIND_TRAIN_LENGTH)
     # max_position_embeddings = L: where dynamic NTK starts scaling and what the scalings' original is
     moe = "num_experts" in keys

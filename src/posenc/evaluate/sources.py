@@ -24,16 +24,18 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 STATE_DICT_SUFFIXES = (".pth", ".pt", ".bin")
 
 
-def _is_minimind_export(folder: Path) -> bool:
-    """config.json says ``model_type: minimind`` (a config that cannot be read is left to the loader)."""
+def minimind_config(folder: Path) -> dict:
+    """``folder``'s config.json when it is MiniMind's (``model_type: minimind``: its rope_theta,
+    rms_norm_eps, MoE top-k), else {}; a config that cannot be read is left to the loader. The one reader
+    of it, for :func:`resolve_model` (an export folder) and for a ``.pth``'s folder (its defaults)."""
     import json
 
     try:
-        with open(folder / "config.json", encoding="utf-8") as f:
+        with open(Path(folder) / "config.json", encoding="utf-8") as f:
             config = json.loads(f.read(1 << 20))
     except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and config.get("model_type") == "minimind"
+        return {}
+    return config if isinstance(config, dict) and config.get("model_type") == "minimind" else {}
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def resolve_model(arg: str) -> ModelSource:
         if (path / "checkpoint.pt").is_file():
             return ModelSource("run", arg)
         if (path / "config.json").is_file():
-            return ModelSource("minimind" if _is_minimind_export(path) else "hf", str(path))
+            return ModelSource("minimind" if minimind_config(path) else "hf", str(path))
         raise FileNotFoundError(
             f"{arg!r} holds neither checkpoint.pt (a posenc run: posenc train) nor config.json "
             "(a Hugging Face model folder)"

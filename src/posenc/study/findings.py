@@ -427,9 +427,10 @@ def retrieval_findings(results: dict, varies: dict[str, str | None] | None = Non
         lm = by_multiple(enc.get(name, {}).get("rows", []))
         p1, said = mean(lm.get(1), "last_ppl"), []
         ppl = {m: mean(lm.get(m), "last_ppl") for m in mults}
-        for m, lost, able in flat_losses(mults, ppl, {m: values(name, m) for m in mults}):
+        keys = {m: values(name, m) for m in mults}
+        for m, lost, able in flat_losses(mults, ppl, keys):
             said.append(
-                f"at {m}× {_seeds_text(lost, able) or ''} (retrieval {_percents(values(name, m))}; last-L "
+                f"at {m}× {_seeds_text(lost, able) or ''} (retrieval {_percents(keys[m])}; last-L "
                 f"perplexity {ppl[m]:.2f} against {p1:.2f} at 1×)".replace("  ", " ")
             )
         if said:
@@ -512,7 +513,6 @@ __all__ = [
     "alibi_scale",
     "claim_base",
     "claim_flat_lost",
-    "flat_losses",
     "claim_holds",
     "claim_learned",
     "claim_near",
@@ -520,6 +520,7 @@ __all__ = [
     "claim_scaling",
     "claim_trend",
     "claim_versus",
+    "flat_losses",
     "findings",
     "held_to",
     "median",

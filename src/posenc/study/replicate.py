@@ -212,7 +212,7 @@ _ADVICE = "run posenc study --replicate OTHER again to rewrite it"
 def write_replicate(out: Path, this_label: str, other_dir: Path, other_label: str | None = None) -> Path:
     """Compare OUT's study with OTHER_DIR's (its results.json, read as :func:`read_results` reads any
     study's) and write OUT/replicate.json; the second run is named ``other_label`` or, by default, by its
-    device (which names its torch thread count). ``ValueError`` naming the file when it is missing,
+    device (its cores, torch threads and CPU kernels). ``ValueError`` naming the file when it is missing,
     unreadable or not a study's results."""
     from posenc.atomic import atomic_write_text
 

@@ -586,8 +586,8 @@ def _device_name(device: str) -> str:
     if device != "cpu" and torch.cuda.is_available():
         return f"cuda ({torch.cuda.get_device_name(0)})"
     # the kernels' instruction set decides the float summation order (softmax's, at least): a run on
-    # AVX2 kernels is not bit-identical to one on AVX-512 (ATEN_CPU_CAPABILITY picks them); thread count
-    # is (torch splits the work, not the sums)
+    # AVX2 kernels is not bit-identical to one on AVX-512 (ATEN_CPU_CAPABILITY picks them), while runs on
+    # 1 and 2 threads are (torch splits the work among threads, not the sums)
     kernels = torch.backends.cpu.get_cpu_capability()
     return f"cpu ({os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}, {kernels} kernels)"
 

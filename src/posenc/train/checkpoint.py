@@ -152,7 +152,6 @@ def _canonical_header(data: bytes) -> bytes:
     return len(text).to_bytes(8, "little") + text + data[8 + size :]
 
 
-
 def _weights_path(path: Path) -> Path:
     return path.with_suffix(".safetensors")
 
