@@ -215,7 +215,27 @@ def plotly_misfits(page, ids: list[str]) -> list[str]:
         if abs(c["drawn"] - c["shown"]) > 1:
             problems.append(f"{name}: drawn for {c['drawn']:.0f} px, scaled to {c['shown']:.0f} px")
         problems += [f"{name}: {text!r} is cut at the chart's edge" for text in c["out"]]
-    wide, window = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    wide, window, past = page.evaluate(_PAST_THE_WINDOW)
     if wide > window:
-        problems.append(f"the page is {wide} px wide in a {window} px window")
+        problems.append(f"the page is {wide} px wide in a {window} px window: " + ("; ".join(past) or "?"))
     return problems
+
+
+# the page's width and window's, and the elements that reach past the window's right edge without a
+# scrolling box around them (a table in its own scroller is fine), the innermost first
+_PAST_THE_WINDOW = """() => {
+  const W = window.innerWidth, past = [];
+  const scrolls = (e) => { const o = getComputedStyle(e).overflowX; return o !== 'visible' && o !== 'clip'; };
+  for (const e of document.body.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= W + 0.5) continue;
+    let a = e.parentElement, inside = false;
+    for (; a && a !== document.body; a = a.parentElement) if (scrolls(a)) { inside = true; break; }
+    if (inside || [...e.children].some((c) => c.getBoundingClientRect().right > W + 0.5)) continue;
+    const name = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '');
+    const text = (e.textContent || '').trim().slice(0, 40);
+    past.push(`${name} (${r.left.toFixed(1)}-${r.right.toFixed(1)} px) ${text}`);
+  }
+  return [document.documentElement.scrollWidth, W, past.slice(0, 4)];
+}"""

@@ -119,3 +119,15 @@ def test_the_study_chart_fills_its_box_on_a_phone_and_keeps_its_legend(page):
     assert plotly_misfits(page, ["ppl-chart"]) == []
     page.locator("#ppl-chart").scroll_into_view_if_needed()
     screenshot(page, "study-390")
+
+
+def test_a_long_folder_path_wraps_on_a_phone(page):
+    """The run's folder is shown in <code>, and a path has no space to break at: where the lab is installed
+    deep (CI's clone was /check/work/main/...), it once made the page 391 px wide in a 390 px window."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.lab + "/study")
+    folder = page.locator("#run-facts > code").last
+    assert folder.inner_text().endswith("study-cpu-full")
+    deep = "/a/deep/install/of/posenc/src/posenc/reference/study-cpu-full"
+    folder.evaluate("(e, text) => { e.textContent = text; }", deep)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
