@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# how long a page may take to fall quiet (no request for 500 ms): the angle map once took over the
+# default 15 s on a 2-core machine shared with a training run (2.8 s when idle)
+IDLE_MS = 60_000
 SCREENSHOTS = Path(os.environ.get("POSENC_SCREENSHOTS", "/tmp/posenc-screenshots"))
 
 
