@@ -35,9 +35,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-# how long a page may take to fall quiet (no request for 500 ms): the angle map once took over the
-# default 15 s on a 2-core machine shared with a training run (2.8 s when idle)
-IDLE_MS = 60_000
 SCREENSHOTS = Path(os.environ.get("POSENC_SCREENSHOTS", "/tmp/posenc-screenshots"))
 
 
@@ -120,20 +117,48 @@ def browser():
 
 
 class PageWatch:
-    """Console errors and requests to anywhere but the lab, seen by one page."""
+    """Console errors and requests to anywhere but the lab, seen by one page (``page.watch``), and the
+    requests still in flight, for :func:`quiet`."""
 
     def __init__(self, page, base: str):
         self.errors: list[str] = []
         self.outside: list[str] = []
+        self.pending: set = set()
+        self.last = time.monotonic()  # when a request last started or ended
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", self._request)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
         self.base = base
+        page.watch = self
 
     def _request(self, request) -> None:
         url = request.url
-        if not (url.startswith(self.base) or url.startswith("data:") or url.startswith("blob:")):
+        if url.startswith("data:") or url.startswith("blob:"):
+            return
+        if not url.startswith(self.base):
             self.outside.append(url)
+        self.pending.add(request)
+        self.last = time.monotonic()
+
+    def _ended(self, request) -> None:
+        self.pending.discard(request)
+        self.last = time.monotonic()
+
+
+def quiet(page, for_ms: int = 500, timeout_ms: int = 60_000) -> None:
+    """Wait until the page is loaded and no request of it has been in flight for ``for_ms``: what
+    Playwright's "networkidle" means, counted from the page's own request events. Playwright's own
+    sometimes never comes after every request has ended (microsoft/playwright#19835; here, 3 loads of
+    /angles in 30, none of them with a request open even at the DevTools protocol's level)."""
+    page.wait_for_load_state("load")
+    watch, deadline = page.watch, time.monotonic() + timeout_ms / 1000
+    while watch.pending or time.monotonic() - watch.last < for_ms / 1000:
+        if time.monotonic() > deadline:
+            still = sorted(r.url.removeprefix(watch.base) for r in watch.pending)
+            raise AssertionError(f"no quiet in {timeout_ms / 1000:.0f} s: {still} still in flight")
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events
 
 
 @pytest.fixture
@@ -144,7 +169,6 @@ def page(browser, lab_server):
     pg.set_default_timeout(15000)
     watch = PageWatch(pg, lab_server)
     pg.lab = lab_server
-    pg.watch = watch
     yield pg
     context.close()
     assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"

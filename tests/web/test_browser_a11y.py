@@ -8,7 +8,7 @@ import re
 import pytest
 
 from posenc.web.app import PAGES
-from tests.web.conftest import IDLE_MS
+from tests.web.conftest import quiet
 
 PHONE = {"width": 390, "height": 844}
 
@@ -30,7 +30,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(page):
     found = {}
     for address in every_page(page):
         page.goto(page.lab + address)
-        page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+        quiet(page)
         results = axe.run(page)
         bad = [
             f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
@@ -110,7 +110,7 @@ def test_phone_result_stays_in_view_while_a_control_is_used(phone, address):
     """Scroll each visible control of the widget to the bottom of the screen (as a learner about to move
     it): the control is not covered and its widget's result ([data-result]) is on the screen with it."""
     phone.goto(phone.lab + address)
-    phone.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(phone)
     report = phone.evaluate(
         """() => {
           const header = document.querySelector('header.top').getBoundingClientRect().bottom;
@@ -150,7 +150,7 @@ def test_answering_a_quiz_question_by_keyboard_moves_focus_to_the_next_question(
 
 def _api_requests(page, address: str, edit) -> dict[str, int]:
     page.goto(page.lab + address)
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
     seen: dict[str, int] = {}
 
     def count(request):
@@ -161,7 +161,7 @@ def _api_requests(page, address: str, edit) -> dict[str, int]:
     page.on("request", count)
     edit(page)
     page.wait_for_timeout(600)
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
     return seen
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.web.conftest import IDLE_MS, screenshot
+from tests.web.conftest import quiet, screenshot
 from tests.web.test_browser_tools import number
 
 
@@ -29,7 +29,7 @@ def settle(page, root: str, action) -> None:
     before = page.evaluate("(r) => document.querySelector(r).dataset.ready || '0'", root)
     action()
     ready(page, root, before)
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
 
 
 def paper_slopes(heads: int) -> list[float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import IDLE_MS, PageWatch, screenshot, start_lab, stop
+from tests.web.conftest import PageWatch, quiet, screenshot, start_lab, stop
 from tests.web.test_eval_pages import _row
 
 
@@ -41,7 +41,7 @@ def test_evaluations_page_passes_axe_and_fits(browser, eval_lab, viewport):
     page = context.new_page()
     watch = PageWatch(page, eval_lab)
     page.goto(eval_lab + "/evaluations")
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
     bad = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
     loaded = page.eval_on_selector_all(
         "figure.plot img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 import posenc.reference
 from tests.evaluate.shipped_models import MEASURED, shipped_reference
-from tests.web.conftest import IDLE_MS, PageWatch, screenshot, start_lab, stop
+from tests.web.conftest import PageWatch, quiet, screenshot, start_lab, stop
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_axe_finds_nothing_serious_on_the_models_page_with_shipped_models(page):
 
     page.goto(page.lab + "/models")
     answered(page, 1)
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
     results = Axe().run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"

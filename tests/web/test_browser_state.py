@@ -42,7 +42,8 @@ def new_page(browser, base: str, **context):
     ctx = browser.new_context(viewport={"width": 1200, "height": 900}, **context)
     pg = ctx.new_page()
     pg.set_default_timeout(15000)
-    pg.lab, pg.watch = base, PageWatch(pg, base)
+    pg.lab = base
+    PageWatch(pg, base)
     return ctx, pg
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from posenc.web.app import NAV
-from tests.web.conftest import IDLE_MS, screenshot
+from tests.web.conftest import quiet, screenshot
 
 
 def number(text: str) -> float:
@@ -28,7 +28,7 @@ def test_every_page_loads_with_no_console_error_and_nothing_from_the_network(pag
     (Predicates passed to wait_for_function are functions: the lab's CSP forbids eval of a string.)"""
     response = page.goto(page.lab + href)
     assert response.status == 200
-    page.wait_for_load_state("networkidle", timeout=IDLE_MS)
+    quiet(page)
     assert page.locator("h1").count() >= 1
     assert page.locator("#next-link").count() == 1  # every page says where to go next
 
