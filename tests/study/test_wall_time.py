@@ -1,10 +1,10 @@
-"""Wall time of a study resumed over several sessions: each session adds its own to results.json's."""
+"""Wall time of a study resumed over several sessions: each session adds its own, a killed one too."""
 
 from __future__ import annotations
 
 import json
 
-from posenc.study.run import _earlier_wall_time
+from posenc.study.run import WALL_FILE, _earlier_wall_time
 
 
 def test_earlier_sessions_of_the_same_preset_count(tmp_path):
@@ -54,3 +54,43 @@ def test_a_wall_time_that_is_not_finite_is_refused_where_read_never_printed_as_i
         wall_seconds(bad)
     (tmp_path / "results.json").write_text(json.dumps(bad).replace("Infinity", "1e999"))
     assert _earlier_wall_time(tmp_path, "full") == (0.0, 0)  # not carried into the next session's total
+
+
+def test_the_ledger_counts_before_results_json(tmp_path):
+    """OUT/wall_time.json, rewritten as each run ends, is read first: it counts a session that was killed
+    before it wrote results.json."""
+    (tmp_path / "results.json").write_text(
+        json.dumps({"preset": "full", "wall_time_s": 6.0, "wall_time_total_s": 4254.0, "sessions": 2})
+    )
+    (tmp_path / WALL_FILE).write_text(
+        json.dumps({"preset": "full", "wall_time_s": 600.0, "wall_time_total_s": 4854.0, "sessions": 3})
+    )
+    assert _earlier_wall_time(tmp_path, "full") == (4854.0, 3)
+    (tmp_path / WALL_FILE).write_text(json.dumps({"preset": "full", "wall_time_s": "x"}))
+    assert _earlier_wall_time(tmp_path, "full") == (0.0, 0)  # broken: not carried on
+
+
+def test_a_session_killed_mid_study_keeps_its_wall_time(tmp_path, monkeypatch):
+    """The quick study, stopped (as by Ctrl-C) at its first evaluation: its training time is on record in
+    wall_time.json, and the next session starts its count from there."""
+    import pytest
+
+    import posenc.evaluate
+    from posenc.study.run import run_study
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(posenc.evaluate, "evaluate_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_study("quick", tmp_path / "study", progress=False)
+    out = tmp_path / "study"
+    assert not (out / "results.json").exists()
+    ledger = json.loads((out / WALL_FILE).read_text())
+    logs = [log.read_text().splitlines() for log in (out / "runs").glob("*/log.jsonl")]
+    ends = [json.loads(line) for lines in logs for line in lines]
+    trained_s = [e["elapsed_s"] for e in ends if e.get("event") == "end"]
+    assert len(trained_s) == 1  # the first model, trained before the kill
+    assert ledger["preset"] == "quick" and ledger["sessions"] == 1
+    assert ledger["wall_time_total_s"] == ledger["wall_time_s"] >= trained_s[0]
+    assert _earlier_wall_time(out, "quick") == (ledger["wall_time_total_s"], 1)

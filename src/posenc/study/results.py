@@ -13,7 +13,7 @@ results.json (``"format": "posenc-study/1"``)::
                "retrieval_criterion": {"every": 100, "trials": 10, "cap": 2000, "accuracy": 0.9,
                                        "checks": 2, "seed": 1, "depth": 0.5} | null},  # null: fixed steps
       "started": "2026-...Z", "wall_time_s": 1100.0,   # this session (a cached re-run: seconds)
-      "wall_time_total_s": 4250.0, "sessions": 2,     # every session that wrote this results.json
+      "wall_time_total_s": 4250.0, "sessions": 2,     # every session, a killed one too (OUT/wall_time.json)
       "device": "cpu (...)",
       "versions": {"posenc": ..., "torch": ..., "python": ...},
       "trained_this_session": [RUN, ...], "evaluated_this_session": ["RUN:none", ...],

@@ -417,6 +417,7 @@ def run_study(
         raise PermissionError(f"--out {str(out)!r} is not writable")
     runs_dir = out / "runs"
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    earlier = _earlier_wall_time(out, spec.name)
     jobs = plan(spec)
     total = sum(
         job.tokens + sum(_eval_units(n, spec.eval_windows, k, d) for _, n, k, d in _eval_specs(job, spec))
@@ -461,6 +462,7 @@ def run_study(
                 raise KeyboardInterrupt(f"training of {job.run_name} interrupted at step {summary['step']}")
             if summary.get("resumed_from") != summary["step"]:
                 trained.append(job.run_name)
+                _save_wall_time(out, spec.name, time.perf_counter() - t0, earlier)
             train_info[job.run_name] = {
                 "name": job.name,
                 "seed": job.seed,
@@ -516,6 +518,7 @@ def run_study(
                     )
                     rows = entry["rows"]
                     evaluated.append(f"{job.run_name}:{key}")
+                    _save_wall_time(out, spec.name, time.perf_counter() - t0, earlier)
                     bar.advance(units)
                 eval_rows.setdefault(job.run_name, {})[key] = rows
         bar.describe("plots and report")
@@ -535,31 +538,51 @@ def run_study(
             },
         )
         results["plots"] = plots.make_plots(results, out)
-        results["wall_time_s"] = time.perf_counter() - t0
-        earlier_s, earlier_sessions = _earlier_wall_time(out, spec.name)
-        results["wall_time_total_s"] = earlier_s + results["wall_time_s"]
-        results["sessions"] = earlier_sessions + 1
+        wall = _save_wall_time(out, spec.name, time.perf_counter() - t0, earlier)
+        results.update({k: wall[k] for k in ("wall_time_s", "wall_time_total_s", "sessions")})
         study_results.write_results(out, results)
         report.write_report(out, results)
     return results
 
 
+#: the study's wall time so far, every session's: rewritten as each run is trained and each evaluated, so
+#: that a session killed before it wrote results.json still counts (up to the end of its last run)
+WALL_FILE = "wall_time.json"
+
+
 def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
-    """(wall seconds, sessions) of the earlier sessions that wrote OUT/results.json for ``preset``:
-    each session adds its own, so a study resumed over several sessions reports its whole wall time.
-    (0, 0) when there is none, it is unreadable, or it is another preset's."""
+    """(wall seconds, sessions) of the earlier sessions of ``preset`` in OUT: from OUT/wall_time.json,
+    else (a study of an older posenc) OUT/results.json. Each session adds its own, so a study resumed over
+    several sessions reports its whole wall time. (0, 0) when there is none, it is unreadable, or it is
+    another preset's."""
     from posenc.study.results import RESULTS_FILE, wall_seconds
 
-    if not (out / RESULTS_FILE).is_file():  # none yet (or a FIFO, which must not block the study)
-        return 0.0, 0
-    try:
-        earlier = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
-        if earlier.get("preset") != preset:
+    for name in (WALL_FILE, RESULTS_FILE):
+        if not (out / name).is_file():  # none yet (or a FIFO, which must not block the study)
+            continue
+        try:
+            earlier = json.loads((out / name).read_text(encoding="utf-8"))
+            if earlier.get("preset") != preset:
+                return 0.0, 0
+            seconds, total, sessions = wall_seconds(earlier)  # inf (1e999) or a bad type: not counted
+            return total, sessions
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return 0.0, 0
-        seconds, total, sessions = wall_seconds(earlier)  # inf (1e999) or a bad type: not counted
-        return total, sessions
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return 0.0, 0
+    return 0.0, 0
+
+
+def _save_wall_time(out: Path, preset: str, this_s: float, earlier: tuple[float, int]) -> dict:
+    """Write OUT/wall_time.json: this session's seconds so far and every session's; returns its fields."""
+    from posenc.results.files import write_json_atomic
+
+    fields = {
+        "preset": preset,
+        "wall_time_s": this_s,
+        "wall_time_total_s": earlier[0] + this_s,
+        "sessions": earlier[1] + 1,
+    }
+    write_json_atomic(out / WALL_FILE, fields)
+    return fields
 
 
 def check_device(spec: StudyPreset, device: str | None) -> str:
