@@ -249,7 +249,7 @@ def plotly_misfits(page, ids: list[str]) -> list[str]:
 
 
 # the page's width and window's, and the elements that reach past the window's right edge without a
-# scrolling box around them (a table in its own scroller is fine), the innermost first
+# scrolling box around them (a table in its own scroller is fine): only the innermost, the first four
 _PAST_THE_WINDOW = """() => {
   const W = window.innerWidth, past = [];
   const scrolls = (e) => { const o = getComputedStyle(e).overflowX; return o !== 'visible' && o !== 'clip'; };

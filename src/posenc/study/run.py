@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from posenc.evaluate.run import DEFAULT_DEPTHS
-from posenc.results.files import prepare_out_dir
+from posenc.results.files import prepare_out_dir, write_json_atomic
 from posenc.study.criterion import Criterion, make_check
 from posenc.study.presets import (
     ENCODINGS,
@@ -573,8 +573,6 @@ def _earlier_wall_time(out: Path, preset: str) -> tuple[float, int]:
 
 def _save_wall_time(out: Path, preset: str, this_s: float, earlier: tuple[float, int]) -> dict:
     """Write OUT/wall_time.json: this session's seconds so far and every session's; returns its fields."""
-    from posenc.results.files import write_json_atomic
-
     fields = {
         "preset": preset,
         "wall_time_s": this_s,
