@@ -134,3 +134,18 @@ def test_corrupt_checkpoint_errors_never_suggest_an_unsafe_load(tmp_path, capsys
     for advice in ("weights_only", "safe_globals", "allowlist", "trust"):
         assert advice not in message, message
     assert "must never run" not in capsys.readouterr().out
+
+
+def test_keeping_the_previous_checkpoint_leaves_no_link_when_both_names_are_one_file(tmp_path):
+    """A kill after the current checkpoint was linked as the previous one, before the new state replaced
+    it, leaves checkpoint.pt and checkpoint.prev.pt as two names of one file. Renaming a third name of a
+    file onto another of its names does nothing (POSIX rename), so the next save's link temporary stayed
+    behind (a CI run of test_crash_resume found one); it must be removed."""
+    model = TinyLM(ModelConfig.preset("tiny", max_seq_len=16))
+    config = model.config.to_dict()
+    path = save_checkpoint(tmp_path / "checkpoint.pt", model=model, model_config=config, step=1)
+    os.link(path, tmp_path / "checkpoint.prev.pt")  # the state the kill left: one file, two names
+    save_checkpoint(path, model=model, model_config=config, step=2)
+    assert not sorted(p.name for p in tmp_path.glob(".*.tmp"))
+    assert load_checkpoint(path)["step"] == 2
+    assert torch.load(tmp_path / "checkpoint.prev.pt", weights_only=False)["step"] == 1

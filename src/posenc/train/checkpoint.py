@@ -182,6 +182,9 @@ def _keep_as_previous(path: Path) -> None:
     try:
         os.link(path, link)
         os.replace(link, previous)
+        # a kill between this and the new state's write leaves path and previous as one file; renaming a
+        # name of a file onto another of its names does nothing (POSIX rename), so the link would stay
+        link.unlink(missing_ok=True)
     except OSError:  # a file system without hard links
         link.unlink(missing_ok=True)
         data = path.read_bytes()
