@@ -2,10 +2,12 @@
 
     python tools/ship_reference.py /work/study-runs/default-t2   # -> src/posenc/reference/study-cpu-default
     python tools/ship_reference.py OUT --name study-cpu-default --dest src/posenc/reference
+    python tools/ship_reference.py /work/study-runs/full --name study-cpu-full --results-only
 
 Copies OUT's results.json, report.md and plots, and writes its language models and retrieval-arm models
 as float16 safetensors with SHA-256 checksums and a manifest naming the run that made them
-(``posenc.evaluate.shipped.ship``). The old models folder is replaced whole. Then commit
+(``posenc.evaluate.shipped.ship``). The old models folder is replaced whole. --results-only ships
+the results, report and plots without models (the full preset's reference). Then commit
 src/posenc/reference/ and run the tests that read the shipped models (the end of this script's output
 names them).
 """
@@ -33,12 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dest", default=str(ROOT / "src" / "posenc" / "reference"), help="default: %(default)s"
     )
+    parser.add_argument(
+        "--results-only", action="store_true", help="ship results.json, report.md and plots, no models"
+    )
     args = parser.parse_args(argv)
     try:
-        target = ship(args.study_out, args.dest, args.name)
+        target = ship(args.study_out, args.dest, args.name, models=not args.results_only)
     except (ShippedModelError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    if args.results_only:
+        print(f"shipped the results, report and plots (no models) into {target}")
+        print("Next: git add src/posenc/reference && pytest -q tests/learn tests/study tests/web")
+        return 0
     models = sorted((target / "models").glob("*.safetensors"))
     size = sum(p.stat().st_size for p in models)
     print(f"shipped {len(models)} models ({size / 1e6:.1f} MB) and the results into {target}")

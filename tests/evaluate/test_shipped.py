@@ -179,3 +179,16 @@ def test_a_study_s_replicate_record_ships_with_it_and_goes_with_it(root, tmp_pat
     shipped.ship(out, dest, "study-x")
     assert not (dest / "study-x" / "replicate.json").exists()
     assert (dest / "study-x" / "results.json").is_file()
+
+
+def test_results_only_ships_no_models_and_removes_stale_ones(root, tmp_path):
+    """The full preset ships its results without its models: none are written, and models of the run it
+    replaces (which no longer match its results) are removed."""
+    out = root.parent / "study-out"
+    dest = tmp_path / "reference"
+    shipped.ship(out, dest, "study-x")
+    assert any((dest / "study-x" / "models").glob("*.safetensors"))
+    shipped.ship(out, dest, "study-x", models=False)
+    assert not (dest / "study-x" / "models").exists()
+    assert (dest / "study-x" / "results.json").read_bytes() == (out / "results.json").read_bytes()
+    assert (dest / "study-x" / "report.md").is_file()

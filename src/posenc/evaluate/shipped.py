@@ -168,11 +168,24 @@ def fp16_bytes(state: dict[str, Any]) -> tuple[bytes, float]:
     return weights_bytes(model.state_dict(), int(state["step"])), worst
 
 
-def ship(study_out: str | Path, dest: str | Path | None = None, name: str = MODELS_STUDY) -> Path:
+def _copy_results(study_out: Path, target: Path, results: dict[str, Any]) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for file in [*STUDY_FILES, *results.get("plots", [])]:
+        if (study_out / file).is_file():
+            shutil.copyfile(study_out / file, target / file)
+        elif file in STUDY_FILES:
+            (target / file).unlink(missing_ok=True)  # a comparison of the run this one replaces
+
+
+def ship(
+    study_out: str | Path, dest: str | Path | None = None, name: str = MODELS_STUDY, *, models: bool = True
+) -> Path:
     """Copy a finished study's output folder into the package as shipped run ``name``: its results.json,
     report.md and plots, and the models of :data:`SHIPPED_ROLES` as float16 safetensors with a manifest
     (the run that made them, every file's SHA-256). ``dest``: the package's reference folder (default:
-    the installed one, i.e. src/posenc/reference in a checkout). Returns the study's new folder."""
+    the installed one, i.e. src/posenc/reference in a checkout). ``models=False`` ships the results
+    only (the full preset's 63 models would outweigh the package) and leaves no models folder. Returns
+    the study's new folder."""
     import posenc
     from posenc.train.checkpoint import load_checkpoint
 
@@ -180,6 +193,11 @@ def ship(study_out: str | Path, dest: str | Path | None = None, name: str = MODE
     results = _study_results(study_out)
     target = Path(dest).expanduser() / name if dest is not None else root() / name
     models_out = target / MODELS_DIR
+    if not models:
+        if models_out.exists():
+            shutil.rmtree(models_out)  # models of the run this one replaces: they no longer match
+        _copy_results(study_out, target, results)
+        return target
     entries: dict[str, Any] = {}
     staged: dict[str, bytes] = {}
     for run, info in results["runs"].items():
@@ -220,12 +238,7 @@ def ship(study_out: str | Path, dest: str | Path | None = None, name: str = MODE
     # the new files replace the old ones: the old models folder goes first, so no stale model stays
     if models_out.exists():
         shutil.rmtree(models_out)
-    target.mkdir(parents=True, exist_ok=True)
-    for file in [*STUDY_FILES, *results.get("plots", [])]:
-        if (study_out / file).is_file():
-            shutil.copyfile(study_out / file, target / file)
-        elif file in STUDY_FILES:
-            (target / file).unlink(missing_ok=True)  # a comparison of the run this one replaces
+    _copy_results(study_out, target, results)
     for file, data in staged.items():
         atomic_write(models_out / file, lambda f, data=data: f.write(data))
     manifest = {
