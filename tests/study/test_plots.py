@@ -38,3 +38,12 @@ def test_plots_name_every_encoding_and_method(drawn):
         assert method in svg
     svg = (out / "rope_base_sweep.svg").read_text(encoding="utf-8")
     assert "base 1e2" in svg and "rope-1e6-4L" in svg
+
+
+def test_only_the_retrieval_panel_counts_the_arm_s_seeds(drawn):
+    """'k of n seeds' is how many retrieval-arm seeds learned at L: the left panel shows the language
+    models, every seed of them, under their plain labels."""
+    out, results, _ = drawn
+    svg = (out / "retrieval_vs_ppl.svg").read_text(encoding="utf-8")
+    n = len(results["seeds"])
+    assert n > 1 and svg.count(f"of {n} seeds)") == len(results["retrieval"])

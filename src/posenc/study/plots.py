@@ -130,7 +130,7 @@ def make_plots(results: dict, out: Path) -> list[str]:
         fig, (ax,) = plotting.new_figure(1, 1, width=7.0, height=0.45 * len(labels) + 2.2)
         image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100, aspect="auto")
         ax.grid(False)
-        ax.set_xticks(range(len(mults)), [f"{m}× ({m * L})" for m in mults])
+        ax.set_xticks(range(len(mults)), [f"{m}×\n({m * L})" for m in mults])  # two lines: 16× (1024) is wide
         ax.set_yticks(range(len(labels)), labels)
         for i in range(len(labels)):
             for j in range(len(mults)):
@@ -157,7 +157,9 @@ def make_plots(results: dict, out: Path) -> list[str]:
         if arm:
             fig, axes = plotting.new_figure(1, 2, width=6.4, height=4.6)
             names_in_order = list(arm)
-            lm = [(arm[n]["label"], results["encodings"].get(n, {}).get("rows", [])) for n in names_in_order]
+            # every seed of the language models: the arm's "k of n seeds" is not theirs
+            lm_entries = [results["encodings"].get(n, {"label": arm[n]["label"]}) for n in names_in_order]
+            lm = [(e["label"], e.get("rows", [])) for e in lm_entries]
             _plot_lines(axes[0], lm, "last_ppl")
             _length_axes(
                 axes[0],
