@@ -38,6 +38,26 @@ def test_report_and_cli_state_the_total_when_resumed():
     )
     resumed = {"wall_time_s": 6.0, "wall_time_total_s": 4254.0, "sessions": 2}
     assert wall_time_text(resumed) == "wall time 70.9 min over 2 sessions (this one 0.1 min)"
+    resumed["trained_this_session"] = ["b"]  # a ledger of every session: nothing went untimed
+    resumed["runs"] = {"a": {}, "b": {}}
+    assert wall_time_text(resumed) == "wall time 70.9 min over 2 sessions (this one 0.1 min)"
+
+
+def test_a_study_resumed_before_the_ledger_says_its_wall_time_is_the_last_session_s():
+    """The full reference: resumed over sessions before posenc kept wall_time.json, so its "1 session"
+    timed only the last one, in which 21 of its 63 models trained."""
+    from posenc.study.report import wall_time_text
+    from posenc.study.results import untimed_models
+
+    results = {"wall_time_s": 4127.0, "sessions": 1, "runs": {f"m{i}": {} for i in range(63)}}
+    results["trained_this_session"] = [f"m{i}" for i in range(42, 63)]
+    assert untimed_models(results) == 42
+    assert wall_time_text(results) == (
+        "wall time 68.8 min of the last session only (42 of the 63 models trained in earlier sessions, "
+        "before posenc kept a study's wall time)"
+    )
+    results["trained_this_session"] = list(results["runs"])
+    assert untimed_models(results) == 0 and wall_time_text(results) == "wall time 68.8 min"
 
 
 def test_a_wall_time_that_is_not_finite_is_refused_where_read_never_printed_as_inf(tmp_path):

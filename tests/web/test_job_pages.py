@@ -452,3 +452,22 @@ def test_an_edited_number_in_a_checksummed_study_results_json_is_refused_naming_
     (own / "results.json").write_text(json.dumps(data))
     mine = lab.get("/study?run=yours").text
     assert "not valid JSON (NaN is not a JSON number" in mine
+
+
+def test_study_header_says_when_earlier_sessions_went_untimed(lab):
+    """A study resumed before posenc kept its wall-time ledger says "1 session" and times the last one
+    only (the full reference: 21 of its 63 models trained in that session): the header says so rather
+    than blaming parallel training."""
+    own = lab.results / "study"
+    own.mkdir()
+    for name in ("results.json", "report.md"):
+        shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
+    data = json.loads((own / "results.json").read_text())
+    train_s = sum(r.get("seconds") or 0.0 for r in data["runs"].values())
+    data.update(wall_time_s=train_s * 0.3, wall_time_total_s=train_s * 0.3, sessions=1)
+    data["trained_this_session"] = list(data["runs"])[:5]
+    (own / "results.json").write_text(json.dumps(data))
+    said = _run_time(lab.get("/study?run=yours").text)
+    n = len(data["runs"])
+    assert f"{n - 5} of the {n} models trained in earlier sessions it does not count" in said, said
+    assert "parallel" not in said, said

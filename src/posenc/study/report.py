@@ -10,7 +10,7 @@ from pathlib import Path
 
 from posenc.study.findings import findings
 from posenc.study.presets import SCALINGS
-from posenc.study.results import wall_seconds
+from posenc.study.results import untimed_models, wall_seconds
 from posenc.study.tables import study_tables
 
 REPORT_FILE = "report.md"
@@ -43,6 +43,12 @@ def wall_time_text(results: dict) -> str:
     seconds, total, sessions = wall_seconds(results)
     this = f"{seconds / 60:.1f} min"
     if sessions <= 1 or "wall_time_total_s" not in results:
+        untimed = untimed_models(results)
+        if untimed:
+            return (
+                f"wall time {this} of the last session only ({untimed} of the {len(results['runs'])} "
+                "models trained in earlier sessions, before posenc kept a study's wall time)"
+            )
         return f"wall time {this}"
     return f"wall time {total / 60:.1f} min over {sessions} sessions (this one {this})"
 

@@ -324,6 +324,16 @@ def wall_seconds(results: Mapping[str, Any]) -> tuple[float, float, int]:
     return float(this), float(total), sessions
 
 
+def untimed_models(results: Mapping[str, Any]) -> int:
+    """How many of the study's models trained in earlier sessions that its wall time does not count: a
+    study resumed before posenc kept its wall-time ledger (OUT/wall_time.json) says "1 session" and
+    times only the last one. 0 when the ledger counts every session or everything trained in this one."""
+    trained_now = results.get("trained_this_session")
+    if results.get("sessions", 1) != 1 or not isinstance(trained_now, list):
+        return 0
+    return max(0, len(results.get("runs") or {}) - len(trained_now))
+
+
 def validate_results(results: Any, file: str | Path = RESULTS_FILE) -> None:
     """Raise :class:`~posenc.results.schema.SchemaError` (a ``ValueError``) naming ``file`` and the first
     field of ``results`` that breaks the schema above: :data:`SCHEMA` (types, finite numbers, bounded

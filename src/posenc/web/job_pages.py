@@ -45,7 +45,7 @@ from posenc.experiments import EXPERIMENTS, TITLES
 from posenc.results.schema import JSON, SchemaError, load_json
 from posenc.study import runs as study
 from posenc.study.presets import QUICK_SECONDS
-from posenc.study.results import check_row_checksums, wall_seconds
+from posenc.study.results import check_row_checksums, untimed_models, wall_seconds
 from posenc.study.results import validate_results as check_study_results
 from posenc.study.tables import study_tables
 from posenc.web.core import Lab, cached_page, png_size, seconds_text
@@ -319,6 +319,7 @@ def _study_context(folder: Path, results_key: Any, report_key: Any) -> dict[str,
         "plots": _plots(results.get("plots") or [], run.folder),
         "wall_minutes": None if seconds is None else seconds / 60,
         "train_minutes": train_minutes,
+        "untimed_models": untimed_models(results),
         "models": len(results.get("runs", {})),
     }
 
