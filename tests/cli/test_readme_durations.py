@@ -40,3 +40,15 @@ def test_the_duration_is_the_measured_one():
     assert results["preset"] == "default" and results["device"].startswith("cpu (2 logical cores")
     idle, loaded = idle_minutes(results), loaded_minutes(results)
     assert idle <= readme_minutes() <= min(1.5 * idle, loaded), (idle, readme_minutes(), loaded)
+
+
+def test_the_lab_pages_give_the_help_s_durations():
+    """The study and models pages say how long the presets take in a terminal: the figures of --help."""
+    templates = ROOT / "src" / "posenc" / "web" / "templates"
+    study = " ".join((templates / "study.html").read_text(encoding="utf-8").split())
+    full = re.search(r"; ~(\d+) h, 2 cores", PRESETS["full"].description)
+    assert full, PRESETS["full"].description
+    assert f"--preset default</code> (about {help_minutes()} min on 2 cores)" in study
+    assert f"<code>--preset full</code> (about {full.group(1)} hours on 2 cores)" in study
+    models = " ".join((templates / "models.html").read_text(encoding="utf-8").split())
+    assert f"in a terminal (about {help_minutes()} min on 2 cores)" in models

@@ -14,7 +14,8 @@ sweep (``base1e2``) or the 4 × L arm (``rope1e6_4L``), and k a multiple of L.
 The retrieval arm is quoted per seed, never as a mean (its seeds can disagree by 90 points):
 ``study_retrieval_<encoding>_<k>x`` is each seed's exact-key accuracy, key in the middle ("35%, 95% and
 0%"), ``..._far`` / ``..._near`` with the key at the start of the text / just before the question;
-``study_retrieval_steps`` is its training steps (a fixed budget or the cap),
+``study_retrieval_steps`` is its training steps (a fixed budget or the cap), ``..._steps`` (e.g.
+``study_retrieval_xpos_steps``) each seed's steps to criterion,
 ``study_retrieval_learned`` counts the runs that learned to copy at L, ``study_retrieval_not_learned``
 names the others. A run learned at L when it met its training criterion, or, in results written before
 the criterion (no ``learned`` recorded), when its exact key at 1× is at least ``LEARNED_AT_1X`` (the
@@ -78,6 +79,7 @@ def summarize(results: dict[str, Any], source: str) -> dict[str, Any]:
         retrieval[name] = {
             "label": entry["label"],
             "learned": [bool(v) for v in learned],
+            "criterion_steps": entry.get("criterion_steps"),  # per seed; None: not trained to criterion
             "exact_key": {  # multiple -> depth -> one value per seed
                 str(int(row["multiple"])): {
                     str(d["depth"]): d["accuracy"]["values"] for d in row.get("passkey_by_depth") or []
@@ -178,6 +180,11 @@ def _percents(values: list[float | None]) -> str:
     return _and(["—" if v is None else f"{100 * v:.0f}%" for v in values])
 
 
+def _step_counts(steps: list[int | None]) -> str:
+    """Each seed's steps to criterion: "1,800, 2,000 and none by the cap"."""
+    return _and([f"{n:,}" if n else "none by the cap" for n in steps])
+
+
 def _learned_text(summary: dict) -> str:
     """ "20 of the 24 runs (8 encodings × 3 seeds)" """
     arm = summary.get("retrieval") or {}
@@ -213,6 +220,9 @@ def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
             for depth, values in by_depth.items():
                 key = f"study_retrieval_{series_name(name)}_{multiple}x{DEPTH_NAMES.get(float(depth), '')}"
                 out[key] = lambda v=values: _percents(v)
+        steps = entry.get("criterion_steps")
+        if steps:
+            out[f"study_retrieval_{series_name(name)}_steps"] = lambda v=steps: _step_counts(v)
     out["study_retrieval_steps"] = lambda: f"{summary.get('retrieval_steps') or 0:,}"
     out["study_retrieval_learned"] = lambda: _learned_text(summary)
     out["study_retrieval_not_learned"] = lambda: _not_learned_text(summary)

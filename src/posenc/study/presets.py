@@ -176,7 +176,7 @@ PRESETS: dict[str, StudyPreset] = {
         name="full",
         description="d 128, 4 layers, L 64, 600 steps × 32 × 64 = 1.2 M tokens per model, 3 seeds, "
         "RoPE also trained at 4 × L, and a retrieval arm per encoding and seed trained until it passes a "
-        "check at L (cap 3000 steps); ~3 h, 2 cores (up to ~5 h if no retrieval model passes before "
+        "check at L (cap 3000 steps); ~2 h, 2 cores (up to ~3 h if no retrieval model passes before "
         "its cap)",
         model={"d_model": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 2, "max_seq_len": 64},
         steps=600,
