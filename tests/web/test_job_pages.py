@@ -391,13 +391,18 @@ def _run_time(page: str) -> str:
     return " ".join(re.search(r'<span id="run-time">(.*?)</span>', page, re.S).group(1).split())
 
 
-def test_study_header_explains_a_wall_time_below_the_summed_training_time(lab):
+def _own_study_copy(lab):
+    """(folder, results, summed training seconds) of a copy of the default reference as the user's run."""
     own = lab.results / "study"
     own.mkdir()
     for name in ("results.json", "report.md"):
         shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
     data = json.loads((own / "results.json").read_text())
-    train_s = sum(r.get("seconds") or 0.0 for r in data["runs"].values())
+    return own, data, sum(r.get("seconds") or 0.0 for r in data["runs"].values())
+
+
+def test_study_header_explains_a_wall_time_below_the_summed_training_time(lab):
+    own, data, train_s = _own_study_copy(lab)
     data.update(wall_time_s=60.0, wall_time_total_s=train_s * 0.7, sessions=2)  # resumed, models in parallel
     (own / "results.json").write_text(json.dumps(data))
     said = _run_time(lab.get("/study?run=yours").text)
@@ -458,12 +463,7 @@ def test_study_header_says_when_earlier_sessions_went_untimed(lab):
     """A study resumed before posenc kept its wall-time ledger says "1 session" and times the last one
     only (the full reference: 21 of its 63 models trained in that session): the header says so rather
     than blaming parallel training."""
-    own = lab.results / "study"
-    own.mkdir()
-    for name in ("results.json", "report.md"):
-        shutil.copy(REFERENCE / "study-cpu-default" / name, own / name)
-    data = json.loads((own / "results.json").read_text())
-    train_s = sum(r.get("seconds") or 0.0 for r in data["runs"].values())
+    own, data, train_s = _own_study_copy(lab)
     data.update(wall_time_s=train_s * 0.3, wall_time_total_s=train_s * 0.3, sessions=1)
     data["trained_this_session"] = list(data["runs"])[:5]
     (own / "results.json").write_text(json.dumps(data))
