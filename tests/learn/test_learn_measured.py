@@ -116,6 +116,18 @@ def test_tables_hold_every_series_of_the_run():
         assert f"base {base}, trained at {RESULTS['train_length']}" in numbers.value("study_base_table")
 
 
+def test_the_depth_table_gives_each_seed_s_exact_key_by_where_the_key_sits():
+    """Note 10's far / middle / near table for ALiBi and xPos, cell by cell from results.json."""
+    lines = numbers.value("study_retrieval_depth_table").splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ")[1:] for line in lines[2:]}
+    for name in ("alibi", "xpos"):
+        label = RESULTS["retrieval"][name]["label"]
+        for depth, where in ((0.0, "far"), (0.5, "middle"), (1.0, "near")):
+            want = [",".join(f"{100 * v:.0f}" for v in per_seed(name, k, depth)) for k in MULTS]
+            assert rows[f"{label} {where}"] == want, (name, where)
+    assert len(rows) == 6
+
+
 def test_retrieval_placeholders_are_each_seeds_value_and_the_learned_runs_of_the_report():
     """The notes quote the retrieval arm per seed, generated from the reference; which runs learned
     at L is decided as the study's report decides it (posenc.study.results.arm_seeds)."""

@@ -2,7 +2,8 @@
 
 A note never types a measured perplexity either. It writes ``{{study_alibi_16x}}`` (last-L perplexity
 of the ALiBi model at 16× its training length, "mean ± std" over seeds), a table placeholder
-(``{{study_extrapolation_table}}``, ``{{study_scaling_table}}``, ``{{study_base_table}}``) or
+(``{{study_extrapolation_table}}``, ``{{study_scaling_table}}``, ``{{study_base_table}}``,
+``{{study_retrieval_depth_table}}``: the arm's exact key per seed by key depth, ALiBi and xPos) or
 ``{{study_setup}}``; the values come from ``data/study_reference.json``, a summary of a committed
 study run (``src/posenc/reference/study-cpu-full/results.json``) shipped with the package. ``tests/learn``
 checks that the summary equals the committed run and that every direction a note states holds in it.
@@ -185,6 +186,36 @@ def _step_counts(steps: list[int | None]) -> str:
     return _and([f"{n:,}" if n else "none by the cap" for n in steps])
 
 
+#: the retrieval arm's encodings whose key depths note 10 tabulates (the two its lesson reads)
+DEPTH_TABLE = ("alibi", "xpos")
+
+
+def _depth_table(summary: dict) -> str:
+    """Markdown table of exact key (%) per seed, key far / in the middle / near, for :data:`DEPTH_TABLE`."""
+    L, mults = summary["train_length"], summary["multiples"]
+    arm = summary.get("retrieval") or {}
+    out = [
+        "| key | " + " | ".join(f"{k}× ({k * L})" for k in mults) + " |",
+        "|---|" + "---:|" * len(mults),
+    ]
+    for name in (n for n in DEPTH_TABLE if n in arm):
+        entry = arm[name]
+        for depth, where in ((0.0, "far"), (0.5, "middle"), (1.0, "near")):
+            cells = []
+            for k in mults:
+                values = entry["exact_key"].get(str(k), {}).get(str(depth))
+                cells.append(  # "90,15,25": seeds 0, 1, 2 (the report's form); – a seed that did not learn
+                    "n/a"
+                    if not values
+                    else ",".join(
+                        f"{100 * v:.0f}" if ok and v is not None else "–"
+                        for v, ok in zip(values, entry["learned"], strict=True)
+                    )
+                )
+            out.append(f"| {entry['label']} {where} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def _learned_text(summary: dict) -> str:
     """ "20 of the 24 runs (8 encodings × 3 seeds)" """
     arm = summary.get("retrieval") or {}
@@ -224,6 +255,7 @@ def placeholders(summary: dict | None = None) -> dict[str, Callable[[], str]]:
         if steps:
             out[f"study_retrieval_{series_name(name)}_steps"] = lambda v=steps: _step_counts(v)
     out["study_retrieval_steps"] = lambda: f"{summary.get('retrieval_steps') or 0:,}"
+    out["study_retrieval_depth_table"] = lambda: _depth_table(summary)
     out["study_retrieval_learned"] = lambda: _learned_text(summary)
     out["study_retrieval_not_learned"] = lambda: _not_learned_text(summary)
     labels = summary["labels"]
