@@ -35,10 +35,9 @@ def idle_minutes(
     instead (its cap: none passing its check)."""
     runs = list(reference["runs"].values())
     timed = list((rates_from or reference)["runs"].values())
-    kind = _kind
-    fastest = {k: min(r["seconds"] / _steps(r) for r in timed if kind(r) == k) for k in (False, True)}
-    steps = [retrieval_steps if kind(r) and retrieval_steps else _steps(r) for r in runs]
-    return sum(n * fastest[kind(r)] for n, r in zip(steps, runs, strict=True)) / 60
+    fastest = {k: min(r["seconds"] / _steps(r) for r in timed if _kind(r) == k) for k in (False, True)}
+    steps = [retrieval_steps if _kind(r) and retrieval_steps else _steps(r) for r in runs]
+    return sum(n * fastest[_kind(r)] for n, r in zip(steps, runs, strict=True)) / 60
 
 
 def loaded_minutes(reference: dict) -> float:

@@ -147,15 +147,18 @@ def _cell(summary: dict, key: str, multiple: int) -> str:
     return "—" if value is None else _stat(*value, len(summary["seeds"]))
 
 
+def _head(first: str, summary: dict) -> list[str]:
+    """A Markdown table's header lines: ``first``, then one right-aligned column per multiple of L."""
+    L, mults = summary["train_length"], summary["multiples"]
+    head = "| " + " | ".join([first] + [f"{k}× ({k * L})" for k in mults]) + " |"
+    return [head, "|---|" + "---:|" * len(mults)]
+
+
 def _table(summary: dict, rows: list[tuple[str, str]]) -> str:
     """Markdown table of last-L perplexity: one row per (label, series key), one column per multiple."""
-    L, mults = summary["train_length"], summary["multiples"]
-    out = [
-        "| model | " + " | ".join(f"{k}× ({k * L})" for k in mults) + " |",
-        "|---|" + "---:|" * len(mults),
-    ]
+    out = _head("model", summary)
     for label, key in rows:
-        out.append("| " + " | ".join([label] + [_cell(summary, key, k) for k in mults]) + " |")
+        out.append("| " + " | ".join([label] + [_cell(summary, key, k) for k in summary["multiples"]]) + " |")
     return "\n".join(out)
 
 
@@ -192,12 +195,9 @@ DEPTH_TABLE = ("alibi", "xpos")
 
 def _depth_table(summary: dict) -> str:
     """Markdown table of exact key (%) per seed, key far / in the middle / near, for :data:`DEPTH_TABLE`."""
-    L, mults = summary["train_length"], summary["multiples"]
+    mults = summary["multiples"]
     arm = summary.get("retrieval") or {}
-    out = [
-        "| key | " + " | ".join(f"{k}× ({k * L})" for k in mults) + " |",
-        "|---|" + "---:|" * len(mults),
-    ]
+    out = _head("key", summary)
     for name in (n for n in DEPTH_TABLE if n in arm):
         entry = arm[name]
         for depth, where in ((0.0, "far"), (0.5, "middle"), (1.0, "near")):
